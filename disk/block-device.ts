@@ -1,0 +1,116 @@
+/**
+ * The BlockDevice interface: everything from a file to a logical volume is one of these.
+ * Offsets and sizes are BigInt bytes (disks can pass 2^53); a single request's length is a
+ * number. Modelled on nbdkit's plugin vtable: data calls plus capability probes.
+ */
+import { DiskError } from './errors.js';
+
+/** One run of `extents()`: `hole` = not allocated here, `zero` = reads as zeros. */
+export interface Extent {
+  offset: bigint;
+  length: bigint;
+  hole: boolean;
+  zero: boolean;
+}
+
+export interface BlockDevice {
+  /** What error messages call this device: an image path, or "path (partition 2)". */
+  readonly name: string;
+  readonly size: bigint;
+  /** Logical sector size the device presents (512 unless the format says otherwise). */
+  readonly sectorSize: number;
+  /** Read exactly `length` bytes at `offset`; a range past the end is an error. */
+  read(offset: bigint, length: number): Promise<Buffer>;
+  write(offset: bigint, data: Uint8Array): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  canWrite(): boolean;
+  canTrim(): boolean;
+  trim(offset: bigint, length: bigint): Promise<void>;
+  /** Allocated, hole and zero runs covering [offset, offset+length). */
+  extents(offset: bigint, length: bigint): Promise<Extent[]>;
+}
+
+/**
+ * Base class in the manner of balena's file-disk: the public calls check bounds and
+ * capabilities once, subclasses implement the protected `_read`/`_write` on ranges that are
+ * already known to be inside the device.
+ */
+export abstract class BaseDevice implements BlockDevice {
+  abstract readonly name: string;
+  abstract readonly size: bigint;
+  sectorSize = 512;
+
+  protected abstract _read(offset: bigint, length: number): Promise<Buffer>;
+
+  protected _write(_offset: bigint, _data: Uint8Array): Promise<void> {
+    return Promise.reject(new DiskError(this.name, 'device is read-only', undefined, 'EROFS'));
+  }
+
+  protected _trim(_offset: bigint, _length: bigint): Promise<void> {
+    return Promise.resolve();
+  }
+
+  canWrite(): boolean {
+    return false;
+  }
+
+  canTrim(): boolean {
+    return false;
+  }
+
+  checkRange(offset: bigint, length: bigint, op: string): void {
+    if (offset < 0n || length < 0n || offset + length > this.size) {
+      throw new DiskError(this.name, `${op} of ${length} bytes at ${offset} is outside the device of ${this.size} bytes`, offset);
+    }
+  }
+
+  read(offset: bigint, length: number): Promise<Buffer> {
+    try {
+      this.checkRange(offset, BigInt(length), 'read');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (length === 0) return Promise.resolve(Buffer.alloc(0));
+    return this._read(offset, length);
+  }
+
+  write(offset: bigint, data: Uint8Array): Promise<void> {
+    if (!this.canWrite()) return Promise.reject(new DiskError(this.name, 'device is read-only', offset, 'EROFS'));
+    try {
+      this.checkRange(offset, BigInt(data.length), 'write');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (data.length === 0) return Promise.resolve();
+    return this._write(offset, data);
+  }
+
+  trim(offset: bigint, length: bigint): Promise<void> {
+    if (!this.canWrite()) return Promise.reject(new DiskError(this.name, 'device is read-only', offset, 'EROFS'));
+    try {
+      this.checkRange(offset, length, 'trim');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.canTrim() ? this._trim(offset, length) : Promise.resolve();
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Default: the whole range is allocated data. Formats that know better override. */
+  extents(offset: bigint, length: bigint): Promise<Extent[]> {
+    try {
+      this.checkRange(offset, length, 'extents');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return Promise.resolve([{ offset, length, hole: false, zero: false }]);
+  }
+}

@@ -1,0 +1,5 @@
+/** The format drivers `openDisk` knows, in probing order (raw last: it matches anything). */
+import type { FormatDriver } from './format.js';
+import { rawFormat } from './raw-format.js';
+
+export const formats: FormatDriver[] = [rawFormat];

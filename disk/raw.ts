@@ -1,0 +1,92 @@
+/** A plain file (or block device node) as a BlockDevice, with positional I/O. */
+import { open, type FileHandle } from 'node:fs/promises';
+import { BaseDevice } from './block-device.js';
+import { toSafeNumber } from './bigint.js';
+import { DiskError } from './errors.js';
+
+// Node's FileHandle.read/write silently ignore BigInt positions (they use the current file
+// position instead), so host-file positions are always checked numbers.
+
+export class RawFile extends BaseDevice {
+  private constructor(
+    readonly name: string,
+    private readonly fh: FileHandle,
+    readonly size: bigint,
+    private readonly writable: boolean,
+  ) {
+    super();
+  }
+
+  static async open(path: string, writable = false): Promise<RawFile> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, writable ? 'r+' : 'r');
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new DiskError(path, `cannot open: ${err.message}`, undefined, err.code ?? 'EIO');
+    }
+    const st = await fh.stat({ bigint: true });
+    let size = st.size;
+    if (st.isBlockDevice()) {
+      // stat() reports 0 for block devices; the end of the device is where a read stops.
+      size = await blockDeviceSize(fh);
+    }
+    return new RawFile(path, fh, size, writable);
+  }
+
+  override canWrite(): boolean {
+    return this.writable;
+  }
+
+  protected async _read(offset: bigint, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(length);
+    const pos = toSafeNumber(offset, this.name, 'read offset');
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(buf, done, length - done, pos + done);
+      if (bytesRead === 0) {
+        throw new DiskError(this.name, `file ended early: read ${done} of ${length} bytes`, offset);
+      }
+      done += bytesRead;
+    }
+    return buf;
+  }
+
+  protected override async _write(offset: bigint, data: Uint8Array): Promise<void> {
+    const pos = toSafeNumber(offset, this.name, 'write offset');
+    let done = 0;
+    while (done < data.length) {
+      const { bytesWritten } = await this.fh.write(data, done, data.length - done, pos + done);
+      done += bytesWritten;
+    }
+  }
+
+  /** Grow or shrink the file: used by formats that allocate at the end (qcow2 overlays). */
+  async resize(size: bigint): Promise<void> {
+    if (!this.writable) throw new DiskError(this.name, 'device is read-only', undefined, 'EROFS');
+    await this.fh.truncate(toSafeNumber(size, this.name, 'file size'));
+    (this as { size: bigint }).size = size;
+  }
+
+  override async flush(): Promise<void> {
+    if (this.writable) await this.fh.datasync();
+  }
+
+  override async close(): Promise<void> {
+    await this.fh.close();
+  }
+}
+
+async function blockDeviceSize(fh: FileHandle): Promise<bigint> {
+  // Binary search for the last readable byte: no ioctl from Node.
+  const one = Buffer.alloc(1);
+  let lo = 0;
+  let hi = 2 ** 52;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi + 1) / 2);
+    const { bytesRead } = await fh.read(one, 0, 1, mid - 1);
+    if (bytesRead === 1) lo = mid;
+    else hi = mid - 1;
+  }
+  return BigInt(lo);
+}
