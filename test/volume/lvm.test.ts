@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RawFile } from '../../disk/raw.js';
+import { scanVolumes } from '../../volume/scan.js';
+import type { LogicalVolume, VolumeScan } from '../../volume/types.js';
+import { fixture, scratch } from '../fixtures/cache.js';
+import { run } from '../fixtures/run.js';
+import { closeDisks, openDisks, patch } from './helpers.js';
+import { lvm, lvmReport, stamp, stampLvs, STAMP_BLOCK, withLoops, type LvmReport, type PvSpec } from './lvm-tools.js';
+
+interface LvmFixture {
+  dir: string;
+  report: LvmReport;
+}
+
+/** A directory of images set up by `build` over loop devices, stamped, with the lvm2 report saved. */
+async function lvmFixture(name: string, images: { file: string; size: string; name: string; offset?: number; size2?: number }[],
+  recipe: string, prepare: (dir: string) => Promise<void>, build: (devs: string[]) => Promise<void>): Promise<LvmFixture> {
+  const dir = await fixture(name, recipe + JSON.stringify(images), async (path) => {
+    await mkdir(path);
+    for (const img of images) await run('truncate', ['-s', img.size, join(path, img.file)]);
+    await prepare(path);
+    const specs: PvSpec[] = images.map((i) => ({ image: join(path, i.file), name: i.name, offset: i.offset, size: i.size2 }));
+    const report = await withLoops(specs, async (devs) => {
+      await build(devs);
+      return lvmReport(devs, specs);
+    });
+    await stampLvs(report, specs);
+    await writeFile(join(path, 'report.json'), JSON.stringify(report));
+  });
+  return { dir, report: JSON.parse(await readFile(join(dir, 'report.json'), 'utf8')) as LvmReport };
+}
+
+const TWO_PVS = `pvcreate; vgcreate -s 1M vg0; lvcreate -L 12M root, -L 6M data on PV 1; lvcreate -i 2 -I 64k -L 8M stripes; lvextend -L +16M root`;
+
+function twoPvs(): Promise<LvmFixture> {
+  const images = [{ file: 'a.img', size: '32M', name: '/dev/sda' }, { file: 'b.img', size: '32M', name: '/dev/sdb' }];
+  return lvmFixture('lvm-two-pvs', images, TWO_PVS, async () => {}, async (devs) => {
+    await lvm('pvcreate', devs, devs);
+    await lvm('vgcreate', devs, ['-s', '1M', 'vg0', ...devs]);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '12M', '-n', 'root', 'vg0', devs[0]!]);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '6M', '-n', 'data', 'vg0', devs[0]!]);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-i', '2', '-I', '64k', '-L', '8M', '-n', 'stripes', 'vg0']);
+    await lvm('lvextend', devs, ['-L', '+16M', 'vg0/root']);
+  });
+}
+
+/** Our PVs, VGs and LVs in the shape of the lvm2 report. */
+function asReport(scan: VolumeScan) {
+  return {
+    pvs: scan.pvs.map((p) => ({ pv_name: p.name, vg_name: p.vg, pv_size: String(p.size), pv_uuid: p.uuid })).sort(byName('pv_name')),
+    vgs: scan.vgs.map((v) => ({ vg_name: v.name, vg_uuid: v.uuid, vg_size: String(v.size), vg_free: String(v.free) })).sort(byName('vg_name')),
+    lvs: scan.lvs.map((l) => ({ lv_name: l.lv, vg_name: l.vg, lv_uuid: l.uuid, lv_size: String(l.size) })).sort(byName('lv_name')),
+  };
+}
+
+function expected(report: LvmReport) {
+  const lvs = new Map(report.lvs.map((s) => [`${s.vg_name}/${s.lv_name}`, { lv_name: s.lv_name, vg_name: s.vg_name, lv_uuid: s.lv_uuid, lv_size: s.lv_size }]));
+  return {
+    pvs: report.pvs.map(({ pe_start: _, ...p }) => p).sort(byName('pv_name')),
+    vgs: report.vgs.map(({ vg_extent_size: _, ...v }) => v).sort(byName('vg_name')),
+    lvs: [...lvs.values()].sort(byName('lv_name')),
+  };
+}
+
+function byName<K extends string>(key: K) {
+  return (a: Record<K, string>, b: Record<K, string>) => a[key].localeCompare(b[key]);
+}
+
+/** Read the whole LV in 1 MiB requests and check the stamp in each 4 KiB block. */
+async function checkStamps(lv: LogicalVolume): Promise<void> {
+  const chunk = 1 << 20;
+  for (let off = 0n; off < lv.size; off += BigInt(chunk)) {
+    const left = lv.size - off;
+    const buf = await lv.device.read(off, left < BigInt(chunk) ? Number(left) : chunk);
+    for (let b = 0; b < buf.length; b += STAMP_BLOCK) {
+      const want = stamp(lv.vg, lv.lv, off + BigInt(b));
+      const got = buf.toString('latin1', b, b + want.length);
+      if (got !== want) assert.fail(`${lv.name} at ${off + BigInt(b)}: found "${got}", expected "${want}"`);
+    }
+  }
+}
+
+test('lvm: a VG over two disks matches pvs/vgs/lvs, with a linear LV in three segments and a striped LV', async () => {
+  const { dir, report } = await twoPvs();
+  // The fixture covers what it claims: root spans both PVs, stripes is 2 × 64 KiB.
+  const rootSegs = report.lvs.filter((s) => s.lv_name === 'root');
+  assert.ok(rootSegs.length >= 2 && new Set(rootSegs.map((s) => s.seg_pe_ranges.split(':')[0])).size === 2, JSON.stringify(rootSegs));
+  assert.deepEqual(report.lvs.filter((s) => s.lv_name === 'stripes').map((s) => [s.stripes, s.stripe_size]), [['2', '65536']]);
+  const disks = await openDisks(join(dir, 'a.img'), join(dir, 'b.img'));
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(scan.tables, {});
+  assert.deepEqual(asReport(scan), expected(report));
+  assert.deepEqual(scan.vgs[0]!.pvs, ['/dev/sda', '/dev/sdb']);
+  assert.deepEqual(scan.lvs.map((l) => l.name).sort(), ['/dev/vg0/data', '/dev/vg0/root', '/dev/vg0/stripes']);
+  for (const lv of scan.lvs) await checkStamps(lv);
+  // Unaligned reads across segment and stripe boundaries agree with aligned ones.
+  for (const lv of scan.lvs) {
+    const whole = await lv.device.read(0n, Number(lv.size));
+    for (const at of [65536 - 7, 12 * 1048576 - 100, Number(lv.size) - 70000].filter((a) => a + 70000 <= lv.size)) {
+      assert.deepEqual(await lv.device.read(BigInt(at), 70000), whole.subarray(at, at + 70000), `${lv.name} at ${at}`);
+    }
+  }
+  await closeDisks(disks);
+});
+
+test('lvm: with one PV missing, LVs on it are skipped and named, the others still read', async () => {
+  const { dir, report } = await twoPvs();
+  const disks = await openDisks(join(dir, 'a.img'));
+  const scan = await scanVolumes(disks);
+  const missing = report.pvs.find((p) => p.pv_name === '/dev/sdb')!.pv_uuid;
+  assert.deepEqual(scan.lvs.map((l) => l.name), ['/dev/vg0/data']);
+  await checkStamps(scan.lvs[0]!);
+  assert.equal(scan.warnings.length, 3);
+  assert.match(scan.warnings[0]!, new RegExp(`VG vg0 is missing PV ${missing}`));
+  assert.ok(scan.warnings.some((w) => /LV vg0\/root needs PV .* which is missing; skipped/.test(w)));
+  assert.ok(scan.warnings.some((w) => /LV vg0\/stripes needs PV .* which is missing; skipped/.test(w)));
+  await closeDisks(disks);
+});
+
+test('lvm: writes through a striped LV land where reads find them', async () => {
+  const { dir } = await twoPvs();
+  const work = await scratch('lvm-write');
+  for (const f of ['a.img', 'b.img']) await run('cp', ['--sparse=always', join(dir, f), join(work, f)]);
+  const disks = [
+    { name: '/dev/sda', device: await RawFile.open(join(work, 'a.img'), true) },
+    { name: '/dev/sdb', device: await RawFile.open(join(work, 'b.img'), true) },
+  ];
+  const lv = (await scanVolumes(disks)).lvs.find((l) => l.lv === 'stripes')!;
+  assert.ok(lv.device.canWrite());
+  const data = Buffer.alloc(300000);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 3) & 0xff;
+  await lv.device.write(100000n, data);
+  await closeDisks(disks);
+  const again = await openDisks(join(work, 'a.img'), join(work, 'b.img'));
+  const lv2 = (await scanVolumes(again)).lvs.find((l) => l.lv === 'stripes')!;
+  assert.deepEqual(await lv2.device.read(100000n, data.length), data);
+  const before = await lv2.device.read(0n, STAMP_BLOCK);
+  assert.equal(before.toString('latin1', 0, stamp('vg0', 'stripes', 0n).length), stamp('vg0', 'stripes', 0n));
+  await closeDisks(again);
+});
+
+const PART_SCRIPT = 'label: dos\nunit: sectors\nstart=2048, size=4096, type=83\nstart=6144, size=43008, type=83\n';
+
+function onPartition(): Promise<LvmFixture> {
+  // Partition 2 has type 83, not 8e: the PV is found by its label.
+  const images = [{ file: 'disk.img', size: '24M', name: '/dev/sda2', offset: 6144 * 512, size2: 43008 * 512 }];
+  return lvmFixture('lvm-partition', images, `${PART_SCRIPT}; pvcreate; vgcreate -s 1M vgp; lvcreate -L 4M home; -L 2M swap`,
+    (dir) => run('sfdisk', ['-q', join(dir, 'disk.img')], { input: PART_SCRIPT }).then(() => undefined),
+    async (devs) => {
+      await lvm('pvcreate', devs, devs);
+      await lvm('vgcreate', devs, ['-s', '1M', 'vgp', ...devs]);
+      await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '4M', '-n', 'home', 'vgp']);
+      await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '2M', '-n', 'swap', 'vgp']);
+    });
+}
+
+test('lvm: a PV on an MBR partition (type 83) is found by its label', async () => {
+  const { dir, report } = await onPartition();
+  const disks = await openDisks(join(dir, 'disk.img'));
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(scan.partitions.map((p) => [p.name, p.type]), [['/dev/sda1', '83'], ['/dev/sda2', '83']]);
+  assert.deepEqual(asReport(scan), expected(report));
+  assert.deepEqual(scan.pvs.map((p) => p.name), ['/dev/sda2']);
+  for (const lv of scan.lvs) await checkStamps(lv);
+  await closeDisks(disks);
+});
+
+/** The first raw_locn of the metadata area at `mda`: where the current text is, inside the ring. */
+async function rawLocn(image: string, mda: number) {
+  const buf = await readFile(image);
+  return { offset: Number(buf.readBigUInt64LE(mda + 40)), size: Number(buf.readBigUInt64LE(mda + 48)), ringSize: Number(buf.readBigUInt64LE(mda + 32)) };
+}
+
+/** Where the PV label says the first metadata area is (pv_header at 0x220: uuid, size, data areas, then mdas). */
+async function firstMda(image: string, pvStart: number): Promise<number> {
+  const buf = await readFile(image);
+  let at = pvStart + 512 + 32 + 40;
+  while (buf.readBigUInt64LE(at) !== 0n) at += 16;
+  return pvStart + Number(buf.readBigUInt64LE(at + 16));
+}
+
+test('lvm: damaged metadata text is a warning naming the device and offset, and no LVs', async () => {
+  const { dir } = await onPartition();
+  const work = await scratch('lvm-bad-text');
+  const image = join(work, 'disk.img');
+  await run('cp', ['--sparse=always', join(dir, 'disk.img'), image]);
+  const pvStart = 6144 * 512;
+  const mda = await firstMda(image, pvStart);
+  const locn = await rawLocn(image, mda);
+  await patch(image, mda + locn.offset + 10, Buffer.from('#'));
+  const disks = await openDisks(image);
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.lvs, []);
+  assert.deepEqual(scan.warnings, [`${image} (/dev/sda2): LVM metadata area: metadata text has a bad checksum (stored ${/0x[0-9a-f]+/.exec(scan.warnings[0]!)?.[0]}, computed ${/computed (0x[0-9a-f]+)/.exec(scan.warnings[0]!)?.[1]}) (at byte ${mda - pvStart + locn.offset})`]);
+  await closeDisks(disks);
+});
+
+test('lvm: a damaged PV label is a warning, not an error', async () => {
+  const { dir } = await onPartition();
+  const work = await scratch('lvm-bad-label');
+  const image = join(work, 'disk.img');
+  await run('cp', ['--sparse=always', join(dir, 'disk.img'), image]);
+  await patch(image, 6144 * 512 + 512 + 40, Buffer.from('x'));
+  const disks = await openDisks(image);
+  const scan = await scanVolumes(disks);
+  assert.deepEqual([scan.pvs, scan.lvs], [[], []]);
+  assert.equal(scan.warnings.length, 1);
+  assert.match(scan.warnings[0]!, /\(\/dev\/sda2\): LVM PV label: bad checksum .* \(at byte 528\)$/);
+  await closeDisks(disks);
+});
+
+const RING = 'pvcreate --metadatasize 8k --dataalignment 64k; vgcreate -s 1M vgr; lvcreate -L 1M lv1..lv8; lvrename lv1 <-> ring until the text wraps';
+
+test('lvm: metadata text that wraps around the end of the circular buffer', async () => {
+  const images = [{ file: 'ring.img', size: '16M', name: '/dev/sda' }];
+  const { dir, report } = await lvmFixture('lvm-ring', images, RING, async () => {}, async (devs) => {
+    await lvm('pvcreate', devs, ['--metadatasize', '8k', '--dataalignment', '64k', ...devs]);
+    await lvm('vgcreate', devs, ['-s', '1M', 'vgr', ...devs]);
+    for (let i = 1; i <= 8; i++) await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '1M', '-n', `lv${i}`, 'vgr']);
+    for (let i = 0; i < 60; i++) {
+      await lvm('lvrename', devs, i % 2 ? ['vgr', 'ring', 'lv1'] : ['vgr', 'lv1', 'ring']);
+      const buf = Buffer.alloc(512);
+      const fh = await import('node:fs/promises').then((f) => f.open(devs[0]!));
+      await fh.read(buf, 0, 512, 4096);
+      await fh.close();
+      if (Number(buf.readBigUInt64LE(40) + buf.readBigUInt64LE(48)) > Number(buf.readBigUInt64LE(32))) return;
+    }
+    throw new Error('the metadata never wrapped');
+  });
+  const image = join(dir, 'ring.img');
+  const locn = await rawLocn(image, await firstMda(image, 0));
+  assert.ok(locn.offset + locn.size > locn.ringSize, `the text wraps: ${JSON.stringify(locn)}`);
+  const disks = await openDisks(image);
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(asReport(scan), expected(report));
+  for (const lv of scan.lvs) await checkStamps(lv);
+  await closeDisks(disks);
+});
