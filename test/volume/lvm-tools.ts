@@ -82,14 +82,14 @@ export function stamp(vg: string, lv: string, offset: bigint): string {
 }
 
 /**
- * Write a stamp into every 4 KiB block of every LV, at the place the lvs/pvs report puts it:
+ * Write a stamp into every 4 KiB block of every linear or striped LV, at the place the lvs/pvs report puts it:
  * extents from seg_pe_ranges, after the PV's pe_start, chunks dealt round-robin over the
  * stripes. Reading the LV through our device must then find each stamp in order.
  */
 export async function stampLvs(report: LvmReport, specs: PvSpec[]): Promise<void> {
   const files = new Map<string, RawFile>();
   try {
-    for (const seg of report.lvs) {
+    for (const seg of report.lvs.filter((s) => s.segtype === 'linear' || s.segtype === 'striped')) {
       const vg = report.vgs.find((v) => v.vg_name === seg.vg_name)!;
       const extent = BigInt(vg.vg_extent_size);
       const areas = seg.seg_pe_ranges.split(' ').map((range) => {

@@ -242,3 +242,63 @@ test('lvm: metadata text that wraps around the end of the circular buffer', asyn
   for (const lv of scan.lvs) await checkStamps(lv);
   await closeDisks(disks);
 });
+
+/** LVs lvcreate cannot make without device-mapper, added through vgcfgbackup/vgcfgrestore. */
+const UNSUPPORTED_LVS = `
+    snapshot0 { id = "snapsh-ot00-0000-0000-0000-0000-000000" status = ["READ"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 4 type = "snapshot" chunk_size = 8 origin = "orig" cow_store = "snap" } }
+    mir { id = "mirror-0000-0000-0000-0000-0000-000000" status = ["READ", "WRITE", "VISIBLE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 2 type = "raid1" device_count = 2 region_size = 1024
+        raids = ["mir_rmeta_0", "mir_rimage_0", "mir_rmeta_1", "mir_rimage_1"] } }
+    mir_rmeta_0 { id = "mirror-0000-0000-0000-0000-0000-000001" status = ["READ", "WRITE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 6] } }
+    mir_rimage_0 { id = "mirror-0000-0000-0000-0000-0000-000002" status = ["READ", "WRITE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 2 type = "striped" stripe_count = 1 stripes = ["pv0", 7] } }
+    mir_rmeta_1 { id = "mirror-0000-0000-0000-0000-0000-000003" status = ["READ", "WRITE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 9] } }
+    mir_rimage_1 { id = "mirror-0000-0000-0000-0000-0000-000004" status = ["READ", "WRITE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 2 type = "striped" stripe_count = 1 stripes = ["pv0", 10] } }
+    pool { id = "thinpo-ol00-0000-0000-0000-0000-000000" status = ["READ", "WRITE", "VISIBLE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 2 type = "thin-pool" metadata = "pool_tmeta" pool = "pool_tdata"
+        transaction_id = 1 chunk_size = 128 discards = "passdown" zero_new_blocks = 1 } }
+    thin { id = "thinlv-0000-0000-0000-0000-0000-000000" status = ["READ", "WRITE", "VISIBLE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 8 type = "thin" thin_pool = "pool" transaction_id = 0 device_id = 1 } }
+    pool_tmeta { id = "thinpo-ol00-0000-0000-0000-0000-000001" status = ["READ", "WRITE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 1 type = "striped" stripe_count = 1 stripes = ["pv0", 12] } }
+    pool_tdata { id = "thinpo-ol00-0000-0000-0000-0000-000002" status = ["READ", "WRITE"] flags = [] segment_count = 1
+      segment1 { start_extent = 0 extent_count = 2 type = "striped" stripe_count = 1 stripes = ["pv0", 13] } }
+`;
+
+test('lvm: snapshot, raid1, thin-pool and thin LVs are skipped with a warning naming each', async () => {
+  const images = [{ file: 'odd.img', size: '32M', name: '/dev/sda' }];
+  const { dir, report } = await lvmFixture('lvm-unsupported', images, `lvcreate orig, snap; vgcfgrestore --force with ${UNSUPPORTED_LVS}`, async () => {}, async (devs) => {
+    await lvm('pvcreate', devs, devs);
+    await lvm('vgcreate', devs, ['-s', '1M', 'vgu', ...devs]);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '4M', '-n', 'orig', 'vgu']);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '2M', '-n', 'snap', 'vgu']);
+    const backup = join(await scratch('vgcfg'), 'vgu.txt');
+    await lvm('vgcfgbackup', devs, ['-f', backup, 'vgu']);
+    const text = await readFile(backup, 'utf8');
+    // Insert before the closing braces of logical_volumes and of the VG.
+    const end = text.replace(/\}\s*\}\s*$/, '');
+    assert.notEqual(end, text);
+    await writeFile(backup, `${end}${UNSUPPORTED_LVS}}\n}\n`);
+    await lvm('vgcfgrestore', devs, ['--force', '-f', backup, 'vgu']);
+  });
+  assert.deepEqual(new Set(report.lvs.map((s) => s.segtype)), new Set(['linear', 'raid1', 'thin-pool', 'thin']));
+  const disks = await openDisks(join(dir, 'odd.img'));
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, [
+    'LVM: LV vgu/snap is a snapshot, which is not supported; skipped',
+    'LVM: LV vgu/mir has a raid1 segment, which is not supported; skipped',
+    'LVM: LV vgu/pool has a thin-pool segment, which is not supported; skipped',
+    'LVM: LV vgu/thin has a thin segment, which is not supported; skipped',
+  ]);
+  assert.deepEqual(scan.lvs.map((l) => l.name), ['/dev/vgu/orig']);
+  // Only the origin is a plain LV; the VG's sizes still count every extent in use.
+  const { lvs: _lvs, ...rest } = asReport(scan);
+  const { lvs: _want, ...wantRest } = expected(report);
+  assert.deepEqual(rest, wantRest);
+  await checkStamps(scan.lvs[0]!);
+  await closeDisks(disks);
+});
