@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { BaseDevice } from '../../disk/block-device.js';
 import { scanVolumes } from '../../volume/scan.js';
 import type { Partition } from '../../volume/types.js';
@@ -182,5 +183,19 @@ test('gpt: a GPT whose sector 0 was blanked is still found, with a warning', asy
   const scan = await scanVolumes(disks);
   assert.deepEqual(scan.partitions.map((p) => p.number), NUMBERS);
   assert.deepEqual(scan.warnings, [`${image}: GPT without a protective MBR`]);
+  await closeDisks(disks);
+});
+
+test('gpt: a header with a valid CRC but a huge entry array is refused, not allocated', async () => {
+  const image = await scratchCopy(await gptImage(), 'gpt-huge-array');
+  const header = (await readFile(image)).subarray(512, 512 + 92);
+  header.writeUInt32LE(0x40000000, 80); // entry count
+  header.writeUInt32LE(0, 16);
+  header.writeUInt32LE(crc32(header), 16);
+  await patch(image, 512, header);
+  const disks = await openDisks(image);
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.partitions.map((p) => p.number), NUMBERS);
+  assert.match(scan.warnings[0]!, /primary GPT header \(512-byte sectors\) has 1073741824 entries of 128 bytes, more than 4194304 bytes \(at byte 592\); using the backup/);
   await closeDisks(disks);
 });

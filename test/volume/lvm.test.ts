@@ -302,3 +302,14 @@ test('lvm: snapshot, raid1, thin-pool and thin LVs are skipped with a warning na
   await checkStamps(scan.lvs[0]!);
   await closeDisks(disks);
 });
+
+test('lvm: a PV in no VG is listed with an empty VG name and its device size, as pvs does', async () => {
+  const images = [{ file: 'orphan.img', size: '20M', name: '/dev/sda' }];
+  const { dir, report } = await lvmFixture('lvm-orphan', images, 'pvcreate', async () => {}, (devs) => lvm('pvcreate', devs, devs).then(() => undefined));
+  const disks = await openDisks(join(dir, 'orphan.img'));
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(asReport(scan), expected(report));
+  assert.deepEqual(scan.pvs.map((p) => [p.vg, p.size]), [['', 20n << 20n]]);
+  await closeDisks(disks);
+});
