@@ -52,8 +52,16 @@ export async function scanLvm(candidates: PvCandidate[], warnings: string[]): Pr
   }
   const scan: LvmScan = { pvs: [], vgs: [], lvs: [] };
   const owner = new Map<string, { vg: VgMetadata; pv: VgPv }>();
+  const names = new Map<string, string>();
   for (const vg of vgs.values()) {
     for (const pv of vg.pvs) owner.set(pv.id, { vg, pv });
+    // Two VGs of one name (disks of cloned guests) would give two /dev/NAME/LV of one name.
+    const first = names.get(vg.name);
+    if (first !== undefined) {
+      warnings.push(`LVM: VG ${vg.name} (${vg.id}) has the name of VG ${first}; its LVs are skipped`);
+      continue;
+    }
+    names.set(vg.name, vg.id);
     assembleVg(vg, byUuid, scan, warnings);
   }
   for (const pv of byUuid.values()) {

@@ -313,3 +313,22 @@ test('lvm: a PV in no VG is listed with an empty VG name and its device size, as
   assert.deepEqual(scan.pvs.map((p) => [p.vg, p.size]), [['', 20n << 20n]]);
   await closeDisks(disks);
 });
+
+test('lvm: two VGs of one name (clones) keep the first and warn about the second', async () => {
+  const images = [{ file: 'c1.img', size: '8M', name: '/dev/sda' }, { file: 'c2.img', size: '8M', name: '/dev/sdb' }];
+  const { dir } = await lvmFixture('lvm-clones', images, 'vgcreate vgc on each disk alone; lvcreate -L 2M root', async () => {}, async (devs) => {
+    for (const dev of devs) {
+      await lvm('pvcreate', [dev], [dev]);
+      await lvm('vgcreate', [dev], ['-s', '1M', 'vgc', dev]);
+      await lvm('lvcreate', [dev], ['-an', '-Zn', '-L', '2M', '-n', 'root', 'vgc']);
+    }
+  });
+  const disks = await openDisks(join(dir, 'c1.img'), join(dir, 'c2.img'));
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.lvs.map((l) => l.name), ['/dev/vgc/root']);
+  assert.deepEqual(scan.vgs.map((v) => v.pvs), [['/dev/sda']]);
+  assert.deepEqual(scan.pvs.map((p) => [p.name, p.vg]), [['/dev/sda', 'vgc'], ['/dev/sdb', 'vgc']]);
+  assert.equal(scan.warnings.length, 1);
+  assert.match(scan.warnings[0]!, /^LVM: VG vgc \(.*\) has the name of VG .*; its LVs are skipped$/);
+  await closeDisks(disks);
+});
