@@ -119,20 +119,19 @@ export class ReadaheadFilter extends FilterDevice {
     this.window = this.min;
   }
 
-  protected override async _write(offset: bigint, data: Uint8Array): Promise<void> {
-    this.invalidate();
-    try {
-      await this.inner.write(offset, data);
-    } finally {
-      // A prefetch issued while the write ran may hold the old bytes.
-      this.invalidate();
-    }
+  protected override _write(offset: bigint, data: Uint8Array): Promise<void> {
+    return this.invalidating(() => this.inner.write(offset, data));
   }
 
-  protected override async _trim(offset: bigint, length: bigint): Promise<void> {
+  protected override _trim(offset: bigint, length: bigint): Promise<void> {
+    return this.invalidating(() => this.inner.trim(offset, length));
+  }
+
+  /** Drop the buffers before a change and again after: a prefetch issued meanwhile may hold old bytes. */
+  private async invalidating(change: () => Promise<void>): Promise<void> {
     this.invalidate();
     try {
-      await this.inner.trim(offset, length);
+      await change();
     } finally {
       this.invalidate();
     }
