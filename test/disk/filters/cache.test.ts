@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import type { BlockDevice } from '../../../disk/block-device.js';
 import { cache } from '../../../disk/filters/cache.js';
-import { FilterDevice } from '../../../disk/filters/filter-device.js';
-import { checkRandomReads, count, loggedFile, randomImage } from './helpers.js';
+import { checkRandomReads, count, Gated, loggedFile, randomImage } from './helpers.js';
 
 test('cache: random reads return the file bytes, and repeated reads hit memory', async () => {
   const { path, data } = await randomImage('cache-bytes');
@@ -84,40 +82,10 @@ test('cache: writes go through to the file and update cached blocks', async () =
   assert.ok((await readFile(path)).equals(data), 'the file below holds the write');
 });
 
-/**
- * Lets a test order events exactly: writes wait for `releaseWrites` before reaching the
- * file; reads reach the file at once but answer only after `releaseReads`.
- */
-class Gated extends FilterDevice {
-  releaseWrites!: () => void;
-  releaseReads!: () => void;
-  readReachedFile!: Promise<void>;
-  private writesOpen = new Promise<void>((r) => (this.releaseWrites = r));
-  private readsOpen = new Promise<void>((r) => (this.releaseReads = r));
-  private reached!: () => void;
-
-  constructor(inner: BlockDevice) {
-    super(inner);
-    this.readReachedFile = new Promise<void>((r) => (this.reached = r));
-  }
-
-  protected override async _read(offset: bigint, length: number): Promise<Buffer> {
-    const buf = await this.inner.read(offset, length);
-    this.reached();
-    await this.readsOpen;
-    return buf;
-  }
-
-  protected override async _write(offset: bigint, data: Uint8Array): Promise<void> {
-    await this.writesOpen;
-    return this.inner.write(offset, data);
-  }
-}
-
 test('cache: a block read while a write is on its way is patched by the write', async () => {
   const { path, data } = await randomImage('cache-race');
   const { dev: below, entries } = await loggedFile(path, true);
-  const gate = new Gated(below);
+  const gate = new Gated(below, 0n);
   gate.releaseReads();
   const dev = cache(gate, { blocksize: 65536 });
   const patch = Buffer.alloc(1000, 0xcd);
@@ -134,7 +102,7 @@ test('cache: a block read while a write is on its way is patched by the write', 
 test('cache: a read answered after a write landed is not cached', async () => {
   const { path, data } = await randomImage('cache-race2');
   const { dev: below, entries } = await loggedFile(path, true);
-  const gate = new Gated(below);
+  const gate = new Gated(below, 0n);
   gate.releaseWrites();
   const dev = cache(gate, { blocksize: 65536 });
   const reading = dev.read(0n, 4096);

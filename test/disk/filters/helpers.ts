@@ -5,6 +5,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import type { BlockDevice } from '../../../disk/block-device.js';
+import { FilterDevice } from '../../../disk/filters/filter-device.js';
 import { log, type LogEntry } from '../../../disk/filters/log.js';
 import { prng } from '../../../disk/filters/prng.js';
 import { RawFile } from '../../../disk/raw.js';
@@ -48,4 +49,39 @@ export async function loggedFile(path: string, writable = false): Promise<{ dev:
 
 export function count(entries: readonly LogEntry[], op: LogEntry['op']): number {
   return entries.filter((e) => e.op === op).length;
+}
+
+/**
+ * Lets a test order events exactly: writes wait for `releaseWrites` before reaching the
+ * file; reads at or past `holdFrom` reach the file at once but answer only after
+ * `releaseReads`.
+ */
+export class Gated extends FilterDevice {
+  releaseWrites!: () => void;
+  releaseReads!: () => void;
+  readReachedFile!: Promise<void>;
+  private writesOpen = new Promise<void>((r) => (this.releaseWrites = r));
+  private readsOpen = new Promise<void>((r) => (this.releaseReads = r));
+  private reached!: () => void;
+
+  constructor(
+    inner: BlockDevice,
+    private readonly holdFrom: bigint,
+  ) {
+    super(inner);
+    this.readReachedFile = new Promise<void>((r) => (this.reached = r));
+  }
+
+  protected override async _read(offset: bigint, length: number): Promise<Buffer> {
+    const buf = await this.inner.read(offset, length);
+    if (offset < this.holdFrom) return buf;
+    this.reached();
+    await this.readsOpen;
+    return buf;
+  }
+
+  protected override async _write(offset: bigint, data: Uint8Array): Promise<void> {
+    await this.writesOpen;
+    return this.inner.write(offset, data);
+  }
 }

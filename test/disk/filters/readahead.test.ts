@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readahead } from '../../../disk/filters/readahead.js';
-import { checkRandomReads, count, loggedFile, randomImage } from './helpers.js';
+import { checkRandomReads, count, Gated, loggedFile, randomImage } from './helpers.js';
 
 test('readahead: random reads return the file bytes', async () => {
   const { path, data } = await randomImage('ra-bytes');
@@ -53,4 +53,28 @@ test('readahead: a write drops the buffered window so the next read sees it', as
   patch.copy(data, 10_000);
   assert.ok((await dev.read(8192n, 4096)).equals(data.subarray(8192, 12288)));
   await dev.close();
+});
+
+test('readahead: a background fetch that overlapped a write is thrown away', { timeout: 20_000 }, async () => {
+  const { path, data } = await randomImage('ra-race');
+  const { dev: below, entries } = await loggedFile(path, true);
+  const window = 65536;
+  const gate = new Gated(below, BigInt(4096 + window));
+  gate.releaseWrites();
+  const dev = readahead(gate, { min: window, max: 4 * window });
+  let off = 0;
+  const readNext = async () => {
+    const got = await dev.read(BigInt(off), 4096);
+    assert.ok(got.equals(data.subarray(off, off + 4096)), `bytes at ${off}`);
+    off += 4096;
+  };
+  // Sequential reads into the second half of the first window start the background fetch.
+  while (off < 4096 + window / 2 + 4096) await readNext();
+  await gate.readReachedFile; // it has read the old bytes and is held
+  assert.equal(count(entries, 'read'), 3);
+  const patch = Buffer.alloc(5000, 0x77);
+  await dev.write(BigInt(4096 + window + 100), patch);
+  patch.copy(data, 4096 + window + 100);
+  gate.releaseReads();
+  while (off < 4096 + 2 * window) await readNext();
 });
