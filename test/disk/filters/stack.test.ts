@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { BlockDevice } from '../../../disk/block-device.js';
 import { CacheFilter } from '../../../disk/filters/cache.js';
 import { FilterDevice } from '../../../disk/filters/filter-device.js';
 import { LogFilter, type LogEntry } from '../../../disk/filters/log.js';
+import { prng } from '../../../disk/filters/prng.js';
 import { ReadaheadFilter } from '../../../disk/filters/readahead.js';
 import { applyFilters, filterKinds, parseFilterSpec } from '../../../disk/filters/stack.js';
 import { RawFile } from '../../../disk/raw.js';
@@ -63,4 +65,39 @@ test('stack: unknown filters, unknown options and bad values are clear errors', 
   const parsed = parseFilterSpec('error:rate=10%,file=/tmp/trigger,ops=read+write');
   assert.deepEqual([...parsed.options], [['rate', '10%'], ['file', '/tmp/trigger'], ['ops', 'read+write']]);
   await dev.close();
+});
+
+/** Random writes, each followed by a batch of concurrent random reads, checked against a model. */
+async function mixedLoad(dev: BlockDevice, model: Buffer, seed: number): Promise<void> {
+  const random = prng(seed);
+  const pick = (max: number) => {
+    const length = 1 + Math.floor(random() * max);
+    return { length, offset: Math.floor(random() * (model.length - length + 1)) };
+  };
+  for (let round = 0; round < 40; round++) {
+    const w = pick(100_000);
+    const patch = Buffer.alloc(w.length, round + 1);
+    await dev.write(BigInt(w.offset), patch);
+    patch.copy(model, w.offset);
+    const reads = Array.from({ length: 8 }, () => pick(150_000));
+    const got = await Promise.all(reads.map((r) => dev.read(BigInt(r.offset), r.length)));
+    reads.forEach((r, i) => assert.ok(got[i]!.equals(model.subarray(r.offset, r.offset + r.length)), `round ${round}: read at ${r.offset}`));
+  }
+}
+
+test('stack: writes and reads mixed through cache and readahead reach the file', async () => {
+  const { path, data } = await randomImage('stack-mixed');
+  const dev = applyFilters(await RawFile.open(path, true), ['cache:size=1M,blocksize=16K', 'readahead:max=256K']);
+  await mixedLoad(dev, data, 21);
+  await dev.close();
+  assert.ok((await readFile(path)).equals(data));
+});
+
+test('stack: writes and reads mixed through cow over cache keep the file untouched', async () => {
+  const { path, data } = await randomImage('stack-mixed-cow');
+  const before = await hashFile(path);
+  const dev = applyFilters(await RawFile.open(path), ['cow', 'cache:size=1M,blocksize=16K', 'readahead']);
+  await mixedLoad(dev, data, 22);
+  await dev.close();
+  assert.equal(await hashFile(path), before);
 });
