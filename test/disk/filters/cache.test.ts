@@ -82,12 +82,17 @@ test('cache: writes go through to the file and update cached blocks', async () =
   assert.ok((await readFile(path)).equals(data), 'the file below holds the write');
 });
 
-test('cache: a block read while a write is on its way is patched by the write', async () => {
-  const { path, data } = await randomImage('cache-race');
+/** A cache of 64 KiB blocks over a gate over a logged writable file of random bytes. */
+async function gatedCache(name: string) {
+  const { path, data } = await randomImage(name);
   const { dev: below, entries } = await loggedFile(path, true);
   const gate = new Gated(below, 0n);
+  return { data, entries, gate, dev: cache(gate, { blocksize: 65536 }) };
+}
+
+test('cache: a block read while a write is on its way is patched by the write', async () => {
+  const { data, entries, gate, dev } = await gatedCache('cache-race');
   gate.releaseReads();
-  const dev = cache(gate, { blocksize: 65536 });
   const patch = Buffer.alloc(1000, 0xcd);
   const writing = dev.write(70_000n, patch);
   assert.ok((await dev.read(65536n, 65536)).equals(data.subarray(65536, 131072)), 'the write has not landed yet');
@@ -100,11 +105,8 @@ test('cache: a block read while a write is on its way is patched by the write', 
 });
 
 test('cache: a read answered after a write landed is not cached', async () => {
-  const { path, data } = await randomImage('cache-race2');
-  const { dev: below, entries } = await loggedFile(path, true);
-  const gate = new Gated(below, 0n);
+  const { data, entries, gate, dev } = await gatedCache('cache-race2');
   gate.releaseWrites();
-  const dev = cache(gate, { blocksize: 65536 });
   const reading = dev.read(0n, 4096);
   await gate.readReachedFile;
   const patch = Buffer.alloc(100, 0xee);
