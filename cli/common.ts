@@ -1,0 +1,74 @@
+/** What every guestkit command shares: -a/--format parsing in order, -m specs, errors. */
+import { basename } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { DiskSpec } from '../guest/guest.js';
+
+export const diskOptions = {
+  add: { type: 'string', short: 'a', multiple: true },
+  format: { type: 'string' },
+  verbose: { type: 'boolean', short: 'v' },
+  trace: { type: 'boolean', short: 'x' },
+  help: { type: 'boolean' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface Parsed<V> {
+  values: V;
+  positionals: string[];
+  disks: DiskSpec[];
+}
+
+/** Parse argv; `--format` applies to the -a options after it, as in libguestfs. */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O) {
+  const { values, positionals, tokens } = parseArgs({ args: argv, options, allowPositionals: true, tokens: true, strict: true });
+  const disks: DiskSpec[] = [];
+  let format: string | undefined;
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'format') format = t.value === 'auto' || !t.value ? undefined : t.value;
+    if (t.name === 'add' && t.value !== undefined) disks.push({ path: t.value, format });
+  }
+  return { values, positionals, disks };
+}
+
+/** A `-m dev[:mountpoint[:options[:fstype]]]` spec. */
+export interface MountSpec {
+  device: string;
+  mountpoint: string;
+  options?: string;
+  fstype?: string;
+}
+
+export function parseMountSpec(spec: string): MountSpec {
+  const [device = '', mountpoint = '/', options, fstype] = spec.split(':');
+  if (!device) throw new Error(`-m ${spec}: no device named`);
+  return { device, mountpoint: mountpoint || '/', options: options || undefined, fstype: fstype || undefined };
+}
+
+/** Turn "-o a=1,b" mount options into the driver's options record. */
+export function mountOptions(opts: string | undefined): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const o of (opts ?? '').split(',')) {
+    if (!o) continue;
+    const eq = o.indexOf('=');
+    if (eq < 0) out[o] = true;
+    else out[o.slice(0, eq)] = o.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Run a command's main, printing errors as `prog: message` and exiting 1 like libguestfs. */
+export function main(fn: (argv: string[]) => Promise<number | void>): void {
+  const prog = basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '');
+  fn(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code ?? 0;
+    },
+    (e: unknown) => {
+      const err = e as Error;
+      process.stderr.write(`${prog}: ${err.message}\n`);
+      if (process.env['GUESTKIT_DEBUG']) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

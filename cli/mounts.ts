@@ -1,0 +1,19 @@
+/** Mount what -m asks for, or, with no -m, the guest's only filesystem at "/". */
+import type { Guest } from '../guest/guest.js';
+import { mountOptions, parseMountSpec } from './common.js';
+
+export async function mountRequested(guest: Guest, specs: string[] | undefined): Promise<void> {
+  if (specs && specs.length > 0) {
+    for (const s of specs) {
+      const m = parseMountSpec(s);
+      await guest.mount(m.device, m.mountpoint, { options: mountOptions(m.options) });
+    }
+    return;
+  }
+  const found = (await guest.filesystems()).filter((f) => f.type !== 'unknown' && f.type !== 'swap');
+  if (found.length !== 1) {
+    const list = found.map((f) => `${f.name} (${f.type})`).join(', ') || 'none';
+    throw new Error(`choose the filesystem to mount with -m DEVICE[:MOUNTPOINT]; filesystems found: ${list}`);
+  }
+  await guest.mount(found[0]!.name, '/');
+}
