@@ -31,6 +31,23 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: s
   return { values, positionals, disks };
 }
 
+/** Parse a tool's argv: undefined after printing --help; an error when no -a was given. */
+export function parseTool<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, usage: string) {
+  const parsed = parse(argv, options);
+  if ((parsed.values as { help?: boolean }).help) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  if (parsed.disks.length === 0) throw new Error(`you must specify at least one -a option\n${usage}`);
+  return parsed;
+}
+
+/** The options of tools that read files: -m specs, and -i (accepted as libguestfs's tools do). */
+export const mountOptionSpecs = {
+  mount: { type: 'string', short: 'm', multiple: true },
+  inspector: { type: 'boolean', short: 'i' },
+} as const satisfies ParseArgsConfig['options'];
+
 /** A `-m dev[:mountpoint[:options[:fstype]]]` spec. */
 export interface MountSpec {
   device: string;

@@ -1,6 +1,18 @@
 /** Mount what -m asks for, or, with no -m, the guest's only filesystem at "/". */
-import type { Guest } from '../guest/guest.js';
+import type { DiskSpec, Guest } from '../guest/guest.js';
 import { mountOptions, parseMountSpec } from './common.js';
+import { openGuest } from './open.js';
+
+/** Open the images read-only, mount as asked, run `fn`, and always close the guest. */
+export async function withMountedGuest(disks: DiskSpec[], specs: string[] | undefined, fn: (guest: Guest) => Promise<void>): Promise<void> {
+  const guest = await openGuest(disks, { readonly: true });
+  try {
+    await mountRequested(guest, specs);
+    await fn(guest);
+  } finally {
+    await guest.close();
+  }
+}
 
 export async function mountRequested(guest: Guest, specs: string[] | undefined): Promise<void> {
   if (specs && specs.length > 0) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** virt-filesystems: list the devices, partitions, volumes and filesystems in disk images. */
 import { openGuest } from './open.js';
-import { diskOptions, main, parse } from './common.js';
+import { diskOptions, main, parseTool } from './common.js';
 import { humanSize } from './human.js';
 import { type Cell, formatCsv, formatText } from './table.js';
 
@@ -38,12 +38,9 @@ const options = {
 } as const;
 
 main(async (argv) => {
-  const { values: v, disks } = parse(argv, options);
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (disks.length === 0) throw new Error(`you must specify at least one -a option\n${USAGE}`);
+  const parsed = parseTool(argv, options, USAGE);
+  if (!parsed) return 0;
+  const { values: v, disks } = parsed;
   if (v['human-readable'] && v.csv) throw new Error('you cannot use -h and --csv options together.');
 
   const show = {

@@ -2,38 +2,29 @@
 /** virt-ls: list files in a disk image without mounting it. */
 import { resolvePath } from '../fs/path.js';
 import type { Guest } from '../guest/guest.js';
-import { openGuest } from './open.js';
-import { diskOptions, main, parse } from './common.js';
+import { diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
 import { isDir, isLink, longLine, recordLine } from './listing.js';
-import { mountRequested } from './mounts.js';
+import { withMountedGuest } from './mounts.js';
 
 const USAGE = `Usage: virt-ls -a IMAGE [-a IMAGE...] [--format=FMT] [-m DEV[:MNT[:OPTS]]...] [-l] [-R] DIRECTORY...\n`;
 
 const options = {
   ...diskOptions,
-  mount: { type: 'string', short: 'm', multiple: true },
+  ...mountOptionSpecs,
   long: { type: 'boolean', short: 'l' },
   recursive: { type: 'boolean', short: 'R' },
-  inspector: { type: 'boolean', short: 'i' },
 } as const;
 
 main(async (argv) => {
-  const { values: v, positionals, disks } = parse(argv, options);
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (disks.length === 0) throw new Error(`you must specify at least one -a option\n${USAGE}`);
+  const parsed = parseTool(argv, options, USAGE);
+  if (!parsed) return 0;
+  const { values: v, positionals, disks } = parsed;
   if (positionals.length === 0) throw new Error(`no directory given\n${USAGE}`);
-  const guest = await openGuest(disks, { readonly: true });
-  try {
-    await mountRequested(guest, v.mount);
+  await withMountedGuest(disks, v.mount, async (guest) => {
     const out: string[] = [];
     for (const dir of positionals) await list(guest, dir, !!v.long, !!v.recursive, out);
     process.stdout.write(out.join(''));
-  } finally {
-    await guest.close();
-  }
+  });
 });
 
 async function list(guest: Guest, dir: string, long: boolean, recursive: boolean, out: string[]): Promise<void> {
