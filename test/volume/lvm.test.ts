@@ -344,3 +344,36 @@ test('lvm: two VGs of one name (clones) keep the first and warn about the second
   assert.match(scan.warnings[0]!, /^LVM: VG vgc \(.*\) has the name of VG .*; its LVs are skipped$/);
   await closeDisks(disks);
 });
+
+function metadataCopies(): Promise<LvmFixture> {
+  const images = [{ file: 'two-mdas.img', size: '16M', name: '/dev/sda' }, { file: 'no-mda.img', size: '16M', name: '/dev/sdb' }];
+  return lvmFixture('lvm-mda-copies', images, 'pvcreate --pvmetadatacopies 2 / 0; vgcreate -s 1M vgm; lvcreate -L 20M span', async () => {}, async (devs) => {
+    await lvm('pvcreate', devs, ['--pvmetadatacopies', '2', devs[0]!]);
+    await lvm('pvcreate', devs, ['--pvmetadatacopies', '0', devs[1]!]);
+    await lvm('vgcreate', devs, ['-s', '1M', 'vgm', ...devs]);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '20M', '-n', 'span', 'vgm']);
+  });
+}
+
+test('lvm: a PV without metadata joins its VG through another PV; a damaged first copy falls back to the second', async () => {
+  const { dir, report } = await metadataCopies();
+  const paths = [join(dir, 'two-mdas.img'), join(dir, 'no-mda.img')];
+  const disks = await openDisks(...paths);
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(asReport(scan), expected(report));
+  await checkStamps(scan.lvs[0]!);
+  await closeDisks(disks);
+
+  const work = await scratch('lvm-mda-copies');
+  const copies = paths.map((p, i) => join(work, `${i}.img`));
+  for (const [i, p] of paths.entries()) await run('cp', ['--sparse=always', p, copies[i]!]);
+  const mda = await firstMda(copies[0]!, 0);
+  await patch(copies[0]!, mda + (await rawLocn(copies[0]!, mda)).offset + 10, Buffer.from('#'));
+  const damaged = await openDisks(...copies);
+  const again = await scanVolumes(damaged);
+  assert.deepEqual(asReport(again), expected(report));
+  assert.equal(again.warnings.length, 1);
+  assert.match(again.warnings[0]!, /LVM metadata area: metadata text has a bad checksum/);
+  await closeDisks(damaged);
+});
