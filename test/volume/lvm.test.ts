@@ -16,13 +16,13 @@ interface LvmFixture {
 }
 
 /** A directory of images set up by `build` over loop devices, stamped, with the lvm2 report saved. */
-async function lvmFixture(name: string, images: { file: string; size: string; name: string; offset?: number; size2?: number }[],
+async function lvmFixture(name: string, images: { file: string; size: string; name: string; offset?: number; length?: number }[],
   recipe: string, prepare: (dir: string) => Promise<void>, build: (devs: string[]) => Promise<void>): Promise<LvmFixture> {
   const dir = await fixture(name, recipe + JSON.stringify(images), async (path) => {
     await mkdir(path);
     for (const img of images) await run('truncate', ['-s', img.size, join(path, img.file)]);
     await prepare(path);
-    const specs: PvSpec[] = images.map((i) => ({ image: join(path, i.file), name: i.name, offset: i.offset, size: i.size2 }));
+    const specs: PvSpec[] = images.map((i) => ({ image: join(path, i.file), name: i.name, offset: i.offset, size: i.length }));
     const report = await withLoops(specs, async (devs) => {
       await build(devs);
       return lvmReport(devs, specs);
@@ -149,7 +149,7 @@ const SGDISK = ['-n', '1:2048:6143', '-t', '1:8300', '-n', '2:6144:47103', '-t',
 /** A 24 MiB disk whose partition 2 is a PV: MBR type 83 (so found by its label), or GPT "Linux LVM". */
 function onPartition(scheme: 'mbr' | 'gpt' = 'mbr'): Promise<LvmFixture> {
   const sectors = scheme === 'mbr' ? 43008 : 40960;
-  const images = [{ file: 'disk.img', size: '24M', name: '/dev/sda2', offset: 6144 * 512, size2: sectors * 512 }];
+  const images = [{ file: 'disk.img', size: '24M', name: '/dev/sda2', offset: 6144 * 512, length: sectors * 512 }];
   const table = scheme === 'mbr' ? PART_SCRIPT : SGDISK.join(' ');
   return lvmFixture(`lvm-${scheme}-partition`, images, `${table}; pvcreate; vgcreate -s 1M vgp; lvcreate -L 4M home; -L 2M swap`,
     async (dir) => {
