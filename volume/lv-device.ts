@@ -35,6 +35,8 @@ export class LogicalVolumeDevice extends BaseDevice {
     super();
     const last = segments[segments.length - 1];
     this.size = last ? last.start + last.length : 0n;
+    // As device-mapper does: the LV's logical sector is the largest of its PVs'.
+    this.sectorSize = Math.max(512, ...segments.flatMap((s) => s.areas.map((a) => a.device.sectorSize)));
   }
 
   override canWrite(): boolean {

@@ -57,10 +57,11 @@ export function vgFromConfig(root: ConfigSection): VgMetadata {
   if (extentSize <= 0n) throw new MetadataError(`${name}/extent_size is ${extentSize}`);
   const pvs = [...section(vg, 'physical_volumes', name).sections].map(([key, pv]): VgPv => {
     const where = `${name}/physical_volumes/${key}`;
+    const hint = pv.values.get('device');
     return {
       key,
       id: str(pv, 'id', where),
-      deviceHint: typeof pv.values.get('device') === 'string' ? (pv.values.get('device') as string) : '',
+      deviceHint: typeof hint === 'string' ? hint : '',
       peStart: int(pv, 'pe_start', where),
       peCount: int(pv, 'pe_count', where),
     };
@@ -114,13 +115,13 @@ function value(s: ConfigSection, key: string, where: string): ConfigValue {
   return v;
 }
 
-export function int(s: ConfigSection, key: string, where: string): bigint {
+function int(s: ConfigSection, key: string, where: string): bigint {
   const v = value(s, key, where);
   if (typeof v !== 'bigint' || v < 0n) throw new MetadataError(`${where}/${key} is not a non-negative integer`);
   return v;
 }
 
-export function str(s: ConfigSection, key: string, where: string): string {
+function str(s: ConfigSection, key: string, where: string): string {
   const v = value(s, key, where);
   if (typeof v !== 'string') throw new MetadataError(`${where}/${key} is not a string`);
   return v;

@@ -10,7 +10,7 @@ import { RawFile } from '../../disk/raw.js';
 import { FIXTURE_DIR } from '../fixtures/cache.js';
 import { run } from '../fixtures/run.js';
 
-const LVM_CONF = `devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 write_cache_state = 0 }
+const LVM_CONF = `devices { use_devicesfile = 0 obtain_device_list_from_udev = 0 write_cache_state = 0 hints = "none" }
 global { event_activation = 0 }
 activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
 backup { backup = 0 archive = 0 }

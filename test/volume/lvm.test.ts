@@ -16,13 +16,13 @@ interface LvmFixture {
 }
 
 /** A directory of images set up by `build` over loop devices, stamped, with the lvm2 report saved. */
-async function lvmFixture(name: string, images: { file: string; size: string; name: string; offset?: number; size2?: number }[],
+async function lvmFixture(name: string, images: { file: string; size: string; name: string; offset?: number; length?: number }[],
   recipe: string, prepare: (dir: string) => Promise<void>, build: (devs: string[]) => Promise<void>): Promise<LvmFixture> {
   const dir = await fixture(name, recipe + JSON.stringify(images), async (path) => {
     await mkdir(path);
     for (const img of images) await run('truncate', ['-s', img.size, join(path, img.file)]);
     await prepare(path);
-    const specs: PvSpec[] = images.map((i) => ({ image: join(path, i.file), name: i.name, offset: i.offset, size: i.size2 }));
+    const specs: PvSpec[] = images.map((i) => ({ image: join(path, i.file), name: i.name, offset: i.offset, size: i.length }));
     const report = await withLoops(specs, async (devs) => {
       await build(devs);
       return lvmReport(devs, specs);
@@ -144,12 +144,19 @@ test('lvm: writes through a striped LV land where reads find them', async () => 
 });
 
 const PART_SCRIPT = 'label: dos\nunit: sectors\nstart=2048, size=4096, type=83\nstart=6144, size=43008, type=83\n';
+const SGDISK = ['-n', '1:2048:6143', '-t', '1:8300', '-n', '2:6144:47103', '-t', '2:8e00'];
 
-function onPartition(): Promise<LvmFixture> {
-  // Partition 2 has type 83, not 8e: the PV is found by its label.
-  const images = [{ file: 'disk.img', size: '24M', name: '/dev/sda2', offset: 6144 * 512, size2: 43008 * 512 }];
-  return lvmFixture('lvm-partition', images, `${PART_SCRIPT}; pvcreate; vgcreate -s 1M vgp; lvcreate -L 4M home; -L 2M swap`,
-    (dir) => run('sfdisk', ['-q', join(dir, 'disk.img')], { input: PART_SCRIPT }).then(() => undefined),
+/** A 24 MiB disk whose partition 2 is a PV: MBR type 83 (so found by its label), or GPT "Linux LVM". */
+function onPartition(scheme: 'mbr' | 'gpt' = 'mbr'): Promise<LvmFixture> {
+  const sectors = scheme === 'mbr' ? 43008 : 40960;
+  const images = [{ file: 'disk.img', size: '24M', name: '/dev/sda2', offset: 6144 * 512, length: sectors * 512 }];
+  const table = scheme === 'mbr' ? PART_SCRIPT : SGDISK.join(' ');
+  return lvmFixture(`lvm-${scheme}-partition`, images, `${table}; pvcreate; vgcreate -s 1M vgp; lvcreate -L 4M home; -L 2M swap`,
+    async (dir) => {
+      const disk = join(dir, 'disk.img');
+      if (scheme === 'mbr') await run('sfdisk', ['-q', disk], { input: PART_SCRIPT });
+      else await run('sgdisk', [...SGDISK, disk]);
+    },
     async (devs) => {
       await lvm('pvcreate', devs, devs);
       await lvm('vgcreate', devs, ['-s', '1M', 'vgp', ...devs]);
@@ -158,17 +165,20 @@ function onPartition(): Promise<LvmFixture> {
     });
 }
 
-test('lvm: a PV on an MBR partition (type 83) is found by its label', async () => {
-  const { dir, report } = await onPartition();
-  const disks = await openDisks(join(dir, 'disk.img'));
-  const scan = await scanVolumes(disks);
-  assert.deepEqual(scan.warnings, []);
-  assert.deepEqual(scan.partitions.map((p) => [p.name, p.type]), [['/dev/sda1', '83'], ['/dev/sda2', '83']]);
-  assert.deepEqual(asReport(scan), expected(report));
-  assert.deepEqual(scan.pvs.map((p) => p.name), ['/dev/sda2']);
-  for (const lv of scan.lvs) await checkStamps(lv);
-  await closeDisks(disks);
-});
+for (const [scheme, type] of [['mbr', '83'], ['gpt', 'E6D6D379-F507-44C2-A23C-238F2A3DF928']] as const) {
+  test(`lvm: a PV on a ${scheme} partition (type ${type}) is found by its label`, async () => {
+    const { dir, report } = await onPartition(scheme);
+    const disks = await openDisks(join(dir, 'disk.img'));
+    const scan = await scanVolumes(disks);
+    assert.deepEqual(scan.warnings, []);
+    assert.deepEqual(scan.partitions.map((p) => p.name), ['/dev/sda1', '/dev/sda2']);
+    assert.equal(scan.partitions[1]!.type, type);
+    assert.deepEqual(asReport(scan), expected(report));
+    assert.deepEqual(scan.pvs.map((p) => p.name), ['/dev/sda2']);
+    for (const lv of scan.lvs) await checkStamps(lv);
+    await closeDisks(disks);
+  });
+}
 
 /** The first raw_locn of the metadata area at `mda`: where the current text is, inside the ring. */
 async function rawLocn(image: string, mda: number) {
@@ -196,7 +206,9 @@ test('lvm: damaged metadata text is a warning naming the device and offset, and 
   const disks = await openDisks(image);
   const scan = await scanVolumes(disks);
   assert.deepEqual(scan.lvs, []);
-  assert.deepEqual(scan.warnings, [`${image} (/dev/sda2): LVM metadata area: metadata text has a bad checksum (stored ${/0x[0-9a-f]+/.exec(scan.warnings[0]!)?.[0]}, computed ${/computed (0x[0-9a-f]+)/.exec(scan.warnings[0]!)?.[1]}) (at byte ${mda - pvStart + locn.offset})`]);
+  assert.equal(scan.warnings.length, 1);
+  assert.ok(scan.warnings[0]!.startsWith(`${image} (/dev/sda2): LVM metadata area: metadata text has a bad checksum`), scan.warnings[0]);
+  assert.ok(scan.warnings[0]!.endsWith(`(at byte ${mda - pvStart + locn.offset})`), scan.warnings[0]);
   await closeDisks(disks);
 });
 
@@ -331,4 +343,37 @@ test('lvm: two VGs of one name (clones) keep the first and warn about the second
   assert.equal(scan.warnings.length, 1);
   assert.match(scan.warnings[0]!, /^LVM: VG vgc \(.*\) has the name of VG .*; its LVs are skipped$/);
   await closeDisks(disks);
+});
+
+function metadataCopies(): Promise<LvmFixture> {
+  const images = [{ file: 'two-mdas.img', size: '16M', name: '/dev/sda' }, { file: 'no-mda.img', size: '16M', name: '/dev/sdb' }];
+  return lvmFixture('lvm-mda-copies', images, 'pvcreate --pvmetadatacopies 2 / 0; vgcreate -s 1M vgm; lvcreate -L 20M span', async () => {}, async (devs) => {
+    await lvm('pvcreate', devs, ['--pvmetadatacopies', '2', devs[0]!]);
+    await lvm('pvcreate', devs, ['--pvmetadatacopies', '0', devs[1]!]);
+    await lvm('vgcreate', devs, ['-s', '1M', 'vgm', ...devs]);
+    await lvm('lvcreate', devs, ['-an', '-Zn', '-L', '20M', '-n', 'span', 'vgm']);
+  });
+}
+
+test('lvm: a PV without metadata joins its VG through another PV; a damaged first copy falls back to the second', async () => {
+  const { dir, report } = await metadataCopies();
+  const paths = [join(dir, 'two-mdas.img'), join(dir, 'no-mda.img')];
+  const disks = await openDisks(...paths);
+  const scan = await scanVolumes(disks);
+  assert.deepEqual(scan.warnings, []);
+  assert.deepEqual(asReport(scan), expected(report));
+  await checkStamps(scan.lvs[0]!);
+  await closeDisks(disks);
+
+  const work = await scratch('lvm-mda-copies');
+  const copies = paths.map((p, i) => join(work, `${i}.img`));
+  for (const [i, p] of paths.entries()) await run('cp', ['--sparse=always', p, copies[i]!]);
+  const mda = await firstMda(copies[0]!, 0);
+  await patch(copies[0]!, mda + (await rawLocn(copies[0]!, mda)).offset + 10, Buffer.from('#'));
+  const damaged = await openDisks(...copies);
+  const again = await scanVolumes(damaged);
+  assert.deepEqual(asReport(again), expected(report));
+  assert.equal(again.warnings.length, 1);
+  assert.match(again.warnings[0]!, /LVM metadata area: metadata text has a bad checksum/);
+  await closeDisks(damaged);
 });

@@ -107,3 +107,31 @@ test('mbr: a whole-disk FAT filesystem (55 AA but a boot sector) is no partition
   assert.deepEqual(scan.partitions, []);
   await closeDisks(disks);
 });
+
+test('mbr: an EBR chain longer than 128 stops with a warning after 128 logical partitions', async () => {
+  const image = await fixture('mbr-long-chain.img', 'sfdisk extended over 1-2047', async (path) => {
+    await run('truncate', ['-s', '1M', path]);
+    await run('sfdisk', ['-q', path], { input: 'label: dos\nunit: sectors\nstart=1, size=2047, type=5\n' });
+  });
+  const path = await scratchCopy(image, 'ebr-long');
+  // 200 EBRs, one every 4 sectors, each holding a 1-sector logical partition and a link to the next.
+  for (let i = 0; i < 200; i++) {
+    const ebr = Buffer.alloc(512);
+    ebr[446 + 4] = 0x83;
+    ebr.writeUInt32LE(1, 446 + 8);
+    ebr.writeUInt32LE(1, 446 + 12);
+    ebr[462 + 4] = 0x05;
+    ebr.writeUInt32LE(4 * (i + 1), 462 + 8);
+    ebr.writeUInt32LE(2, 462 + 12);
+    ebr.writeUInt16LE(0xaa55, 510);
+    await patch(path, (1 + 4 * i) * 512, ebr);
+  }
+  const disks = await openDisks(path);
+  const scan = await scanVolumes(disks);
+  const logicals = scan.partitions.filter((p) => p.number >= 5);
+  assert.equal(logicals.length, 128);
+  assert.equal(logicals[127]!.start, BigInt((1 + 4 * 127 + 1) * 512));
+  assert.equal(scan.warnings.length, 1);
+  assert.match(scan.warnings[0]!, /EBR chain longer than 128 entries; the rest is ignored \(at byte 262656\)/);
+  await closeDisks(disks);
+});
