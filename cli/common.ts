@@ -6,6 +6,7 @@ import type { DiskSpec } from '../guest/guest.js';
 export const diskOptions = {
   add: { type: 'string', short: 'a', multiple: true },
   format: { type: 'string' },
+  filter: { type: 'string', multiple: true },
   verbose: { type: 'boolean', short: 'v' },
   trace: { type: 'boolean', short: 'x' },
   help: { type: 'boolean' },

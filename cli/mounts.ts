@@ -4,10 +4,14 @@ import { mountOptions, parseMountSpec } from './common.js';
 import { openGuest } from './open.js';
 
 /** Open the images read-only, mount as asked, run `fn`, and always close the guest. */
-export async function withMountedGuest(disks: DiskSpec[], specs: string[] | undefined, fn: (guest: Guest) => Promise<void>): Promise<void> {
-  const guest = await openGuest(disks, { readonly: true });
+export async function withMountedGuest(
+  disks: DiskSpec[],
+  opts: { mount?: string[]; filter?: string[] },
+  fn: (guest: Guest) => Promise<void>,
+): Promise<void> {
+  const guest = await openGuest(disks, { readonly: true, filters: opts.filter });
   try {
-    await mountRequested(guest, specs);
+    await mountRequested(guest, opts.mount);
     await fn(guest);
   } finally {
     await guest.close();

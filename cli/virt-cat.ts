@@ -15,7 +15,7 @@ main(async (argv) => {
   if (!parsed) return 0;
   const { values: v, positionals, disks } = parsed;
   if (positionals.length === 0) throw new Error(`no file given\n${USAGE}`);
-  await withMountedGuest(disks, v.mount, async (guest) => {
+  await withMountedGuest(disks, v, async (guest) => {
     for (const file of positionals) {
       const { fs, path } = guest.mounts.resolve(file);
       const attr = await resolvePath(fs, path);

@@ -65,7 +65,7 @@ main(async (argv) => {
   };
   const size = (n: bigint) => (v['human-readable'] ? humanSize(n) : n.toString());
 
-  const guest = await openGuest(disks, { readonly: true });
+  const guest = await openGuest(disks, { readonly: true, filters: v.filter });
   try {
     const rows: Cell[][] = [];
     const row = (r: { name: string; type: string; vfs?: string; label?: string; mbr?: string; size?: bigint; parent?: string; uuid?: string }) => {

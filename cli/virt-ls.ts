@@ -20,7 +20,7 @@ main(async (argv) => {
   if (!parsed) return 0;
   const { values: v, positionals, disks } = parsed;
   if (positionals.length === 0) throw new Error(`no directory given\n${USAGE}`);
-  await withMountedGuest(disks, v.mount, async (guest) => {
+  await withMountedGuest(disks, v, async (guest) => {
     const out: string[] = [];
     for (const dir of positionals) await list(guest, dir, !!v.long, !!v.recursive, out);
     process.stdout.write(out.join(''));

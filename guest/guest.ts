@@ -4,6 +4,7 @@
  */
 import type { BlockDevice } from '../disk/block-device.js';
 import { DiskError } from '../disk/errors.js';
+import { applyFilters } from '../disk/filters/stack.js';
 import { openDisk } from '../disk/open.js';
 import { probeFilesystem } from '../fs/drivers.js';
 import type { Filesystem, FsOpenOptions } from '../fs/filesystem.js';
@@ -20,6 +21,8 @@ export interface DiskSpec {
 export interface GuestOptions {
   /** Read-only (the default): not one byte is written to any image. */
   readonly?: boolean;
+  /** nbdkit-style filter specs stacked on every disk, outermost first ("log:file=x", "cache"). */
+  filters?: string[];
 }
 
 /** A block device that could hold a filesystem, and what probing found on it. */
@@ -50,7 +53,10 @@ export class Guest {
     const readonly = opts.readonly ?? true;
     const devices: BlockDevice[] = [];
     try {
-      for (const d of disks) devices.push(await openDisk(d.path, { format: d.format, writable: !readonly }));
+      for (const d of disks) {
+        const dev = await openDisk(d.path, { format: d.format, writable: !readonly });
+        devices.push(opts.filters?.length ? applyFilters(dev, opts.filters) : dev);
+      }
       const scan = await scanVolumes(devices.map((device, i) => ({ name: `/dev/sd${String.fromCharCode(97 + i)}`, device })));
       return new Guest(readonly, scan);
     } catch (e) {

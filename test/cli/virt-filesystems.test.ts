@@ -71,3 +71,15 @@ test('virt-filesystems names the image when it cannot be opened', async () => {
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^virt-filesystems: \/nonexistent.qcow2: cannot open/);
 });
+
+test('--filter stacks nbdkit-style filters on every disk: the log filter records the reads', async () => {
+  const { image } = await mbrLvmDisk();
+  const log = join(dirname(image), `access-${process.pid}.log`);
+  await run(process.execPath, [CLI, '-a', image, `--filter=log:file=${log}`, '--filter=cache', '--partitions']);
+  const lines = (await run('cat', [log])).trim().split('\n').map((l) => JSON.parse(l) as { op: string; offset: number; length: number });
+  await run('rm', ['-f', log]);
+  assert.ok(lines.some((l) => l.op === 'read' && l.offset === 0 && l.length >= 512), 'the MBR read is logged');
+  const bad = await runStatus(process.execPath, [CLI, '-a', image, '--filter=nosuch']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown filter "nosuch"/);
+});
