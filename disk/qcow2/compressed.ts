@@ -3,12 +3,14 @@
  * byte offset, spanning a counted number of 512-byte sectors. Neighbouring clusters are read
  * in one file read, and the last few inflated clusters are kept for small sequential reads.
  */
-import { constants, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { constants, inflateRaw } from 'node:zlib';
 import type { BlockDevice } from '../block-device.js';
 import { DiskError } from '../errors.js';
 import { Lru } from './lru.js';
 
 const RECENT_CLUSTERS = 8;
+const inflateRawAsync = promisify(inflateRaw);
 /** Join compressed clusters into one file read across gaps up to this, and up to this total. */
 const JOIN_GAP = 64 << 10;
 const MAX_JOINED = 8 << 20;
@@ -61,11 +63,14 @@ export class CompressedReader {
         end = Math.max(end, r.end);
       }
       const bytes = await this.file.read(BigInt(first.start), end - first.start);
-      for (const { index, range } of group) {
-        const cluster = this.inflate(bytes.subarray(range.start - first.start, range.end - first.start), range.start);
-        this.recent.set(descs[index]!, cluster);
-        out[index] = cluster;
-      }
+      // Inflate on the libuv thread pool, the group's clusters in parallel.
+      await Promise.all(
+        group.map(async ({ index, range }) => {
+          const cluster = await this.inflate(bytes.subarray(range.start - first.start, range.end - first.start), range.start);
+          this.recent.set(descs[index]!, cluster);
+          out[index] = cluster;
+        }),
+      );
       i += group.length;
     }
     return out;
@@ -81,12 +86,12 @@ export class CompressedReader {
     return { start: r.start, end: Math.min(r.end, size) };
   }
 
-  private inflate(data: Buffer, at: number): Buffer {
+  private async inflate(data: Buffer, at: number): Promise<Buffer> {
     const size = 2 ** this.clusterBits;
     let out: Buffer;
     try {
       // Sync flush: qemu stops once a cluster is produced, so the stream need not be closed.
-      out = inflateRawSync(data, { maxOutputLength: size, finishFlush: constants.Z_SYNC_FLUSH });
+      out = await inflateRawAsync(data, { maxOutputLength: size, finishFlush: constants.Z_SYNC_FLUSH });
     } catch (e) {
       throw new DiskError(this.image, `compressed cluster does not inflate: ${(e as Error).message}`, at);
     }

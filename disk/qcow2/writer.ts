@@ -86,14 +86,13 @@ export class Qcow2Writer {
     const lo = table.readUInt32BE(at + 4);
     const compressed = (hi & 0x40000000) !== 0;
     const host = compressed ? 0 : entryOffset(hi, lo);
+    if (host !== 0) this.checkHost(host, l2Offset + at);
     if (host !== 0 && this.readsFromHost(table, at, lo, inCluster, chunk.length)) {
       await this.file.write(BigInt(host + inCluster), chunk);
       return;
     }
     const content = await this.clusterContent(cluster, inCluster, chunk);
-    let target = host;
-    if (target === 0) target = await this.refcounts!.allocate(1);
-    else this.checkHost(host, l2Offset + at);
+    const target = host !== 0 ? host : await this.refcounts!.allocate(1);
     await this.file.write(BigInt(target), content);
     if (compressed) {
       const r = compressedRange((BigInt(hi & 0x3fffffff) << 32n) | BigInt(lo), this.h.clusterBits);
@@ -128,7 +127,7 @@ export class Qcow2Writer {
     return buf;
   }
 
-  /** A preallocated host cluster (zero flag, or partly allocated subclusters) reused in place. */
+  /** A host cluster written in place (allocated, preallocated zero, or partly allocated subclusters). */
   private checkHost(host: number, where: number): void {
     if (host % this.h.clusterSize !== 0 || BigInt(host + this.h.clusterSize) > this.file.size) {
       throw new DiskError(this.image, `L2 entry points to host cluster ${host}, which is not a cluster inside the file`, where);
