@@ -63,19 +63,20 @@ export class Refcounts {
   async writeIncrements(): Promise<boolean> {
     if (this.dirtyBlocks.size === 0 && this.dirtyEntries.size === 0 && !this.tableMoved) return false;
     await this.writeBlocks();
+    if (this.tableMoved) await this.file.write(BigInt(this.tableOffset), this.table);
+    // New blocks (and a moved table) are on disk before anything points at them.
+    await this.file.flush();
     if (this.tableMoved) {
-      await this.file.write(BigInt(this.tableOffset), this.table);
-      await this.file.flush();
       const fields = Buffer.alloc(12);
       fields.writeBigUInt64BE(BigInt(this.tableOffset), 0);
       fields.writeUInt32BE(this.table.length / this.cs, 8);
       await this.file.write(BigInt(H.refcountTableOffset), fields);
-      this.tableMoved = false;
     } else {
       for (const t of this.dirtyEntries) await this.file.write(BigInt(this.tableOffset + t * 8), this.table.subarray(t * 8, t * 8 + 8));
     }
+    if (this.tableMoved || this.dirtyEntries.size > 0) await this.file.flush();
+    this.tableMoved = false;
     this.dirtyEntries.clear();
-    await this.file.flush();
     return true;
   }
 

@@ -122,3 +122,26 @@ for (const c of cases) {
     }
   });
 }
+
+test('qcow2 read: a 16 PiB image (offsets past 2^53) reads and maps data near its end', async () => {
+  const size = 2n ** 54n;
+  const at = size - 3n * BigInt(MiB) + 1234n;
+  const dir = await imageDir('huge', [
+    ['qemu-img', 'create', '-f', 'qcow2', '-o', 'cluster_size=2M', 'img.qcow2', String(size)],
+    qio('img.qcow2', `write -P 0x5a ${at} 70000`),
+  ]);
+  const path = join(dir, 'img.qcow2');
+  const dev = await openDisk(path);
+  try {
+    assert.equal(dev.size, size);
+    const got = await dev.read(at - 10n, 70020);
+    assert.deepEqual(got, Buffer.concat([Buffer.alloc(10), Buffer.alloc(70000, 0x5a), Buffer.alloc(10)]));
+    const qemu = await run('qemu-io', ['-f', 'qcow2', '-c', `read -P 0x5a ${at} 70000`, '-c', `read -P 0 ${at - 10n} 10`, path]);
+    assert.match(qemu, /read 70000\/70000 bytes/);
+    const data = (await dev.extents(0n, size)).filter((e) => !e.zero);
+    const cluster = 2n << 20n;
+    assert.deepEqual(data, [{ offset: (at / cluster) * cluster, length: cluster, hole: false, zero: false }]);
+  } finally {
+    await dev.close();
+  }
+});
