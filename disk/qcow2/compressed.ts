@@ -21,6 +21,11 @@ export interface CompressedRange {
   end: number;
 }
 
+/** The compressed cluster descriptor (bits 0-61) of an L2 entry given as two 32-bit halves. */
+export function compressedDesc(hi: number, lo: number): bigint {
+  return (BigInt(hi & 0x3fffffff) << 32n) | BigInt(lo);
+}
+
 /**
  * Where a compressed cluster's data lies. `start` is the exact byte; `end` is the end of the
  * last counted sector. qemu counts refcounts from the sector holding `start`.

@@ -4,8 +4,9 @@
  * read of contiguous clusters becomes one file read.
  */
 import { DiskError } from '../errors.js';
+import { compressedDesc } from './compressed.js';
 import type { Qcow2Header } from './header.js';
-import { entryOffset, type L2Tables } from './tables.js';
+import { COMPRESSED_HI, entryOffset, type L2Tables } from './tables.js';
 
 export const DATA = 0;
 export const ZERO = 1;
@@ -26,7 +27,6 @@ export interface Segment {
 }
 
 const SUBCLUSTERS = 32;
-const COMPRESSED_HI = 0x40000000;
 
 export class Mapper {
   private readonly cs: number;
@@ -78,7 +78,7 @@ export class Mapper {
     const hi = table.readUInt32BE(at);
     const lo = table.readUInt32BE(at + 4);
     if (hi & COMPRESSED_HI) {
-      push(segs, COMPRESSED, pos, n, inCluster, (BigInt(hi & 0x3fffffff) << 32n) | BigInt(lo));
+      push(segs, COMPRESSED, pos, n, inCluster, compressedDesc(hi, lo));
       return;
     }
     const host = entryOffset(hi, lo);

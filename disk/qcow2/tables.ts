@@ -10,6 +10,8 @@ import { Lru } from './lru.js';
 
 /** Bit 63 of L1/L2 entries: the referenced cluster's refcount is exactly one. */
 export const COPIED_HI = 0x80000000;
+/** Bit 62 of L2 entries: a compressed cluster. */
+export const COMPRESSED_HI = 0x40000000;
 /** Cache at most this many bytes of L2 tables (and at least a few tables). */
 const L2_CACHE_BYTES = 32 << 20;
 const MIN_CACHED_TABLES = 16;

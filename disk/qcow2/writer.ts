@@ -8,10 +8,10 @@
  */
 import { DiskError } from '../errors.js';
 import type { RawFile } from '../raw.js';
-import { compressedRange } from './compressed.js';
+import { compressedDesc, compressedRange } from './compressed.js';
 import { H, type Qcow2Header } from './header.js';
 import { Refcounts } from './refcounts.js';
-import { entryOffset, putEntry, type L2Tables } from './tables.js';
+import { COMPRESSED_HI, entryOffset, putEntry, type L2Tables } from './tables.js';
 
 /** Flush on our own once this many L2 tables are dirty, to bound the memory they pin. */
 const MAX_DIRTY_TABLES = 64;
@@ -61,16 +61,19 @@ export class Qcow2Writer {
     const cs = this.h.clusterSize;
     let cluster = Number(offset >> BigInt(this.h.clusterBits));
     let inCluster = Number(offset & BigInt(cs - 1));
-    for (let pos = 0; pos < data.length; cluster++, inCluster = 0) {
+    for (let pos = 0; pos < data.length; inCluster = 0) {
       const n = Math.min(cs - inCluster, data.length - pos);
-      await this.writeCluster(cluster, inCluster, data.subarray(pos, pos + n));
-      pos += n;
+      const run = n === cs ? await this.writeNewClusters(cluster, data.subarray(pos)) : 0;
+      if (run === 0) await this.writeCluster(cluster, inCluster, data.subarray(pos, pos + n));
+      pos += run === 0 ? n : run * cs;
+      cluster += run === 0 ? 1 : run;
     }
     this.dataDirty = true;
     if (this.tables.dirtyTables > MAX_DIRTY_TABLES) await this.doFlush();
   }
 
-  private async writeCluster(cluster: number, inCluster: number, chunk: Uint8Array): Promise<void> {
+  /** The L2 table for `cluster`, allocated (empty) when the L1 entry has none. */
+  private async l2For(cluster: number): Promise<{ table: Buffer; l2Offset: number; at: number }> {
     const { tables } = this;
     const l1Index = Math.floor(cluster / tables.l2Entries);
     let l2Offset = tables.l2Offset(l1Index);
@@ -81,34 +84,66 @@ export class Qcow2Writer {
     } else {
       table = await tables.table(l2Offset);
     }
-    const at = (cluster % tables.l2Entries) * tables.entryBytes;
-    const hi = table.readUInt32BE(at);
-    const lo = table.readUInt32BE(at + 4);
-    const compressed = (hi & 0x40000000) !== 0;
-    const host = compressed ? 0 : entryOffset(hi, lo);
+    return { table, l2Offset, at: (cluster % tables.l2Entries) * tables.entryBytes };
+  }
+
+  /**
+   * Whole clusters from `cluster` on that have no host cluster of their own (unallocated,
+   * zero or compressed), as many as `data` covers in one L2 table: allocated together and
+   * written with one file write. Returns how many clusters it wrote (0: none qualified).
+   */
+  private async writeNewClusters(cluster: number, data: Uint8Array): Promise<number> {
+    const { table, l2Offset, at } = await this.l2For(cluster);
+    const { entryBytes, l2Entries } = this.tables;
+    const most = Math.min(Math.floor(data.length / this.h.clusterSize), l2Entries - at / entryBytes);
+    let count = 0;
+    while (count < most && this.hostOf(table, at + count * entryBytes) === 0) count++;
+    if (count === 0) return 0;
+    const host = await this.refcounts!.allocate(count);
+    await this.file.write(BigInt(host), data.subarray(0, count * this.h.clusterSize));
+    for (let i = 0; i < count; i++) this.point(table, at + i * entryBytes, host + i * this.h.clusterSize);
+    this.tables.markDirty(l2Offset, table);
+    return count;
+  }
+
+  private async writeCluster(cluster: number, inCluster: number, chunk: Uint8Array): Promise<void> {
+    const { table, l2Offset, at } = await this.l2For(cluster);
+    const host = this.hostOf(table, at);
     if (host !== 0) this.checkHost(host, l2Offset + at);
-    if (host !== 0 && this.readsFromHost(table, at, lo, inCluster, chunk.length)) {
+    if (host !== 0 && this.readsFromHost(table, at, inCluster, chunk.length)) {
       await this.file.write(BigInt(host + inCluster), chunk);
       return;
     }
     const content = await this.clusterContent(cluster, inCluster, chunk);
     const target = host !== 0 ? host : await this.refcounts!.allocate(1);
     await this.file.write(BigInt(target), content);
-    if (compressed) {
-      const r = compressedRange((BigInt(hi & 0x3fffffff) << 32n) | BigInt(lo), this.h.clusterBits);
+    this.point(table, at, target);
+    this.tables.markDirty(l2Offset, table);
+  }
+
+  /** The host cluster of the L2 entry at `at`; 0 when it has none (or is compressed). */
+  private hostOf(table: Buffer, at: number): number {
+    const hi = table.readUInt32BE(at);
+    return hi & COMPRESSED_HI ? 0 : entryOffset(hi, table.readUInt32BE(at + 4));
+  }
+
+  /** Point the L2 entry at `at` to a fully written host cluster, releasing compressed data. */
+  private point(table: Buffer, at: number, host: number): void {
+    const hi = table.readUInt32BE(at);
+    if (hi & COMPRESSED_HI) {
+      const r = compressedRange(compressedDesc(hi, table.readUInt32BE(at + 4)), this.h.clusterBits);
       this.refcounts!.freeLater(r.start - (r.start % 512), r.end);
     }
-    putEntry(table, at, target);
+    putEntry(table, at, host);
     if (this.h.extendedL2) {
       table.writeUInt32BE(0, at + 8);
       table.writeUInt32BE(ALL_SUBCLUSTERS, at + 12);
     }
-    tables.markDirty(l2Offset, table);
   }
 
   /** Whether bytes [inCluster, +length) of this allocated cluster read from its host cluster. */
-  private readsFromHost(table: Buffer, at: number, lo: number, inCluster: number, length: number): boolean {
-    if (!this.h.extendedL2) return !(this.h.version === 3 && lo & 1);
+  private readsFromHost(table: Buffer, at: number, inCluster: number, length: number): boolean {
+    if (!this.h.extendedL2) return !(this.h.version === 3 && table.readUInt32BE(at + 4) & 1);
     const sub = this.h.clusterSize / 32;
     const first = Math.floor(inCluster / sub);
     const last = Math.floor((inCluster + length - 1) / sub);
