@@ -20,14 +20,19 @@ export async function measure(label: string, bytes: number, fn: () => Promise<un
   return { label, bytes, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
 }
 
-/** The best (fastest) of `runs` measurements: the least disturbed by other load. */
-export async function best(runs: number, make: () => Promise<Measurement>): Promise<Measurement> {
-  let top: Measurement | undefined;
+/**
+ * Run `ours` and `reference` alternately `runs` times each and keep the fastest of each: the
+ * least disturbed by other load, which then falls on both alike.
+ */
+export async function bestPairs(runs: number, ours: () => Promise<Measurement>, reference: () => Promise<Measurement>): Promise<[Measurement, Measurement]> {
+  const faster = (a: Measurement | undefined, b: Measurement) => (a && a.seconds <= b.seconds ? a : b);
+  let a: Measurement | undefined;
+  let b: Measurement | undefined;
   for (let i = 0; i < runs; i++) {
-    const m = await make();
-    if (!top || m.seconds < top.seconds) top = m;
+    a = faster(a, await ours());
+    b = faster(b, await reference());
   }
-  return top!;
+  return [a!, b!];
 }
 
 /** Read a whole device sequentially in `chunk`-byte requests; returns the bytes read. */

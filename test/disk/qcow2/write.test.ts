@@ -110,6 +110,12 @@ test('qcow2 createOverlay writes a json: backing name qemu-img can open', async 
 const existing: { name: string; steps: Step[]; image: string }[] = [
   { name: 'v2', steps: [base, ['qemu-img', 'convert', '-O', 'qcow2', '-o', 'compat=0.10', 'base.raw', 'img.qcow2']], image: 'img.qcow2' },
   { name: 'compressed', steps: [base, ['qemu-img', 'convert', '-c', '-O', 'qcow2', 'base.raw', 'img.qcow2']], image: 'img.qcow2' },
+  { name: 'refcount-bits-1', steps: [base, ['qemu-img', 'convert', '-O', 'qcow2', '-o', 'refcount_bits=1', 'base.raw', 'img.qcow2']], image: 'img.qcow2' },
+  {
+    name: 'refcount-bits-64-small-clusters',
+    steps: [base, ['qemu-img', 'convert', '-c', '-O', 'qcow2', '-o', 'refcount_bits=64,cluster_size=4096', 'base.raw', 'img.qcow2']],
+    image: 'img.qcow2',
+  },
   {
     name: 'extended-l2',
     steps: [
@@ -157,7 +163,7 @@ for (const c of existing) {
 }
 
 test('qcow2 read-only open writes not one byte, even with auto-clear bits set', async () => {
-  const from = await imageDir('write-chain-top', existing[4]!.steps);
+  const from = await imageDir('write-chain-top', existing.find((c) => c.name === 'chain-top')!.steps);
   const dir = await scratch('qcow2-ro');
   for (const f of ['base.raw', 'mid.qcow2', 'top.qcow2']) await copyFile(join(from, f), join(dir, f));
   const path = join(dir, 'top.qcow2');
@@ -175,7 +181,7 @@ test('qcow2 read-only open writes not one byte, even with auto-clear bits set', 
 });
 
 test('qcow2 writing clears auto-clear bits (bitmaps become inconsistent, data stays right)', async () => {
-  const from = await imageDir('write-v2', existing[0]!.steps);
+  const from = await imageDir('write-v2', existing.find((c) => c.name === 'v2')!.steps);
   const dir = await scratch('qcow2-autoclear');
   const path = join(dir, 'img.qcow2');
   await run('qemu-img', ['convert', '-O', 'qcow2', join(from, 'img.qcow2'), path]);
