@@ -1,5 +1,6 @@
 /** The format drivers `openDisk` knows, in probing order (raw last: it matches anything). */
 import type { FormatDriver } from './format.js';
 import { rawFormat } from './raw-format.js';
+import { vmdkFormat } from './vmdk/vmdk-format.js';
 
-export const formats: FormatDriver[] = [rawFormat];
+export const formats: FormatDriver[] = [vmdkFormat, rawFormat];
