@@ -78,14 +78,14 @@ export class SparseExtent extends BaseDevice {
   }
 
   /** The embedded descriptor's bytes (monolithicSparse, streamOptimized), or null. */
-  static async embeddedDescriptor(file: BlockDevice, name: string, maxBytes: number): Promise<Buffer | null> {
-    const header = parseSparseHeader(await file.read(0n, SECTOR), name, 0);
-    if (header.descriptorOffset === 0n || header.descriptorSize === 0n) return null;
-    const at = header.descriptorOffset * BigInt(SECTOR);
-    const bytes = header.descriptorSize * BigInt(SECTOR);
-    if (bytes > BigInt(maxBytes)) throw new DiskError(name, `embedded descriptor of ${bytes} bytes is larger than ${maxBytes}`, at);
-    if (at + bytes > file.size) throw new DiskError(name, `embedded descriptor (${bytes} bytes) is outside the file of ${file.size} bytes`, at);
-    return file.read(at, Number(bytes));
+  async embeddedDescriptor(maxBytes: number): Promise<Buffer | null> {
+    const { descriptorOffset, descriptorSize } = this.header;
+    if (descriptorOffset === 0n || descriptorSize === 0n) return null;
+    const at = descriptorOffset * BigInt(SECTOR);
+    const bytes = descriptorSize * BigInt(SECTOR);
+    if (bytes > BigInt(maxBytes)) throw new DiskError(this.name, `embedded descriptor of ${bytes} bytes is larger than ${maxBytes}`, at);
+    if (at + bytes > this.file.size) throw new DiskError(this.name, `embedded descriptor (${bytes} bytes) is outside the file of ${this.file.size} bytes`, at);
+    return this.file.read(at, Number(bytes));
   }
 
   override close(): Promise<void> {
@@ -152,7 +152,7 @@ export class SparseExtent extends BaseDevice {
     const runs: { fileAt: number; outPos: number; length: number }[] = [];
     for (const p of pieces) {
       const fileAt = p.gte * SECTOR + p.inGrain;
-      if (fileAt + p.length > this.fileSize) throw this.outsideFile(p, fileAt, `its data (${p.length} bytes at byte ${fileAt})`);
+      if (fileAt + p.length > this.fileSize) throw this.outsideFile(p, fileAt, `its ${p.length} bytes of data`);
       const last = runs[runs.length - 1];
       if (last && last.fileAt + last.length === fileAt && last.outPos + last.length === p.outPos) last.length += p.length;
       else runs.push({ fileAt, outPos: p.outPos, length: p.length });
@@ -221,7 +221,7 @@ export class SparseExtent extends BaseDevice {
     const maxSize = this.grainBytes + (this.grainBytes >> 4) + 1024;
     if (size === 0 || size > maxSize) throw new DiskError(this.name, `grain marker of grain ${p.grain} gives a compressed size of ${size} bytes (1 to ${maxSize})`, at);
     const dataAt = at + GRAIN_MARKER_BYTES;
-    if (dataAt + size > this.fileSize) throw this.outsideFile(p, at, `its compressed data (${size} bytes)`);
+    if (dataAt + size > this.fileSize) throw this.outsideFile(p, at, `its ${size} bytes of compressed data`);
     const data = pos + GRAIN_MARKER_BYTES + size <= span.length ? span.subarray(pos + GRAIN_MARKER_BYTES, pos + GRAIN_MARKER_BYTES + size) : await this.file.read(BigInt(dataAt), size);
     return inflateGrain(data, this.grainBytes, this.name, at);
   }

@@ -18,9 +18,10 @@ export const vmdkFormat: FormatDriver = {
     if (opts.writable) throw new DiskError(path, 'VMDK images can only be opened read-only', undefined, 'EROFS');
     const head = await file.read(0n, Number(file.size < BigInt(SECTOR) ? file.size : BigInt(SECTOR)));
     if (isSparseMagic(head)) {
-      const embedded = await SparseExtent.embeddedDescriptor(file, path, MAX_DESCRIPTOR_BYTES);
+      const extent = await SparseExtent.open(file, path);
+      const embedded = await extent.embeddedDescriptor(MAX_DESCRIPTOR_BYTES);
       if (embedded) refuseParent(parseDescriptor(embedded, `${path} (embedded descriptor)`), path);
-      return SparseExtent.open(file, path);
+      return extent;
     }
     if (!isDescriptorText(head)) throw new DiskError(path, 'not a VMDK image: neither "KDMV" sparse magic nor "# Disk DescriptorFile" text', 0);
     // A large file that merely starts like a descriptor (say a raw disk whose guest wrote
