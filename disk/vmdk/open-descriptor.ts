@@ -30,7 +30,7 @@ async function openExtent(extent: ExtentLine, path: string, files: Map<string, R
   const where = `VMDK descriptor line ${extent.line}`;
   const bytes = extent.sectors * BigInt(SECTOR);
   if (extent.type === 'ZERO' || extent.file === undefined) return new ZeroExtent(`${path} (ZERO extent, line ${extent.line})`, bytes);
-  const filePath = resolveExtentPath(extent.file, path, where);
+  const filePath = await resolveExtentPath(extent.file, path, where);
   let file = files.get(filePath);
   if (!file) {
     try {

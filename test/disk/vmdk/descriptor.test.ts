@@ -1,7 +1,7 @@
 /** Descriptor files: hostile names, missing files, sizes that do not add up, what we refuse. */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDisk } from '../../../disk/open.js';
@@ -47,6 +47,21 @@ test('vmdk descriptor: absolute and escaping extent names are refused', async ()
   await refused(path, `${path}: VMDK descriptor line 8: extent file "sub/../../data-flat.vmdk" is outside the descriptor's directory`);
   path = await descriptor('vmdk-drive', ['RW 16 FLAT "C:\\\\vms\\\\disk-flat.vmdk" 0']);
   await refused(path, `${path}: VMDK descriptor line 8: extent file "C:\\\\vms\\\\disk-flat.vmdk" is an absolute path; only names relative to the descriptor's directory are allowed`);
+});
+
+test('vmdk descriptor: symlinks out of the directory and non-files are refused', async () => {
+  let path = await descriptor('vmdk-symlink', ['RW 1 FLAT "link-flat.vmdk" 0']);
+  await symlink('/etc/hostname', join(path, '..', 'link-flat.vmdk'));
+  await refused(path, `${path}: VMDK descriptor line 8: extent file "link-flat.vmdk" leads outside the descriptor's directory (to /etc/hostname)`);
+  path = await descriptor('vmdk-fifo', ['RW 1 FLAT "fifo-flat.vmdk" 0']);
+  await run('mkfifo', [join(path, '..', 'fifo-flat.vmdk')]);
+  await refused(path, `${path}: VMDK descriptor line 8: extent file "fifo-flat.vmdk" is not a regular file`);
+  // A symlink that stays inside the directory is fine.
+  path = await descriptor('vmdk-symlink-in', ['RW 16 FLAT "alias-flat.vmdk" 0']);
+  await symlink('data-flat.vmdk', join(path, '..', 'alias-flat.vmdk'));
+  const dev = await openDisk(path);
+  assert.deepEqual(await dev.read(0n, 8192), pattern(51, 8192));
+  await dev.close();
 });
 
 test('vmdk descriptor: extents whose sizes do not add up', async () => {
