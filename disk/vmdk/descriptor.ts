@@ -92,12 +92,3 @@ function parseExtent(line: string, lineNo: number, image: string, where: string)
 function unquote(v: string): string {
   return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
 }
-
-/** Parent (snapshot) links: a descriptor with one needs its parent disk to be read. */
-export function parentOf(d: Descriptor): string | null {
-  const hint = d.fields.get('parentFileNameHint');
-  const cid = d.fields.get('parentCID');
-  if (hint !== undefined && hint !== '') return hint;
-  if (cid !== undefined && cid.toLowerCase() !== 'ffffffff') return `parentCID=${cid}`;
-  return null;
-}

@@ -1,6 +1,8 @@
 /**
  * A disk described by a text descriptor: open each extent it lists (FLAT/VMFS files,
  * SPARSE files, ZERO ranges) and lay them end to end. Extent files are opened read-only.
+ * With a parent disk, each sparse extent reads its unallocated grains from the parent at the
+ * extent's own position on the disk.
  */
 import type { BlockDevice } from '../block-device.js';
 import { DiskError } from '../errors.js';
@@ -10,23 +12,29 @@ import { ConcatDevice } from './concat-device.js';
 import type { Descriptor, ExtentLine } from './descriptor.js';
 import { resolveExtentPath } from './extent-path.js';
 import { SECTOR } from './sparse-header.js';
-import { SparseExtent } from './sparse-extent.js';
+import { SparseExtent, type Backing } from './sparse-extent.js';
 import { ZeroExtent } from './zero-extent.js';
 
-export async function openDescriptorDisk(descriptor: Descriptor, descriptorFile: BlockDevice, path: string): Promise<BlockDevice> {
+export async function openDescriptorDisk(descriptor: Descriptor, descriptorFile: BlockDevice, path: string, parent: BlockDevice | null): Promise<BlockDevice> {
   if (descriptor.extents.length === 0) throw new DiskError(path, 'VMDK descriptor lists no extents');
   const files = new Map<string, RawFile>();
   const parts: BlockDevice[] = [];
+  let start = 0n;
   try {
-    for (const extent of descriptor.extents) parts.push(await openExtent(extent, path, files));
+    for (const extent of descriptor.extents) {
+      const backing = parent ? { dev: parent, start } : null;
+      const part = await openExtent(extent, path, files, backing);
+      parts.push(part);
+      start += part.size;
+    }
   } catch (e) {
     await Promise.all([...files.values()].map((f) => f.close()));
     throw e;
   }
-  return new ConcatDevice(path, parts, [descriptorFile, ...files.values()]);
+  return new ConcatDevice(path, parts, [descriptorFile, ...files.values(), ...(parent ? [parent] : [])]);
 }
 
-async function openExtent(extent: ExtentLine, path: string, files: Map<string, RawFile>): Promise<BlockDevice> {
+async function openExtent(extent: ExtentLine, path: string, files: Map<string, RawFile>, backing: Backing | null): Promise<BlockDevice> {
   const where = `VMDK descriptor line ${extent.line}`;
   const bytes = extent.sectors * BigInt(SECTOR);
   if (extent.type === 'ZERO' || extent.file === undefined) return new ZeroExtent(`${path} (ZERO extent, line ${extent.line})`, bytes);
@@ -40,7 +48,7 @@ async function openExtent(extent: ExtentLine, path: string, files: Map<string, R
     }
     files.set(filePath, file);
   }
-  if (extent.type === 'SPARSE') return SparseExtent.open(file, filePath, extent.sectors);
+  if (extent.type === 'SPARSE') return SparseExtent.open(file, filePath, extent.sectors, backing);
   // FLAT and VMFS (vCenter's "-flat.vmdk"): a plain range of the file.
   const start = extent.fileOffset * BigInt(SECTOR);
   if (start + bytes > file.size) {

@@ -2,8 +2,8 @@
  * A hosted sparse extent ('KDMV'): monolithicSparse, one file of twoGbMaxExtentSparse, or a
  * streamOptimized image. The grain directory (read whole at open, its size is capped) points
  * to grain tables (cached, a bounded number), whose entries point to grains. An entry of 0 is
- * an unallocated grain (reads as zeros: we support no parent disks), 1 a zeroed grain when
- * the header says so. In streamOptimized images each grain is a marker plus zlib data.
+ * an unallocated grain (read from the parent disk if there is one, else zeros), 1 a zeroed
+ * grain when the header says so. In streamOptimized images each grain is a marker plus zlib data.
  */
 import { BaseDevice, type BlockDevice, type Extent } from '../block-device.js';
 import { maxBig, minBig } from '../bigint.js';
@@ -23,6 +23,12 @@ const GRAIN_CACHE_BYTES = 8 << 20;
 const MAX_SPAN_BYTES = 16 << 20;
 /** Largest window inflated ahead of sequential reads (kept well under the grain cache). */
 const MAX_READAHEAD_BYTES = 2 << 20;
+
+/** A parent disk, and where this extent starts on it (extents of a split disk start apart). */
+export interface Backing {
+  dev: BlockDevice;
+  start: bigint;
+}
 
 /** One grain's share of a read request. */
 interface Piece {
@@ -53,6 +59,7 @@ export class SparseExtent extends BaseDevice {
     sectors: bigint,
     /** The header came from a streamOptimized footer: tables follow their markers. */
     private readonly streamMarkers: boolean,
+    private readonly backing: Backing | null,
   ) {
     super();
     this.size = sectors * BigInt(SECTOR);
@@ -66,7 +73,7 @@ export class SparseExtent extends BaseDevice {
    * Open the sparse extent in `file`. `sectors` is the size a descriptor gives it; without
    * one (a monolithic file opened directly) the header's capacity is the size.
    */
-  static async open(file: BlockDevice, name: string, sectors?: bigint): Promise<SparseExtent> {
+  static async open(file: BlockDevice, name: string, sectors?: bigint, backing: Backing | null = null): Promise<SparseExtent> {
     if (file.size < BigInt(SECTOR)) throw new DiskError(name, `file of ${file.size} bytes is too small for a VMDK sparse header`);
     let header = parseSparseHeader(await file.read(0n, SECTOR), name, 0);
     const fromFooter = header.gdOffset === GD_AT_END;
@@ -78,7 +85,12 @@ export class SparseExtent extends BaseDevice {
       throw new DiskError(name, `sparse extent holds ${header.capacity} sectors but the descriptor gives it ${sectors}`);
     }
     const gd = await readGrainDirectory(file, name, header, fromFooter);
-    return new SparseExtent(name, file, header, gd, sectors ?? header.capacity, fromFooter);
+    return new SparseExtent(name, file, header, gd, sectors ?? header.capacity, fromFooter, backing);
+  }
+
+  /** The same extent reading its unallocated grains from `backing`. */
+  withBacking(backing: Backing): SparseExtent {
+    return new SparseExtent(this.name, this.file, this.header, this.gd, this.size / BigInt(SECTOR), this.streamMarkers, backing);
   }
 
   /** The embedded descriptor's bytes (monolithicSparse, streamOptimized), or null. */
@@ -92,14 +104,17 @@ export class SparseExtent extends BaseDevice {
     return this.file.read(at, Number(bytes));
   }
 
-  override close(): Promise<void> {
-    return this.file.close();
+  override async close(): Promise<void> {
+    await this.file.close();
+    await this.backing?.dev.close();
   }
 
   protected async _read(offset: bigint, length: number): Promise<Buffer> {
     const at = Number(offset);
     const out = Buffer.alloc(length);
-    const pieces = this.allocated(await this.pieces(at, length));
+    const all = await this.pieces(at, length);
+    const pieces = this.allocated(all);
+    if (this.backing) await this.readBacking(this.backing, at, all.filter((p) => p.gte === 0), out);
     if (this.header.compressed) {
       this.readAhead(at, length);
       if (pieces.length > 0) await this.readCompressed(pieces, out);
@@ -178,6 +193,23 @@ export class SparseExtent extends BaseDevice {
 
   private outsideFile(p: Piece, at: number, what: string): DiskError {
     return new DiskError(this.name, `grain table entry of grain ${p.grain} points to sector ${p.gte}: ${what} is outside the file of ${this.fileSize} bytes`, at);
+  }
+
+  /** Unallocated grains from the parent; past the parent's end the disk reads zeros. */
+  private async readBacking(backing: Backing, at: number, pieces: Piece[], out: Buffer): Promise<void> {
+    const runs: { outPos: number; length: number }[] = [];
+    for (const p of pieces) {
+      const last = runs[runs.length - 1];
+      if (last && last.outPos + last.length === p.outPos) last.length += p.length;
+      else runs.push({ outPos: p.outPos, length: p.length });
+    }
+    await Promise.all(
+      runs.map(async (r) => {
+        const from = backing.start + BigInt(at + r.outPos);
+        const n = Number(minBig(BigInt(r.length), maxBig(0n, backing.dev.size - from)));
+        if (n > 0) (await backing.dev.read(from, n)).copy(out, r.outPos);
+      }),
+    );
   }
 
   /** Uncompressed grains: grains next to each other in the file are read with one call. */
@@ -259,7 +291,10 @@ export class SparseExtent extends BaseDevice {
     return inflateGrain(data, this.grainBytes, this.name, at);
   }
 
-  /** Unallocated grains are holes reading as zeros, zeroed grains are zero but not holes. */
+  /**
+   * Unallocated grains are holes (reading as zeros unless a parent fills them), zeroed grains
+   * are zero but not holes.
+   */
   override async extents(offset: bigint, length: bigint): Promise<Extent[]> {
     this.checkRange(offset, length, 'extents');
     const runs: Extent[] = [];
@@ -275,7 +310,7 @@ export class SparseExtent extends BaseDevice {
       const to = minBig(end, BigInt(grain + step) * gb);
       const zeroed = gte === 1 && this.header.zeroGte;
       const start = maxBig(offset, from);
-      appendRun(runs, start, to - start, gte === 0, gte === 0 || zeroed);
+      appendRun(runs, start, to - start, gte === 0, (gte === 0 && !this.backing) || zeroed);
       grain += step;
     }
     return runs;

@@ -76,7 +76,7 @@ test('vmdk descriptor: extents whose sizes do not add up', async () => {
   await refused(path, `${join(path, '..', 's.vmdk')}: sparse extent holds 2048 sectors but the descriptor gives it 4096`);
 });
 
-test('vmdk descriptor: unsupported extents, parents and malformed lines are refused clearly', async () => {
+test('vmdk descriptor: unsupported extents, nameless parents and malformed lines are refused clearly', async () => {
   let path = await descriptor('vmdk-cowd', ['RW 16 VMFSSPARSE "data-delta.vmdk"']);
   await refused(path, `${path}: VMDK descriptor line 8: ESX snapshot (COWD) extents are not supported`);
   path = await descriptor('vmdk-rdm', ['RW 16 VMFSRDM "data-rdm.vmdk"']);
@@ -85,8 +85,8 @@ test('vmdk descriptor: unsupported extents, parents and malformed lines are refu
   await refused(path, `${path}: VMDK descriptor line 8: extent line not understood: "RW sixteen FLAT \\"data-flat.vmdk\\" 0"`);
   path = await descriptor('vmdk-no-extents', []);
   await refused(path, `${path}: VMDK descriptor lists no extents`);
-  path = await descriptor('vmdk-parent', ['RW 16 FLAT "data-flat.vmdk" 0'], ['parentFileNameHint="base.vmdk"']);
-  await refused(path, `${path}: VMDK snapshot disks with a parent are not supported (base.vmdk)`, 'ENOTSUP');
+  path = await descriptor('vmdk-parent', ['RW 16 FLAT "data-flat.vmdk" 0'], ['parentCID=12345678']);
+  await refused(path, `${path}: VMDK descriptor has parentCID=12345678 but no parentFileNameHint naming the parent`);
 });
 
 test('vmdk descriptor: caps on size and number of extents', async () => {
