@@ -172,10 +172,14 @@ export class SparseExtent extends BaseDevice {
   private async entry(grain: number): Promise<number> {
     const g = this.header.gtesPerGt;
     const index = Math.floor(grain / g);
-    const tableSector = this.gd[index] ?? 0;
-    if (tableSector === 0) return 0;
-    const table = await this.tables.get(index, () => this.loadTable(index, tableSector));
-    return table[grain - index * g]!;
+    const table = await this.table(index);
+    return table ? table[grain - index * g]! : 0;
+  }
+
+  /** Grain table `index` (cached), or null when the directory says it is unallocated. */
+  private async table(index: number): Promise<Uint32Array | null> {
+    const sector = this.gd[index] ?? 0;
+    return sector === 0 ? null : this.tables.get(index, () => this.loadTable(index, sector));
   }
 
   private async loadTable(index: number, sector: number): Promise<Uint32Array> {
@@ -301,17 +305,19 @@ export class SparseExtent extends BaseDevice {
     const end = offset + length;
     const gb = BigInt(this.grainBytes);
     const g = this.header.gtesPerGt;
-    for (let grain = Number(offset / gb); BigInt(grain) * gb < end; ) {
-      const from = BigInt(grain) * gb;
+    const lastGrain = Number((end - 1n) / gb);
+    for (let grain = Number(offset / gb); grain <= lastGrain; ) {
       const index = Math.floor(grain / g);
-      // A whole table that is unallocated is one hole.
-      const step = this.gd[index] === 0 ? (index + 1) * g - grain : 1;
-      const gte = step === 1 ? await this.entry(grain) : 0;
-      const to = minBig(end, BigInt(grain + step) * gb);
-      const zeroed = gte === 1 && this.header.zeroGte;
-      const start = maxBig(offset, from);
-      appendRun(runs, start, to - start, gte === 0, (gte === 0 && !this.backing) || zeroed);
-      grain += step;
+      const stop = Math.min((index + 1) * g - 1, lastGrain);
+      // An unallocated table is one hole; otherwise walk its entries.
+      const table = await this.table(index);
+      for (; grain <= stop; grain = table ? grain + 1 : stop + 1) {
+        const gte = table ? table[grain - index * g]! : 0;
+        const from = maxBig(offset, BigInt(grain) * gb);
+        const to = minBig(end, BigInt(table ? grain + 1 : stop + 1) * gb);
+        const zeroed = gte === 1 && this.header.zeroGte;
+        appendRun(runs, from, to - from, gte === 0, (gte === 0 && !this.backing) || zeroed);
+      }
     }
     return runs;
   }
