@@ -21,8 +21,6 @@ const GT_CACHE_BYTES = 4 << 20;
 const GRAIN_CACHE_BYTES = 8 << 20;
 /** Compressed grains closer than this in the file are fetched with one read. */
 const MAX_SPAN_BYTES = 16 << 20;
-/** Largest window inflated ahead of sequential reads (kept well under the grain cache). */
-const MAX_READAHEAD_BYTES = 2 << 20;
 
 /** A parent disk, and where this extent starts on it (extents of a split disk start apart). */
 export interface Backing {
@@ -48,8 +46,6 @@ export class SparseExtent extends BaseDevice {
   private readonly fileSize: number;
   private readonly tables: LoadCache<number, Uint32Array>;
   private readonly grains: LoadCache<number, Buffer>;
-  /** End of the last read, to spot sequential reads worth inflating ahead of. */
-  private lastEnd = -1;
 
   private constructor(
     readonly name: string,
@@ -115,37 +111,12 @@ export class SparseExtent extends BaseDevice {
     const all = await this.pieces(at, length);
     const pieces = this.allocated(all);
     if (this.backing) await this.readBacking(this.backing, at, all.filter((p) => p.gte === 0), out);
-    if (this.header.compressed) {
-      this.readAhead(at, length);
-      if (pieces.length > 0) await this.readCompressed(pieces, out);
-    } else if (pieces.length > 0) {
-      await this.readPlain(pieces, out);
-    }
+    if (pieces.length > 0) await (this.header.compressed ? this.readCompressed(pieces, out) : this.readPlain(pieces, out));
     return out;
   }
 
   private allocated(pieces: Piece[]): Piece[] {
     return pieces.filter((p) => p.gte !== 0 && !(p.gte === 1 && this.header.zeroGte));
-  }
-
-  /**
-   * After a read that continues the previous one, start inflating the grains of the next
-   * window (on zlib's thread pool) while the caller works on this one. Failures are left
-   * for the real read to report.
-   */
-  private readAhead(at: number, length: number): void {
-    const sequential = at === this.lastEnd;
-    const end = at + length;
-    this.lastEnd = end;
-    const window = Math.min(Math.max(length, this.grainBytes), MAX_READAHEAD_BYTES, Number(this.size) - end);
-    if (!sequential || window <= 0) return;
-    this.pieces(end, window)
-      .then((pieces) => {
-        const missing = this.allocated(pieces).filter((p) => !this.grains.has(p.grain));
-        const fetched = this.fetchGrains(missing);
-        for (const p of missing) void this.grains.get(p.grain, () => fetched.get(p.grain)!);
-      })
-      .catch(() => undefined);
   }
 
   /** Split [offset, offset+length) by grain, with each grain's table entry. */
