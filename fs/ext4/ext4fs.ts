@@ -190,7 +190,10 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   }
 
   fileMap(inode: Inode): FileMap {
-    if (inode.hasFlag(INODE_FLAG.EXTENTS)) return new ExtentMap(this.io, this.extCache, inode.iBlock, inode.ino);
+    if (inode.hasFlag(INODE_FLAG.EXTENTS)) {
+      const csum = this.sb.metadataCsum ? (buf: Buffer, tailAt: number): number => inodeCsum(this.sb.csumSeed, inode, buf, tailAt) : null;
+      return new ExtentMap(this.io, this.extCache, inode.iBlock, inode.ino, csum);
+    }
     return new BlockMap(this.io, inode.iBlock, inode.ino);
   }
 
@@ -556,9 +559,14 @@ async function superblockBytes(io: BlockIO): Promise<Buffer> {
   return Buffer.from(buf.subarray(off, off + 1024));
 }
 
-/** Directory block checksum: crc32c(seed, ino, generation, block up to the tail). */
+/** Checksum of per-inode metadata blocks: crc32c(seed, ino, generation, block[0, end)). */
+export function inodeCsum(seed: number, inode: Inode, block: Buffer, end: number): number {
+  return crc32c(crc32cU32(crc32cU32(seed, inode.ino), inode.generation), block, 0, end);
+}
+
+/** Directory block checksum: over the block up to its tail. */
 export function dirBlockCsum(seed: number, inode: Inode, block: Buffer): number {
-  return crc32c(crc32cU32(crc32cU32(seed, inode.ino), inode.generation), block, 0, block.length - DIR_TAIL_SIZE);
+  return inodeCsum(seed, inode, block, block.length - DIR_TAIL_SIZE);
 }
 
 /** xattr block checksum: crc32c(seed, block number as LE64, block with h_checksum zeroed). */

@@ -65,6 +65,11 @@ export function parseExtentNode(buf: Buffer, what: string, dev: string, blocksCo
   return node;
 }
 
+/** Where a tree block's checksum tail sits: right after eh_max entries. */
+export function extentTailOffset(buf: Buffer): number {
+  return EXT_HEADER + buf.readUInt16LE(4) * EXT_ENTRY;
+}
+
 /** Index of the last entry starting at or before `lblk`, or -1. */
 function findEntry(starts: number[], lblk: number): number {
   let lo = 0;
@@ -104,6 +109,8 @@ export class ExtentMap implements FileMap {
     private readonly cache: ExtentCache,
     iBlock: Buffer,
     private readonly ino: number,
+    /** metadata_csum: the checksum a tree block's tail must hold, or null. */
+    private readonly csumOf: ((buf: Buffer, tailAt: number) => number) | null,
   ) {
     this.root = parseExtentNode(iBlock, `inode ${ino} extent root`, io.name, io.blocksCount);
   }
@@ -112,7 +119,12 @@ export class ExtentMap implements FileMap {
     const hit = this.cache.get(block);
     if (hit && hit.depth === depth) return hit;
     const buf = await this.io.block(block, `inode ${this.ino} extent block`);
-    const node = parseExtentNode(buf, `inode ${this.ino} extent block ${block}`, this.io.name, this.io.blocksCount, depth);
+    const what = `inode ${this.ino} extent block ${block}`;
+    const node = parseExtentNode(buf, what, this.io.name, this.io.blocksCount, depth);
+    const tailAt = extentTailOffset(buf);
+    if (this.csumOf && tailAt + 4 <= buf.length && this.csumOf(buf, tailAt) !== buf.readUInt32LE(tailAt)) {
+      throw corrupt(this.io.name, what, 'checksum mismatch', BigInt(block) * BigInt(this.io.blockSize));
+    }
     this.cache.set(block, node);
     return node;
   }

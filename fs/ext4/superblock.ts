@@ -58,7 +58,7 @@ export class Superblock {
     if (unknown) {
       throw new FsError('ENOTSUP', `${name}: ext4 superblock: unsupported INCOMPAT features 0x${unknown.toString(16)} (${describeIncompat(unknown)}); refusing to open`);
     }
-    if (this.has(RO_COMPAT.METADATA_CSUM)) {
+    if (this.hasRo(RO_COMPAT.METADATA_CSUM)) {
       const want = crc32c(0xffffffff, raw, 0, F.checksum);
       if (raw.readUInt32LE(F.checksum) !== want) throw corrupt(name, 'ext4 superblock', 'checksum mismatch', at(F.checksum));
     }
