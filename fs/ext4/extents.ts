@@ -120,11 +120,11 @@ export class ExtentMap implements FileMap {
     if (hit && hit.depth === depth) return hit;
     const buf = await this.io.block(block, `inode ${this.ino} extent block`);
     const what = `inode ${this.ino} extent block ${block}`;
-    const node = parseExtentNode(buf, what, this.io.name, this.io.blocksCount, depth);
     const tailAt = extentTailOffset(buf);
     if (this.csumOf && tailAt + 4 <= buf.length && this.csumOf(buf, tailAt) !== buf.readUInt32LE(tailAt)) {
       throw corrupt(this.io.name, what, 'checksum mismatch', BigInt(block) * BigInt(this.io.blockSize));
     }
+    const node = parseExtentNode(buf, what, this.io.name, this.io.blocksCount, depth);
     this.cache.set(block, node);
     return node;
   }
