@@ -72,10 +72,10 @@ export class BlockIO {
   async write(block: number, data: Buffer): Promise<void> {
     this.checkBlock(block, data.length / this.blockSize, 'write');
     await this.dev.write(BigInt(block) * BigInt(this.blockSize), data);
+    // Update cached blocks in place: inodes are views of their table blocks.
     for (let i = 0; i < data.length / this.blockSize; i++) {
-      if (this.cache.has(block + i)) {
-        this.cache.set(block + i, Buffer.from(data.subarray(i * this.blockSize, (i + 1) * this.blockSize)));
-      }
+      const hit = this.cache.get(block + i);
+      if (hit && hit !== data) data.copy(hit, 0, i * this.blockSize, (i + 1) * this.blockSize);
     }
   }
 

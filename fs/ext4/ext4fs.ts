@@ -153,7 +153,8 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     else {
       const buf = this.io.cached(block);
       if (!buf) return undefined;
-      raw = Buffer.from(buf.subarray(offset, offset + this.sb.inodeSize));
+      // A view, not a copy: listings touch thousands of inodes. Writers copy before changing.
+      raw = buf.subarray(offset, offset + this.sb.inodeSize);
     }
     const inode = new Inode(ino, raw);
     const at = BigInt(block) * BigInt(this.sb.blockSize) + BigInt(offset);

@@ -17,14 +17,20 @@ export const I_BLOCK_BYTES = 60;
 const ZERO2 = Buffer.alloc(2);
 
 export type TimeField = 'atime' | 'mtime' | 'ctime' | 'crtime';
+const BASE: Record<TimeField, number> = { atime: I.atime, mtime: I.mtime, ctime: I.ctime, crtime: I.crtime };
 const EXTRA: Record<TimeField, number> = { atime: I.atimeExtra, mtime: I.mtimeExtra, ctime: I.ctimeExtra, crtime: I.crtimeExtra };
 
 export class Inode {
+  /** Bytes of the inode that exist on disk: 128 plus i_extra_isize (checked by the reader). */
+  private readonly extent: number;
+
   constructor(
     readonly ino: number,
-    /** The whole on-disk inode (s_inode_size bytes), owned by this object. */
+    /** The on-disk inode (s_inode_size bytes): a view of its inode-table block, or a copy. */
     readonly raw: Buffer,
-  ) {}
+  ) {
+    this.extent = raw.length > GOOD_OLD_INODE_SIZE ? Math.min(raw.length, GOOD_OLD_INODE_SIZE + raw.readUInt16LE(I.extraIsize)) : GOOD_OLD_INODE_SIZE;
+  }
 
   get mode(): number { return this.raw.readUInt16LE(I.mode); }
   set mode(v: number) { this.raw.writeUInt16LE(v, I.mode); }
@@ -62,15 +68,17 @@ export class Inode {
 
   /** Is the extra field at `offset` (4 bytes) inside i_extra_isize? */
   private hasExtra(offset: number): boolean {
-    return GOOD_OLD_INODE_SIZE + this.extraIsize >= offset + 4 && this.raw.length >= offset + 4;
+    return this.extent >= offset + 4;
   }
 
   /** A timestamp with nanoseconds and the extra epoch bits that carry it past 2038. */
   time(f: TimeField): Timespec | undefined {
-    if (f === 'crtime' && !this.hasExtra(I.crtime)) return undefined;
-    const base = this.raw.readInt32LE(f === 'crtime' ? I.crtime : I[f]);
-    if (!this.hasExtra(EXTRA[f])) return { sec: base, nsec: 0 };
-    const extra = this.raw.readUInt32LE(EXTRA[f]);
+    const at = BASE[f];
+    const extraAt = EXTRA[f];
+    if (this.extent < at + 4) return undefined;
+    const base = this.raw.readInt32LE(at);
+    if (this.extent < extraAt + 4) return { sec: base, nsec: 0 };
+    const extra = this.raw.readUInt32LE(extraAt);
     return { sec: base + (extra & 3) * 2 ** 32, nsec: Math.min(extra >>> 2, 999_999_999) };
   }
 
@@ -78,7 +86,7 @@ export class Inode {
     if (f === 'crtime' && !this.hasExtra(I.crtime)) return;
     const epoch = Math.floor((t.sec + 2 ** 31) / 2 ** 32);
     const base = t.sec - epoch * 2 ** 32;
-    this.raw.writeInt32LE(base, f === 'crtime' ? I.crtime : I[f]);
+    this.raw.writeInt32LE(base, BASE[f]);
     if (this.hasExtra(EXTRA[f])) this.raw.writeUInt32LE(((t.nsec << 2) | (epoch & 3)) >>> 0, EXTRA[f]);
   }
 
