@@ -3,6 +3,7 @@ import type { BlockDevice } from '../../disk/block-device.js';
 import type { FsDriver, FsOpenOptions, Filesystem } from '../filesystem.js';
 import { EXT4_MAGIC, SUPERBLOCK_OFFSET } from './constants.js';
 import { Ext4Fs } from './ext4fs.js';
+import { Ext4Writer } from './ext4-writer.js';
 
 const MAGIC_AT = 0x38;
 
@@ -14,6 +15,6 @@ export const ext4Driver: FsDriver = {
     return sb.readUInt16LE(MAGIC_AT) === EXT4_MAGIC;
   },
   async open(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<Filesystem> {
-    return Ext4Fs.open(dev, opts);
+    return opts.writable ? Ext4Writer.openWritable(dev, opts) : Ext4Fs.open(dev, opts);
   },
 };
