@@ -1,0 +1,114 @@
+/**
+ * Block access for the driver: a bounded cache of metadata blocks, contiguous data reads in
+ * one device request, and the in-memory journal overlay (blocks a dirty journal would
+ * replay) patched over whatever comes from the device.
+ */
+import type { BlockDevice } from '../../disk/block-device.js';
+import { corrupt } from '../errors.js';
+
+/** Bytes of metadata blocks kept in memory. */
+const CACHE_BYTES = 32 << 20;
+const PREFETCH_GAP = 8;
+const PREFETCH_MAX = 256;
+
+export class BlockIO {
+  private readonly cache = new Map<number, Buffer>();
+  /** Journal blocks that replace device blocks (read-only open of a dirty journal). */
+  overlay = new Map<number, Buffer>();
+
+  private readonly cacheBlocks: number;
+
+  constructor(
+    readonly dev: BlockDevice,
+    readonly blockSize: number,
+    readonly blocksCount: bigint,
+  ) {
+    this.cacheBlocks = CACHE_BYTES / blockSize;
+  }
+
+  get name(): string {
+    return this.dev.name;
+  }
+
+  checkBlock(block: number, count: number, what: string): void {
+    if (!Number.isSafeInteger(block) || block < 0 || count < 0 || BigInt(block) + BigInt(count) > this.blocksCount) {
+      throw corrupt(this.dev.name, what, `block ${block}${count > 1 ? `+${count}` : ''} is outside the filesystem of ${this.blocksCount} blocks`);
+    }
+  }
+
+  /** One metadata block, cached. The buffer is shared: copy before changing it. */
+  async block(block: number, what: string): Promise<Buffer> {
+    const hit = this.cache.get(block);
+    if (hit) {
+      // Refresh its place in the LRU order.
+      this.cache.delete(block);
+      this.cache.set(block, hit);
+      return hit;
+    }
+    this.checkBlock(block, 1, what);
+    const buf = await this.readBlocks(block, 1);
+    this.remember(block, buf);
+    return buf;
+  }
+
+  /** A cached block without I/O, or undefined. */
+  cached(block: number): Buffer | undefined {
+    return this.cache.get(block);
+  }
+
+  /** `count` contiguous blocks in one device read, uncached (file data). */
+  async readBlocks(block: number, count: number): Promise<Buffer> {
+    const buf = await this.dev.read(BigInt(block) * BigInt(this.blockSize), count * this.blockSize);
+    if (this.overlay.size) {
+      for (let i = 0; i < count; i++) {
+        const o = this.overlay.get(block + i);
+        if (o) o.copy(buf, i * this.blockSize);
+      }
+    }
+    return buf;
+  }
+
+  /** Write blocks to the device and keep the cache coherent. */
+  async write(block: number, data: Buffer): Promise<void> {
+    this.checkBlock(block, data.length / this.blockSize, 'write');
+    await this.dev.write(BigInt(block) * BigInt(this.blockSize), data);
+    // Update cached blocks in place: inodes are views of their table blocks.
+    for (let i = 0; i < data.length / this.blockSize; i++) {
+      const hit = this.cache.get(block + i);
+      if (hit && hit !== data) data.copy(hit, 0, i * this.blockSize, (i + 1) * this.blockSize);
+    }
+  }
+
+  /** Load many metadata blocks into the cache, reading runs of nearby blocks together. */
+  async prefetch(blocks: number[], what: string): Promise<void> {
+    const want = blocks.filter((b) => !this.cache.has(b)).sort((a, b) => a - b);
+    if (want.length > this.cacheBlocks / 2) want.length = this.cacheBlocks / 2;
+    const reads: Promise<void>[] = [];
+    for (let i = 0; i < want.length;) {
+      let j = i + 1;
+      // Gaps of a few blocks are cheaper to read through than to split on.
+      while (j < want.length && want[j]! - want[j - 1]! <= PREFETCH_GAP && want[j]! - want[i]! < PREFETCH_MAX) j++;
+      const start = want[i]!;
+      const count = want[j - 1]! - start + 1;
+      this.checkBlock(start, count, what);
+      reads.push(this.readBlocks(start, count).then((buf) => {
+        for (let k = 0; k < count; k++) this.remember(start + k, Buffer.from(buf.subarray(k * this.blockSize, (k + 1) * this.blockSize)));
+      }));
+      i = j;
+    }
+    await Promise.all(reads);
+  }
+
+  /** Put a block in the cache (after building it in memory). */
+  remember(block: number, buf: Buffer): void {
+    this.cache.set(block, buf);
+    if (this.cache.size > this.cacheBlocks) {
+      const oldest = this.cache.keys().next().value as number;
+      this.cache.delete(oldest);
+    }
+  }
+
+  forget(block: number): void {
+    this.cache.delete(block);
+  }
+}

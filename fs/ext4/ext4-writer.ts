@@ -1,0 +1,714 @@
+/**
+ * Writes for ext4 (extent-mapped) filesystems: files, directories (linear, and htree kept
+ * valid or turned linear), links, symlinks, device nodes, attributes and xattrs, with
+ * metadata_csum checksums. Ordering: data, then the bitmaps and counts that allocate it, then
+ * the inode or tree that points at it, then the directory entry; frees go the other way, so a
+ * crash leaves at worst leaked blocks or link counts that e2fsck repairs without loss.
+ */
+import type { BlockDevice } from '../../disk/block-device.js';
+import { corrupt, FsError } from '../errors.js';
+import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
+import { aclToDisk } from './acl.js';
+import { Allocator } from './alloc.js';
+import { fileTypeOf, INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, SUPERBLOCK_OFFSET } from './constants.js';
+import { DIR_TAIL_SIZE, direntSize, hasDirTail, parseDirents, recLenToDisk, writeDirent, writeDirTail, type RawDirent } from './dirent.js';
+import { buildTree, extentTailOffset, readExtentTree, runsOf, setRange, treeBlocksNeeded, type Extent } from './extent-list.js';
+import { dirBlockCsum, Ext4Fs, inodeCsum, xattrBlockCsum } from './ext4fs.js';
+import { dxLeaves, nameHash } from './htree.js';
+import { GOOD_OLD_INODE_SIZE, I, I_BLOCK_BYTES, Inode } from './inode.js';
+import { Superblock } from './superblock.js';
+import { blockHash, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, layoutEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
+
+const MAX_LINKS = 65000;
+const XATTR_CREATE = 1;
+const XATTR_REPLACE = 2;
+const DEFAULT_EXTRA_ISIZE = 32;
+/** Blocks written at once when filling newly allocated space. */
+const WRITE_CHUNK_BLOCKS = 256;
+
+function now(): Timespec {
+  const ms = Date.now();
+  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
+}
+
+export class Ext4Writer extends Ext4Fs {
+  private readonly alloc: Allocator;
+
+  private constructor(p: Awaited<ReturnType<typeof Ext4Fs.openParts>>) {
+    super(p.io, p.sb, p.gd, true, p.warn);
+    this.alloc = new Allocator(this.io, this.sb, this.gd);
+  }
+
+  static async openWritable(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<Ext4Writer> {
+    const sb = await Superblock.read(dev);
+    if (!sb.has(INCOMPAT.EXTENTS)) {
+      throw new FsError('EROFS', `${dev.name}: ext2/ext3 (block-mapped) filesystems are read-only in this driver; open read-only`);
+    }
+    return new Ext4Writer(await Ext4Fs.openParts(dev, { ...opts, writable: true }));
+  }
+
+  // ---- inodes ----
+
+  /** A private copy of an inode to change and then `save`. */
+  private async own(ino: number): Promise<Inode> {
+    const live = await this.liveInode(ino);
+    return new Inode(ino, Buffer.from(live.raw));
+  }
+
+  private async save(inode: Inode): Promise<void> {
+    inode.seal(this.sb.csumSeed, this.sb.metadataCsum);
+    const { block, offset } = this.inodeLocation(inode.ino);
+    const buf = await this.io.block(block, `inode ${inode.ino}`);
+    inode.raw.copy(buf, offset);
+    await this.io.write(block, buf);
+    this.inodes.set(inode.ino, new Inode(inode.ino, buf.subarray(offset, offset + this.sb.inodeSize)));
+  }
+
+  private async writeSuper(): Promise<void> {
+    await this.alloc.flush();
+    await this.io.dev.write(BigInt(SUPERBLOCK_OFFSET), this.sb.encode());
+    this.io.forget(Math.floor(SUPERBLOCK_OFFSET / this.sb.blockSize));
+  }
+
+  private writableInode(inode: Inode): void {
+    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) throw new FsError('ENOTSUP', `${this.dev}: inode ${inode.ino} keeps inline data; changing it is not supported`);
+    if (inode.type === S_IFREG || inode.type === S_IFDIR || (inode.type === S_IFLNK && !this.isFastSymlink(inode))) {
+      if (!inode.hasFlag(INODE_FLAG.EXTENTS)) throw new FsError('ENOTSUP', `${this.dev}: inode ${inode.ino} is block-mapped; only extent-mapped files can be changed`);
+    }
+  }
+
+  private async newInode(parent: number, mode: number, uid: number, gid: number): Promise<Inode> {
+    const dir = (mode & S_IFMT) === S_IFDIR;
+    const group = Math.floor((parent - 1) / this.sb.inodesPerGroup);
+    const ino = await this.alloc.allocInode(group, dir);
+    const raw = Buffer.alloc(this.sb.inodeSize);
+    if (this.sb.inodeSize > GOOD_OLD_INODE_SIZE) raw.writeUInt16LE(Math.min(this.sb.wantExtraIsize || DEFAULT_EXTRA_ISIZE, this.sb.inodeSize - GOOD_OLD_INODE_SIZE), I.extraIsize);
+    raw.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, I.generation);
+    const inode = new Inode(ino, raw);
+    inode.mode = mode;
+    inode.uid = uid;
+    inode.gid = gid;
+    inode.links = 1;
+    const t = now();
+    for (const f of ['atime', 'mtime', 'ctime', 'crtime'] as const) inode.setTime(f, t);
+    const type = mode & S_IFMT;
+    if (type === S_IFREG || type === S_IFDIR) {
+      inode.flags = INODE_FLAG.EXTENTS;
+      buildTree([], inode.iBlock, [], this.sb.blockSize);
+    }
+    return inode;
+  }
+
+  private touch(inode: Inode, ...fields: ('atime' | 'mtime' | 'ctime')[]): void {
+    const t = now();
+    for (const f of fields) inode.setTime(f, t);
+  }
+
+  // ---- extent trees and blocks ----
+
+  private async mapping(inode: Inode): Promise<{ extents: Extent[]; treeBlocks: number[] }> {
+    if (!inode.hasFlag(INODE_FLAG.EXTENTS)) return { extents: [], treeBlocks: [] };
+    return readExtentTree(this.io, inode.iBlock, inode.ino);
+  }
+
+  /** Rebuild the inode's tree from `list`: new tree blocks written before the inode, old ones freed after. */
+  private async commitExtents(inode: Inode, list: Extent[], oldTree: number[]): Promise<void> {
+    const bs = this.sb.blockSize;
+    const need = treeBlocksNeeded(list.length, bs);
+    const blocks: number[] = [];
+    const goal = list[0]?.pblk ?? this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup));
+    while (blocks.length < need) {
+      const r = await this.alloc.allocBlocks(goal, need - blocks.length);
+      for (let i = 0; i < r.len; i++) blocks.push(r.start + i);
+    }
+    const iBlock = Buffer.alloc(I_BLOCK_BYTES);
+    const tree = buildTree(list, iBlock, blocks, bs);
+    for (const t of tree) {
+      const tail = extentTailOffset(t.data);
+      if (this.sb.metadataCsum) t.data.writeUInt32LE(inodeCsum(this.sb.csumSeed, inode, t.data, tail), tail);
+      await this.io.write(t.block, t.data);
+      this.extCache.delete(t.block);
+    }
+    iBlock.copy(inode.iBlock);
+    let dataBlocks = 0;
+    for (const e of list) dataBlocks += e.len;
+    inode.setBlocks512((dataBlocks + need + (inode.fileAcl ? 1 : 0)) * (bs / 512));
+    inode.flags = inode.flags & ~INODE_FLAG.HUGE_FILE;
+    await this.alloc.flush();
+    await this.save(inode);
+    for (const b of oldTree) {
+      this.extCache.delete(b);
+      await this.alloc.freeBlocks(b, 1);
+    }
+  }
+
+  /** Allocate blocks for [lblk, lblk+len), returning runs (several if space is fragmented). */
+  private async allocRange(goal: number, len: number): Promise<{ start: number; len: number }[]> {
+    const out: { start: number; len: number }[] = [];
+    let left = len;
+    let g = goal;
+    while (left > 0) {
+      const r = await this.alloc.allocBlocks(g, Math.min(left, 32768));
+      out.push(r);
+      left -= r.len;
+      g = r.start + r.len;
+    }
+    return out;
+  }
+
+  // ---- file data ----
+
+  override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
+    const inode = await this.own(ino);
+    if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
+    this.writableInode(inode);
+    if (data.length === 0) return 0;
+    const bs = this.sb.blockSize;
+    const end = offset + data.length;
+    if (!Number.isSafeInteger(offset) || offset < 0 || end > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: write past the largest file size`);
+    const src = Buffer.from(data.buffer, data.byteOffset, data.length);
+    const mapped = await this.mapping(inode);
+    let extents = mapped.extents;
+    const first = Math.floor(offset / bs);
+    const last = Math.ceil(end / bs);
+    // Build the new contents of a run of blocks starting at lblk: old bytes where the write
+    // does not reach (zeros for new or unwritten blocks), the written bytes elsewhere.
+    const fill = async (lblk: number, n: number, oldPblk: number): Promise<Buffer> => {
+      const buf = Buffer.alloc(n * bs);
+      const runStart = lblk * bs;
+      const from = Math.max(offset, runStart);
+      const to = Math.min(end, runStart + n * bs);
+      if (oldPblk) {
+        // Edge blocks keep their old bytes outside the written range.
+        if (from > runStart) (await this.io.readBlocks(oldPblk, 1)).copy(buf, 0);
+        if (to < runStart + n * bs) (await this.io.readBlocks(oldPblk + n - 1, 1)).copy(buf, (n - 1) * bs);
+      }
+      src.copy(buf, from - runStart, from - offset, to - offset);
+      return buf;
+    };
+    let goal = extents[extents.length - 1] ? extents[extents.length - 1]!.pblk + extents[extents.length - 1]!.len : this.gd.inodeTable(Math.floor((ino - 1) / this.sb.inodesPerGroup));
+    for (const r of runsOf(extents, first, last - first)) {
+      for (let done = 0; done < r.len;) {
+        const n = Math.min(WRITE_CHUNK_BLOCKS, r.len - done);
+        const lblk = r.lblk + done;
+        if (r.pblk && !r.unwritten) {
+          await this.io.write(r.pblk + done, await fill(lblk, n, r.pblk + done));
+          done += n;
+          continue;
+        }
+        if (r.pblk) {
+          // Unwritten (preallocated) blocks: write them whole, then mark them written.
+          await this.io.write(r.pblk + done, await fill(lblk, n, 0));
+          extents = setRange(extents, lblk, n, r.pblk + done);
+          done += n;
+          continue;
+        }
+        // A hole: allocate (in pieces if space is fragmented) and write the new blocks.
+        let l = lblk;
+        for (const a of await this.allocRange(goal, n)) {
+          await this.io.write(a.start, await fill(l, a.len, 0));
+          extents = setRange(extents, l, a.len, a.start);
+          goal = a.start + a.len;
+          l += a.len;
+        }
+        done += n;
+      }
+    }
+    inode.size = Math.max(inode.size, end);
+    this.touch(inode, 'mtime', 'ctime');
+    await this.commitExtents(inode, extents, mapped.treeBlocks);
+    await this.writeSuper();
+    return data.length;
+  }
+
+  override async truncate(ino: number, size: number): Promise<void> {
+    const inode = await this.own(ino);
+    if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
+    this.writableInode(inode);
+    const bs = this.sb.blockSize;
+    if (!Number.isSafeInteger(size) || size < 0 || size > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: size ${size} too large`);
+    const { extents, treeBlocks } = await this.mapping(inode);
+    let list = extents;
+    const freed: Extent[] = [];
+    if (size < inode.size) {
+      const keep = Math.ceil(size / bs);
+      for (const r of runsOf(list, keep, 2 ** 32 - keep)) if (r.pblk) freed.push({ lblk: r.lblk, pblk: r.pblk, len: r.len, unwritten: !!r.unwritten });
+      list = setRange(list, keep, 2 ** 32 - keep, 0);
+      // The rest of the last block must read as zeros if the file grows again.
+      const tail = runsOf(list, Math.floor(size / bs), 1)[0]!;
+      if (size % bs && tail.pblk && !tail.unwritten) {
+        const b = Buffer.from(await this.io.readBlocks(tail.pblk, 1));
+        b.fill(0, size % bs);
+        await this.io.write(tail.pblk, b);
+      }
+    }
+    inode.size = size;
+    this.touch(inode, 'mtime', 'ctime');
+    await this.commitExtents(inode, list, treeBlocks);
+    for (const f of freed) await this.alloc.freeBlocks(f.pblk, f.len);
+    await this.writeSuper();
+  }
+
+  // ---- directories ----
+
+  private async dirBlockFor(dir: Inode, lblk: number): Promise<{ pblk: number; buf: Buffer }> {
+    const r = await this.fileMap(dir).map(lblk, 1);
+    if (!r.pblk) throw corrupt(this.dev, `directory inode ${dir.ino}`, `hole at block ${lblk}`);
+    return { pblk: r.pblk, buf: Buffer.from(await this.io.block(r.pblk, `directory inode ${dir.ino}`)) };
+  }
+
+  private async writeDirBlock(dir: Inode, pblk: number, buf: Buffer): Promise<void> {
+    if (this.sb.metadataCsum && hasDirTail(buf)) buf.writeUInt32LE(dirBlockCsum(this.sb.csumSeed, dir, buf), buf.length - 4);
+    await this.io.write(pblk, buf);
+  }
+
+  private usable(buf: Buffer): Buffer {
+    return this.sb.metadataCsum && hasDirTail(buf) ? buf.subarray(0, buf.length - DIR_TAIL_SIZE) : buf;
+  }
+
+  private entriesOf(dir: Inode, buf: Buffer, lblk: number): RawDirent[] {
+    return parseDirents(this.usable(buf), this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${dir.ino} block ${lblk}`);
+  }
+
+  /** Try to put an entry into one block; true when it fit. */
+  private tryInsert(dir: Inode, buf: Buffer, lblk: number, name: Buffer, ino: number, ftype: number): boolean {
+    const need = direntSize(name.length);
+    const ft = this.sb.has(INCOMPAT.FILETYPE);
+    for (const e of this.entriesOf(dir, buf, lblk)) {
+      if (e.ino === 0 && e.recLen >= need) {
+        writeDirent(buf, e.offset, ino, name, ftype, e.recLen, ft);
+        return true;
+      }
+      const used = direntSize(e.name.length);
+      if (e.ino !== 0 && e.recLen - used >= need) {
+        buf.writeUInt16LE(recLenToDisk(used), e.offset + 4);
+        writeDirent(buf, e.offset + used, ino, name, ftype, e.recLen - used, ft);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private async addEntry(dirIno: number, name: string, ino: number, mode: number): Promise<void> {
+    let dir = await this.own(dirIno);
+    this.writableInode(dir);
+    const nm = Buffer.from(name, 'utf8');
+    const ftype = fileTypeOf(mode);
+    const bs = this.sb.blockSize;
+    const nBlocks = this.dirBlockCount(dir);
+    if (dir.hasFlag(INODE_FLAG.INDEX)) {
+      const root = await this.dirBlockFor(dir, 0);
+      const leaves = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
+        (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, nm), async (l) => (await this.dirBlockFor(dir, l)).buf).catch(() => null);
+      const leaf = leaves?.[leaves.length - 1];
+      if (leaf !== undefined) {
+        const b = await this.dirBlockFor(dir, leaf);
+        if (this.tryInsert(dir, b.buf, leaf, nm, ino, ftype)) {
+          await this.writeDirBlock(dir, b.pblk, b.buf);
+          this.touch(dir, 'mtime', 'ctime');
+          await this.save(dir);
+          return;
+        }
+      }
+      // The leaf is full (splitting leaves is not implemented): make the directory linear.
+      await this.dropIndex(dir, nBlocks);
+      dir = await this.own(dirIno);
+    }
+    for (let lblk = 0; lblk < nBlocks; lblk++) {
+      const b = await this.dirBlockFor(dir, lblk);
+      if (this.tryInsert(dir, b.buf, lblk, nm, ino, ftype)) {
+        await this.writeDirBlock(dir, b.pblk, b.buf);
+        this.touch(dir, 'mtime', 'ctime');
+        await this.save(dir);
+        return;
+      }
+    }
+    // No room: a new block at the end.
+    const { extents, treeBlocks } = await this.mapping(dir);
+    const goal = extents.length ? extents[extents.length - 1]!.pblk + extents[extents.length - 1]!.len : 0;
+    const [a] = await this.allocRange(goal, 1);
+    const buf = Buffer.alloc(bs);
+    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
+    writeDirent(buf, 0, ino, nm, ftype, span, this.sb.has(INCOMPAT.FILETYPE));
+    if (this.sb.metadataCsum) writeDirTail(buf);
+    await this.writeDirBlock(dir, a!.start, buf);
+    dir.size = dir.size + bs;
+    this.touch(dir, 'mtime', 'ctime');
+    await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+  }
+
+  /** Turn an htree directory into a linear one: index blocks become empty entry blocks. */
+  private async dropIndex(dir: Inode, nBlocks: number): Promise<void> {
+    const bs = this.sb.blockSize;
+    const csum = this.sb.metadataCsum;
+    const span = bs - (csum ? DIR_TAIL_SIZE : 0);
+    for (let lblk = 0; lblk < nBlocks; lblk++) {
+      const b = await this.dirBlockFor(dir, lblk);
+      const firstIno = b.buf.readUInt32LE(0);
+      const firstLen = b.buf.readUInt16LE(4);
+      const isNode = firstIno === 0 && (firstLen === (bs === 65536 ? 65535 : bs) || firstLen === 0);
+      if (lblk === 0) {
+        const dot = b.buf.readUInt32LE(0);
+        const dotdot = b.buf.readUInt32LE(12);
+        const fresh = Buffer.alloc(bs);
+        const ft = this.sb.has(INCOMPAT.FILETYPE);
+        writeDirent(fresh, 0, dot, Buffer.from('.'), 2, 12, ft);
+        writeDirent(fresh, 12, dotdot, Buffer.from('..'), 2, span - 12, ft);
+        if (csum) writeDirTail(fresh);
+        await this.writeDirBlock(dir, b.pblk, fresh);
+      } else if (isNode && csum) {
+        const fresh = Buffer.alloc(bs);
+        fresh.writeUInt16LE(recLenToDisk(span), 4);
+        writeDirTail(fresh);
+        await this.writeDirBlock(dir, b.pblk, fresh);
+      }
+    }
+    dir.flags = dir.flags & ~INODE_FLAG.INDEX;
+    await this.save(dir);
+  }
+
+  /** Remove the entry `name` from a directory; returns the inode it named. */
+  private async removeEntry(dirIno: number, name: string): Promise<number> {
+    const dir = await this.own(dirIno);
+    this.writableInode(dir);
+    const nm = Buffer.from(name, 'utf8');
+    const n = this.dirBlockCount(dir);
+    for (let lblk = 0; lblk < n; lblk++) {
+      const b = await this.dirBlockFor(dir, lblk);
+      // htree index blocks hold no live entries: an index node is one empty entry.
+      const entries = this.entriesOf(dir, b.buf, lblk).filter((e) => !(lblk === 0 && dir.hasFlag(INODE_FLAG.INDEX) && e.offset > 12));
+      const i = entries.findIndex((e) => e.ino !== 0 && e.name.equals(nm));
+      if (i < 0) continue;
+      const e = entries[i]!;
+      const prev = entries[i - 1];
+      if (prev) b.buf.writeUInt16LE(recLenToDisk(prev.recLen + e.recLen), prev.offset + 4);
+      else b.buf.writeUInt32LE(0, e.offset);
+      await this.writeDirBlock(dir, b.pblk, b.buf);
+      this.touch(dir, 'mtime', 'ctime');
+      await this.save(dir);
+      return e.ino;
+    }
+    throw new FsError('ENOENT', `${this.dev}: no entry ${JSON.stringify(name)} in directory inode ${dirIno}`);
+  }
+
+  private checkName(name: string): void {
+    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new FsError('EINVAL', `invalid name ${JSON.stringify(name)}`);
+    if (Buffer.byteLength(name) > 255) throw new FsError('ENAMETOOLONG', `${name}: name longer than 255 bytes`);
+  }
+
+  private async checkNew(parent: number, name: string): Promise<void> {
+    this.checkName(name);
+    if ((await this.lookupIno(parent, name)) !== null) throw new FsError('EEXIST', `${this.dev}: ${name} exists in directory inode ${parent}`);
+  }
+
+  /** Drop one link; at zero, free the inode and everything it holds. */
+  private async dropLink(ino: number): Promise<void> {
+    const inode = await this.own(ino);
+    const dir = inode.type === S_IFDIR;
+    inode.links = dir ? 0 : Math.max(0, inode.links - 1);
+    this.touch(inode, 'ctime');
+    if (inode.links > 0) {
+      await this.save(inode);
+      return;
+    }
+    const { extents, treeBlocks } = await this.mapping(inode);
+    const acl = inode.fileAcl;
+    inode.dtime = Math.floor(Date.now() / 1000);
+    inode.size = 0;
+    inode.fileAcl = 0;
+    if (inode.hasFlag(INODE_FLAG.EXTENTS)) buildTree([], inode.iBlock, [], this.sb.blockSize);
+    inode.setBlocks512(0);
+    await this.save(inode);
+    for (const e of extents) await this.alloc.freeBlocks(e.pblk, e.len);
+    for (const b of treeBlocks) {
+      this.extCache.delete(b);
+      await this.alloc.freeBlocks(b, 1);
+    }
+    if (acl) await this.releaseXattrBlock(acl);
+    await this.alloc.freeInode(ino, dir);
+    this.inodes.delete(ino);
+    await this.writeSuper();
+  }
+
+  override async create(parent: number, name: string, mode: number, uid: number, gid: number): Promise<Attr> {
+    return this.mknod(parent, name, (mode & ~S_IFMT) | S_IFREG, 0, uid, gid);
+  }
+
+  override async mknod(parent: number, name: string, mode: number, rdev: number, uid: number, gid: number): Promise<Attr> {
+    await this.dirInode(parent);
+    await this.checkNew(parent, name);
+    const type = mode & S_IFMT;
+    if (![S_IFREG, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK].includes(type)) throw new FsError('EINVAL', `mknod: unsupported file type 0${type.toString(8)}`);
+    const inode = await this.newInode(parent, mode, uid, gid);
+    if (type === S_IFCHR || type === S_IFBLK) {
+      const major = (rdev >>> 8) & 0xfff;
+      const minor = (rdev & 0xff) | ((rdev >>> 12) & 0xfff00);
+      if (major < 256 && minor < 256) inode.iBlock.writeUInt32LE((major << 8) | minor, 0);
+      else inode.iBlock.writeUInt32LE(((minor & 0xff) | (major << 8) | ((minor & ~0xff) << 12)) >>> 0, 4);
+    }
+    await this.alloc.flush();
+    await this.save(inode);
+    await this.addEntry(parent, name, inode.ino, mode);
+    await this.writeSuper();
+    return this.attrOf(inode);
+  }
+
+  override async mkdir(parent: number, name: string, mode: number, uid: number, gid: number): Promise<Attr> {
+    const p = await this.dirInode(parent);
+    await this.checkNew(parent, name);
+    if (p.links >= MAX_LINKS) throw new FsError('EMLINK', `${this.dev}: directory inode ${parent} has too many links`);
+    const bs = this.sb.blockSize;
+    const inode = await this.newInode(parent, (mode & 0o7777) | S_IFDIR, uid, gid);
+    inode.links = 2;
+    const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
+    const buf = Buffer.alloc(bs);
+    const ft = this.sb.has(INCOMPAT.FILETYPE);
+    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
+    writeDirent(buf, 0, inode.ino, Buffer.from('.'), 2, 12, ft);
+    writeDirent(buf, 12, parent, Buffer.from('..'), 2, span - 12, ft);
+    if (this.sb.metadataCsum) writeDirTail(buf);
+    await this.writeDirBlock(inode, a!.start, buf);
+    inode.size = bs;
+    await this.commitExtents(inode, [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }], []);
+    await this.addEntry(parent, name, inode.ino, S_IFDIR);
+    const pi = await this.own(parent);
+    pi.links = pi.links + 1;
+    await this.save(pi);
+    await this.writeSuper();
+    return this.attrOf(inode);
+  }
+
+  private async isEmptyDir(ino: number): Promise<boolean> {
+    const dir = await this.dirInode(ino);
+    for await (const reg of this.dirRegions(dir)) {
+      for (const e of this.regionEntries(dir, reg)) {
+        const n = e.name.toString('latin1');
+        if (n !== '.' && n !== '..') return false;
+      }
+    }
+    return true;
+  }
+
+  override async unlink(parent: number, name: string): Promise<void> {
+    const ino = await this.lookupIno(parent, name);
+    if (ino === null) throw new FsError('ENOENT', `${this.dev}: no entry ${JSON.stringify(name)} in directory inode ${parent}`);
+    if ((await this.liveInode(ino)).type === S_IFDIR) throw new FsError('EISDIR', `${this.dev}: ${name} is a directory`);
+    await this.removeEntry(parent, name);
+    await this.dropLink(ino);
+    await this.writeSuper();
+  }
+
+  override async rmdir(parent: number, name: string): Promise<void> {
+    this.checkName(name);
+    const ino = await this.lookupIno(parent, name);
+    if (ino === null) throw new FsError('ENOENT', `${this.dev}: no entry ${JSON.stringify(name)} in directory inode ${parent}`);
+    if ((await this.liveInode(ino)).type !== S_IFDIR) throw new FsError('ENOTDIR', `${this.dev}: ${name} is not a directory`);
+    if (!(await this.isEmptyDir(ino))) throw new FsError('ENOTEMPTY', `${this.dev}: directory ${name} is not empty`);
+    await this.removeEntry(parent, name);
+    const p = await this.own(parent);
+    p.links = Math.max(2, p.links - 1);
+    await this.save(p);
+    await this.dropLink(ino);
+    await this.writeSuper();
+  }
+
+  override async link(ino: number, newParent: number, newName: string): Promise<Attr> {
+    const inode = await this.own(ino);
+    if (inode.type === S_IFDIR) throw new FsError('EPERM', `${this.dev}: hard links to directories are not allowed`);
+    if (inode.links >= MAX_LINKS) throw new FsError('EMLINK', `${this.dev}: inode ${ino} has too many links`);
+    await this.dirInode(newParent);
+    await this.checkNew(newParent, newName);
+    inode.links = inode.links + 1;
+    this.touch(inode, 'ctime');
+    await this.save(inode);
+    await this.addEntry(newParent, newName, ino, inode.mode);
+    return this.attrOf(inode);
+  }
+
+  override async symlink(parent: number, name: string, target: string, uid: number, gid: number): Promise<Attr> {
+    await this.dirInode(parent);
+    await this.checkNew(parent, name);
+    const t = Buffer.from(target, 'utf8');
+    if (t.length === 0 || t.length >= this.sb.blockSize) throw new FsError('ENAMETOOLONG', `symlink target of ${t.length} bytes`);
+    const inode = await this.newInode(parent, 0o120777, uid, gid);
+    inode.size = t.length;
+    if (t.length < I_BLOCK_BYTES) {
+      t.copy(inode.iBlock);
+      await this.alloc.flush();
+      await this.save(inode);
+    } else {
+      inode.flags = INODE_FLAG.EXTENTS;
+      const [a] = await this.allocRange(0, 1);
+      const buf = Buffer.alloc(this.sb.blockSize);
+      t.copy(buf);
+      await this.io.write(a!.start, buf);
+      await this.commitExtents(inode, [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }], []);
+    }
+    await this.addEntry(parent, name, inode.ino, S_IFLNK);
+    await this.writeSuper();
+    return this.attrOf(inode);
+  }
+
+  override async rename(parent: number, name: string, newParent: number, newName: string): Promise<void> {
+    this.checkName(name);
+    this.checkName(newName);
+    const ino = await this.lookupIno(parent, name);
+    if (ino === null) throw new FsError('ENOENT', `${this.dev}: no entry ${JSON.stringify(name)} in directory inode ${parent}`);
+    await this.dirInode(newParent);
+    if (parent === newParent && name === newName) return;
+    const src = await this.liveInode(ino);
+    const isDir = src.type === S_IFDIR;
+    if (isDir) {
+      // A directory cannot move below itself.
+      for (let cur = newParent, hops = 0; cur !== this.rootIno; hops++) {
+        if (cur === ino) throw new FsError('EINVAL', `${this.dev}: cannot move a directory into itself`);
+        const up = await this.lookupIno(cur, '..');
+        if (up === null || hops > 4096) break;
+        cur = up;
+      }
+    }
+    const existing = await this.lookupIno(newParent, newName);
+    if (existing === ino) return;
+    if (existing !== null) {
+      const dst = await this.liveInode(existing);
+      if (dst.type === S_IFDIR) {
+        if (!isDir) throw new FsError('EISDIR', `${this.dev}: ${newName} is a directory`);
+        if (!(await this.isEmptyDir(existing))) throw new FsError('ENOTEMPTY', `${this.dev}: ${newName} is not empty`);
+        await this.rmdir(newParent, newName);
+      } else {
+        if (isDir) throw new FsError('ENOTDIR', `${this.dev}: ${newName} is not a directory`);
+        await this.unlink(newParent, newName);
+      }
+    }
+    // New name first, then the old one goes: a crash leaves an extra link, never none.
+    await this.addEntry(newParent, newName, ino, src.mode);
+    await this.removeEntry(parent, name);
+    const moved = await this.own(ino);
+    this.touch(moved, 'ctime');
+    await this.save(moved);
+    if (isDir && parent !== newParent) {
+      await this.setDotDot(moved, newParent);
+      const op = await this.own(parent);
+      op.links = Math.max(2, op.links - 1);
+      await this.save(op);
+      const np = await this.own(newParent);
+      np.links = np.links + 1;
+      await this.save(np);
+    }
+    await this.writeSuper();
+  }
+
+  private async setDotDot(dir: Inode, parent: number): Promise<void> {
+    const b = await this.dirBlockFor(dir, 0);
+    const dotdot = this.entriesOf(dir, b.buf, 0)[1];
+    if (!dotdot || dotdot.name.toString('latin1') !== '..') throw corrupt(this.dev, `directory inode ${dir.ino}`, 'no ".." entry');
+    b.buf.writeUInt32LE(parent, dotdot.offset);
+    await this.writeDirBlock(dir, b.pblk, b.buf);
+  }
+
+  // ---- attributes ----
+
+  override async chmod(ino: number, mode: number): Promise<void> {
+    const inode = await this.own(ino);
+    inode.mode = (inode.mode & S_IFMT) | (mode & 0o7777);
+    this.touch(inode, 'ctime');
+    await this.save(inode);
+  }
+
+  override async chown(ino: number, uid: number, gid: number): Promise<void> {
+    const inode = await this.own(ino);
+    if (uid !== -1 && uid !== 0xffffffff) inode.uid = uid;
+    if (gid !== -1 && gid !== 0xffffffff) inode.gid = gid;
+    this.touch(inode, 'ctime');
+    await this.save(inode);
+  }
+
+  override async utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
+    const inode = await this.own(ino);
+    if (atime) inode.setTime('atime', atime);
+    if (mtime) inode.setTime('mtime', mtime);
+    this.touch(inode, 'ctime');
+    await this.save(inode);
+  }
+
+  // ---- xattrs ----
+
+  override async setxattr(ino: number, name: string, value: Uint8Array, flags: number): Promise<void> {
+    const key = splitName(name);
+    if (!key) throw new FsError('ENOTSUP', `${this.dev}: xattr namespace of ${name} is not supported`);
+    if (key.name.length > 255) throw new FsError('ERANGE', `${name}: name too long`);
+    let v: Buffer = Buffer.from(value);
+    if (key.index === INDEX_ACL_ACCESS || key.index === INDEX_ACL_DEFAULT) {
+      const disk = aclToDisk(value);
+      if (!disk) throw new FsError('EINVAL', `${name}: malformed ACL`);
+      v = disk;
+    }
+    const inode = await this.own(ino);
+    const list = await this.xattrs(inode);
+    const i = list.findIndex((x) => x.index === key.index && x.name === key.name);
+    if (i >= 0 && flags & XATTR_CREATE) throw new FsError('EEXIST', `${name} exists`);
+    if (i < 0 && flags & XATTR_REPLACE) throw new FsError('ENODATA', `${name} does not exist`);
+    const next = list.filter((_, j) => j !== i);
+    next.push({ index: key.index, name: key.name, value: v });
+    await this.storeXattrs(inode, next);
+  }
+
+  override async removexattr(ino: number, name: string): Promise<void> {
+    const key = splitName(name);
+    const inode = await this.own(ino);
+    const list = await this.xattrs(inode);
+    const next = list.filter((x) => !(key && x.index === key.index && x.name === key.name));
+    if (next.length === list.length) throw new FsError('ENODATA', `${this.dev}: inode ${ino} has no xattr ${name}`);
+    await this.storeXattrs(inode, next);
+  }
+
+  /** Lay out all xattrs: in the inode if they fit, else in one external block. */
+  private async storeXattrs(inode: Inode, list: Xattr[]): Promise<void> {
+    const bs = this.sb.blockSize;
+    const ibody = GOOD_OLD_INODE_SIZE + inode.extraIsize;
+    const area = inode.raw.subarray(ibody);
+    const oldBlock = inode.fileAcl;
+    const inInode = this.sb.inodeSize > GOOD_OLD_INODE_SIZE && area.length > 8 && layoutEntries(area, 4, 4, list, false);
+    if (inInode) {
+      area.writeUInt32LE(list.length ? XATTR_MAGIC : 0, 0);
+      if (!list.length) area.fill(0);
+      inode.fileAcl = 0;
+    } else {
+      if (area.length >= 4) area.fill(0);
+      const block = Buffer.alloc(bs);
+      if (!layoutEntries(block, XATTR_BLOCK_HEADER, 0, list, true)) throw new FsError('ENOSPC', `${this.dev}: xattrs of inode ${inode.ino} do not fit in one block`);
+      block.writeUInt32LE(XATTR_MAGIC, 0);
+      block.writeUInt32LE(1, 4);
+      block.writeUInt32LE(1, 8);
+      block.writeUInt32LE(blockHash(block), 0xc);
+      const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
+      if (this.sb.metadataCsum) block.writeUInt32LE(xattrBlockCsum(this.sb.csumSeed, a!.start, block), 0x10);
+      await this.io.write(a!.start, block);
+      await this.alloc.flush();
+      inode.fileAcl = a!.start;
+    }
+    const delta = (inode.fileAcl ? 1 : 0) - (oldBlock ? 1 : 0);
+    inode.setBlocks512(inode.blocks512(false, bs) + delta * (bs / 512));
+    this.touch(inode, 'ctime');
+    await this.save(inode);
+    if (oldBlock) await this.releaseXattrBlock(oldBlock);
+    await this.writeSuper();
+  }
+
+  /** Drop one reference to an xattr block, freeing it at zero. */
+  private async releaseXattrBlock(block: number): Promise<void> {
+    const buf = Buffer.from(await this.xattrBlock(block, 0));
+    const refs = buf.readUInt32LE(4);
+    if (refs > 1) {
+      buf.writeUInt32LE(refs - 1, 4);
+      if (this.sb.metadataCsum) buf.writeUInt32LE(xattrBlockCsum(this.sb.csumSeed, block, buf), 0x10);
+      await this.io.write(block, buf);
+    } else await this.alloc.freeBlocks(block, 1);
+  }
+
+  override async fsync(): Promise<void> {
+    await this.writeSuper();
+    await this.io.dev.flush();
+  }
+}
+

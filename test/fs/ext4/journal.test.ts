@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RawFile } from '../../../disk/raw.js';
+import { ext4Driver } from '../../../fs/ext4/driver.js';
+import { readFile } from '../../../fs/path.js';
+import { fixture, scratch } from '../../fixtures/cache.js';
+import { hashFile, run } from '../../fixtures/run.js';
+import { e2fsck } from './images.js';
+
+interface JVariant {
+  name: string;
+  mkfs: string[];
+  jo: string;
+}
+const JVARIANTS: JVariant[] = [
+  { name: 'ext4-csum-v3', mkfs: ['mkfs.ext4', '-b', '1024'], jo: 'jo -c' },
+  { name: 'ext3-nocsum', mkfs: ['mkfs.ext3', '-b', '4096'], jo: 'jo' },
+];
+
+/**
+ * A dirty journal written by debugfs: transaction 1 rewrites a.txt's and b.txt's blocks,
+ * transaction 2 revokes b.txt's block, transaction 3 (c.txt) never commits.
+ */
+async function dirtyImage(v: JVariant): Promise<{ image: string; blocks: Record<string, number>; bs: number }> {
+  const recipe = JSON.stringify(v) + dirtyImage.toString();
+  const dir = await fixture(`ext4-journal-${v.name}`, recipe, async (out) => {
+    await mkdir(join(out, 'src'), { recursive: true });
+    for (const f of ['a', 'b', 'c']) await writeFile(join(out, 'src', `${f}.txt`), `original-${f.toUpperCase()}\n`);
+    const image = join(out, 'fs.img');
+    await run('truncate', ['-s', '32M', image]);
+    await run(v.mkfs[0]!, [...v.mkfs.slice(1), '-q', '-F', '-d', join(out, 'src'), image]);
+    const bs = Number(/Block size:\s+(\d+)/.exec(await run('dumpe2fs', ['-h', image]))![1]);
+    const blk: Record<string, number> = {};
+    for (const f of ['a', 'b', 'c']) blk[f] = Number((await run('debugfs', ['-R', `bmap /${f}.txt 0`, image])).trim());
+    await writeFile(join(out, 'new1'), Buffer.concat([Buffer.from('journaled-A\n'), Buffer.alloc(bs - 12), Buffer.from('journaled-B\n'), Buffer.alloc(bs - 12)]));
+    await writeFile(join(out, 'new2'), Buffer.concat([Buffer.from('uncommitted-C\n'), Buffer.alloc(bs - 14)]));
+    await run('debugfs', ['-w', '-f', '-', image], {
+      input: [v.jo, `jw -b ${blk.a},${blk.b} ${join(out, 'new1')}`, `jw -r ${blk.b} ${join(out, 'new2')}`, `jw -c -b ${blk.c} ${join(out, 'new2')}`, 'jc'].join('\n'),
+    });
+    await writeFile(join(out, 'blocks.json'), JSON.stringify({ blk, bs }));
+  });
+  const { blk, bs } = JSON.parse(await (await import('node:fs/promises')).readFile(join(dir, 'blocks.json'), 'utf8')) as { blk: Record<string, number>; bs: number };
+  return { image: join(dir, 'fs.img'), blocks: blk, bs };
+}
+
+async function contents(image: string, writable = false): Promise<string[]> {
+  const dev = await RawFile.open(image, writable);
+  const warnings: string[] = [];
+  const fs = await ext4Driver.open(dev, { writable, warn: (m) => warnings.push(m) });
+  const out = [];
+  for (const f of ['a', 'b', 'c']) out.push((await readFile(fs, `/${f}.txt`)).toString());
+  await fs.close();
+  await dev.close();
+  return out;
+}
+
+for (const v of JVARIANTS) {
+  test(`ext4 journal (${v.name}): read-only replay in memory matches e2fsck's replay, image untouched`, async () => {
+    const { image, blocks, bs } = await dirtyImage(v);
+    assert.match(await run('dumpe2fs', ['-h', image]), /needs_recovery/);
+    const before = await hashFile(image);
+    const ours = await contents(image);
+    assert.deepEqual(ours, ['journaled-A', 'original-B\n', 'original-C\n']);
+    assert.equal(await hashFile(image), before, 'read-only open wrote to the image');
+    // The device itself still holds the old bytes: the replay lived in memory only.
+    const fh = await open(image, 'r');
+    const raw = Buffer.alloc(11);
+    await fh.read(raw, 0, 11, blocks.a! * bs);
+    await fh.close();
+    assert.equal(raw.toString(), 'original-A\n');
+    // e2fsck's replay gives the same files.
+    const dir = await scratch('ext4-journal');
+    const copy = join(dir, 'fsck.img');
+    await copyFile(image, copy);
+    await e2fsck(['-fy', copy]);
+    const theirs = [];
+    for (const f of ['a', 'b', 'c']) theirs.push(await run('debugfs', ['-R', `cat /${f}.txt`, copy]));
+    assert.deepEqual(theirs, ours);
+  });
+
+  test(`ext4 journal (${v.name}): a bad commit checksum or a broken sequence ends the log there`, async () => {
+    const { image, bs } = await dirtyImage(v);
+    const dir = await scratch('ext4-journal-bad');
+    const copy = join(dir, 'bad.img');
+    await copyFile(image, copy);
+    // Find transaction 2's commit block (logdump names journal blocks) and damage it.
+    const log = await run('debugfs', ['-R', 'logdump', copy]);
+    const jblock = Number(/sequence 2, type 2 \(commit block\) at block (\d+)/.exec(log)![1]);
+    const phys = Number((await run('debugfs', ['-R', `bmap <8> ${jblock}`, copy])).trim());
+    const fh = await open(copy, 'r+');
+    // Past the header: the checksum (csum v3) or, without checksums, the sequence number.
+    await fh.write(Buffer.from([0xff, 0xff]), 0, 2, phys * bs + (v.jo === 'jo' ? 10 : 16));
+    await fh.close();
+    // Transaction 1 still replays; transaction 2 (the revoke) is gone, so b.txt is journaled too.
+    assert.deepEqual(await contents(copy), ['journaled-A', 'journaled-B', 'original-C\n']);
+  });
+}
