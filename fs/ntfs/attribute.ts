@@ -3,7 +3,7 @@
  * or the non-resident sizes and runlist.
  */
 import { corrupt } from '../errors.js';
-import { decodeRuns, type Run } from './runlist.js';
+import { decodeRuns, MAX_VCN, type Run } from './runlist.js';
 
 export const AT = {
   STANDARD_INFORMATION: 0x10,
@@ -83,7 +83,7 @@ export function parseAttribute(rec: Buffer, pos: number, end: number, recNo: num
   if (len < 64) throw corrupt(ctx.device, what, `non-resident attribute of ${len} bytes is too short`, ctx.at + BigInt(pos));
   a.startVcn = safe(rec.readBigInt64LE(pos + 16), ctx, what, pos + 16);
   a.lastVcn = Number(rec.readBigInt64LE(pos + 24));
-  if (a.lastVcn < a.startVcn - 1 || a.lastVcn > ctx.totalClusters) throw corrupt(ctx.device, what, `bad VCN range ${a.startVcn}..${a.lastVcn}`, ctx.at + BigInt(pos + 16));
+  if (a.lastVcn < a.startVcn - 1 || a.lastVcn > MAX_VCN) throw corrupt(ctx.device, what, `bad VCN range ${a.startVcn}..${a.lastVcn}`, ctx.at + BigInt(pos + 16));
   const runsOfs = rec.readUInt16LE(pos + 32);
   a.cuShift = rec.readUInt16LE(pos + 34);
   if (a.cuShift > 16) throw corrupt(ctx.device, what, `bad compression unit ${a.cuShift}`, ctx.at + BigInt(pos + 34));

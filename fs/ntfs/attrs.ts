@@ -7,7 +7,6 @@ import { corrupt, FsError } from '../errors.js';
 import type { Attr, FsOpenOptions } from '../filesystem.js';
 import { AT, ATTR_FLAG } from './attribute.js';
 import type { NtfsFile } from './file.js';
-import { NAMESPACE } from './filename.js';
 import { REPARSE_TAG, reparseTag } from './reparse.js';
 import { ntfsTime } from './time.js';
 
@@ -80,9 +79,9 @@ export function stdInfo(f: NtfsFile): StdInfo {
   };
 }
 
-/** Names a directory would list for this file ($FILE_NAME attributes other than DOS-only). */
+/** Hard links: every $FILE_NAME counts, a DOS short name too (as the record's link count, which ntfs-3g shows). */
 export function linkCount(f: NtfsFile): number {
-  return f.all(AT.FILE_NAME).filter((a) => a.value && a.value.length > 65 && a.value[65] !== NAMESPACE.DOS).length;
+  return f.all(AT.FILE_NAME).length;
 }
 
 export type Kind = 'dir' | 'file' | 'reparse-link' | 'intx-link' | 'fifo' | 'socket' | 'chr' | 'blk';
@@ -144,7 +143,9 @@ export function buildAttr(f: NtfsFile, si: StdInfo, shown: Shown, own: Ownership
     nlink = Math.max(1, linkCount(f));
     if (shown.kind === 'reparse-link' || shown.kind === 'intx-link') size = linkSize;
   }
-  const mask = shown.kind === 'dir' ? own.dmask : own.fmask;
+  // Symlinks show 0777 whatever the masks, as ntfs-3g shows them.
+  const link = shown.kind === 'reparse-link' || shown.kind === 'intx-link';
+  const mask = link ? 0 : shown.kind === 'dir' ? own.dmask : own.fmask;
   return {
     ino: f.num,
     mode: TYPE_BITS[shown.kind] | (0o777 & ~mask),

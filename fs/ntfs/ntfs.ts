@@ -312,6 +312,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const total = this.boot.totalClusters;
     const bits = await new AttrStream(this.io, data, '$Bitmap').read(0, Math.ceil(total / 8));
     let used = 0;
+    // Bits past the last cluster are set by mkntfs; count the volume's own bits only.
+    if (total % 8 !== 0 && bits.length > 0) bits[bits.length - 1]! &= (1 << (total % 8)) - 1;
     for (let i = 0; i < bits.length; i++) used += POPCOUNT[bits[i]!]!;
     const free = Math.max(0, total - used);
     return {

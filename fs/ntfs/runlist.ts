@@ -5,6 +5,9 @@
  */
 import { corrupt } from '../errors.js';
 
+/** VCNs past 2^48 clusters cannot occur (NTFS files stop at 2^64 bytes). */
+export const MAX_VCN = 2 ** 48;
+
 export interface Run {
   vcn: number;
   /** First cluster on the volume, or -1 for a sparse run (reads as zeros). */
@@ -46,7 +49,7 @@ export function decodeRuns(b: Buffer, startVcn: number, lastVcn: number, ctx: Ru
     if (lenSize === 0 || lenSize > 8 || ofsSize > 8) throw corrupt(ctx.device, ctx.what, `bad runlist header byte 0x${h.toString(16)}`, at);
     if (pos + 1 + lenSize + ofsSize > b.length) throw corrupt(ctx.device, ctx.what, 'runlist runs past its attribute', at);
     const len = readUnsigned(b, pos + 1, lenSize);
-    if (len <= 0 || !Number.isSafeInteger(len) || len > ctx.totalClusters) throw corrupt(ctx.device, ctx.what, `bad run length ${len}`, at);
+    if (len <= 0 || len > MAX_VCN) throw corrupt(ctx.device, ctx.what, `bad run length ${len}`, at);
     if (ofsSize === 0) {
       runs.push({ vcn, lcn: -1, len });
     } else {
