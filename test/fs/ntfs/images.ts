@@ -142,8 +142,10 @@ export function smallImage(): Promise<string> {
 mkdir -p d/e
 echo hi > d/e/f
 yes abc | head -c 300000 > big
-for i in $(seq 1 300); do : > "d/name-$i"; done`;
-  return fixture('ntfs-small.img', `v1 mkntfs -c 4096 32M\n${script}`, async (path) => {
+for i in $(seq 1 300); do : > "d/name-$i"; done
+truncate -s 20M manyruns
+for i in $(seq 0 299); do printf "p$i" | dd of=manyruns bs=65536 seek=$i conv=notrunc status=none; done`;
+  return fixture('ntfs-small.img', `v2 mkntfs -c 4096 32M\n${script}`, async (path) => {
     await run('truncate', ['-s', '32M', path]);
     await run('mkntfs', ['-F', '-Q', '-q', '-c', '4096', path]);
     await withNtfs3g(path, 'streams_interface=xattr', async (mnt) => {
