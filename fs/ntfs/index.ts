@@ -26,6 +26,7 @@ export interface IndexNode {
 }
 
 const MAX_DEPTH = 32;
+const MAX_CACHED_NODES = 4096;
 
 export class IndexTree {
   private constructor(
@@ -64,7 +65,20 @@ export class IndexTree {
     return new IndexTree(io, file, what, root, blockSize, vcnSize, alloc, bitmap);
   }
 
-  async node(vcn: number): Promise<IndexNode> {
+  private nodes = new Map<number, Promise<IndexNode>>();
+
+  /** Child node at `vcn`, parsed once and kept (the tree is dropped when its directory changes). */
+  node(vcn: number): Promise<IndexNode> {
+    let n = this.nodes.get(vcn);
+    if (!n) {
+      n = this.readNode(vcn);
+      n.catch(() => this.nodes.delete(vcn));
+      if (this.nodes.size < MAX_CACHED_NODES) this.nodes.set(vcn, n);
+    }
+    return n;
+  }
+
+  private async readNode(vcn: number): Promise<IndexNode> {
     const dev = this.io.dev.name;
     const what = `${this.what} node at VCN ${vcn}`;
     if (!this.alloc) throw corrupt(dev, what, 'entry points to a child node but there is no $INDEX_ALLOCATION', this.file.base.at);
@@ -82,21 +96,22 @@ export class IndexTree {
   }
 
   /** Every entry with a key, in index order. */
-  async *entries(): AsyncGenerator<IndexEntry> {
+  async entries(): Promise<IndexEntry[]> {
     const seen = new Set<number>();
-    const self = this;
-    async function* walk(node: IndexNode, depth: number): AsyncGenerator<IndexEntry> {
+    const out: IndexEntry[] = [];
+    const walk = async (node: IndexNode, depth: number): Promise<void> => {
       for (const e of node.entries) {
         if (e.child !== undefined) {
-          if (depth >= MAX_DEPTH) throw corrupt(self.io.dev.name, self.what, `deeper than ${MAX_DEPTH} levels`);
-          if (seen.has(e.child)) throw corrupt(self.io.dev.name, self.what, `node at VCN ${e.child} is referenced twice (a loop)`);
+          if (depth >= MAX_DEPTH) throw corrupt(this.io.dev.name, this.what, `deeper than ${MAX_DEPTH} levels`);
+          if (seen.has(e.child)) throw corrupt(this.io.dev.name, this.what, `node at VCN ${e.child} is referenced twice (a loop)`);
           seen.add(e.child);
-          yield* walk(await self.node(e.child), depth + 1);
+          await walk(await this.node(e.child), depth + 1);
         }
-        if ((e.flags & ENTRY_FLAG.LAST) === 0) yield e;
+        if ((e.flags & ENTRY_FLAG.LAST) === 0) out.push(e);
       }
-    }
-    yield* walk(this.root, 0);
+    };
+    await walk(this.root, 0);
+    return out;
   }
 
   /**

@@ -24,6 +24,7 @@ const UPCASE = 10;
 const BITMAP = 6;
 const FIRST_USER = 16;
 const MAX_XATTR = 1 << 16;
+const LOADED_CACHE = 32768;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 
@@ -39,6 +40,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   readonly rootIno = ROOT;
   private secure?: Promise<SecureStore | undefined>;
   private dirs = new Map<number, IndexTree>();
+  private loaded = new Map<number, Loaded>();
 
   protected constructor(
     readonly dev: BlockDevice,
@@ -99,6 +101,15 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   protected async load(ino: number): Promise<Loaded> {
+    const hit = this.loaded.get(ino);
+    if (hit) return hit;
+    const l = await this.loadUncached(ino);
+    this.loaded.set(ino, l);
+    if (this.loaded.size > LOADED_CACHE) this.loaded.delete(this.loaded.keys().next().value!);
+    return l;
+  }
+
+  private async loadUncached(ino: number): Promise<Loaded> {
     const file = await this.mft.file(ino);
     const si = stdInfo(file);
     const reparse = file.has(AT.REPARSE_POINT) ? await this.attrBytes(file, AT.REPARSE_POINT, '', MAX_XATTR) : undefined;
@@ -139,6 +150,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     for (const i of inos) {
       this.mft.forget(i);
       this.dirs.delete(i);
+      this.loaded.delete(i);
     }
   }
 
@@ -177,7 +189,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   async readdir(ino: number): Promise<DirEntry[]> {
     const tree = await this.dir(ino);
     const names: { name: string; num: number }[] = [];
-    for await (const e of tree.entries()) {
+    for (const e of await tree.entries()) {
       const fn = parseFileName(e.key, this.dev.name, tree.what);
       if (fn.namespace === NAMESPACE.DOS) continue;
       const num = Number(e.raw.readBigUInt64LE(0) & 0xffffffffffffn);
@@ -186,10 +198,17 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
       names.push({ name: fn.name, num });
     }
     const out: DirEntry[] = new Array(names.length);
+    const missing: number[] = [];
+    names.forEach((n, i) => {
+      const hit = this.loaded.get(n.num);
+      if (hit) out[i] = { name: n.name, attr: hit.attr };
+      else missing.push(i);
+    });
+    // Records not cached yet are read in batches: neighbours share $MFT chunks.
     const BATCH = 64;
-    for (let i = 0; i < names.length; i += BATCH) {
-      await Promise.all(names.slice(i, i + BATCH).map(async (n, j) => {
-        out[i + j] = { name: n.name, attr: await this.getattr(n.num) };
+    for (let b = 0; b < missing.length; b += BATCH) {
+      await Promise.all(missing.slice(b, b + BATCH).map(async (i) => {
+        out[i] = { name: names[i]!.name, attr: await this.getattr(names[i]!.num) };
       }));
     }
     return out;

@@ -64,9 +64,20 @@ export class AttrStream {
     if (offset >= end) return Buffer.alloc(0);
     if (a.resident) return Buffer.from(a.value!.subarray(offset, end));
     if (isCompressed(a)) return this.readCompressed(offset, end);
+    const direct = this.directRun(offset, end);
+    if (direct !== undefined) return this.io.dev.read(direct, end - offset);
     const out = Buffer.alloc(end - offset);
     await this.readRaw(offset, Math.min(end, a.initSize), out);
     return out;
+  }
+
+  /** The device offset when [offset, end) is initialized data inside one allocated run. */
+  private directRun(offset: number, end: number): bigint | undefined {
+    if (end > this.attr.initSize) return undefined;
+    const cs = this.io.clusterSize;
+    const r = this.attr.runs[findRun(this.attr.runs, Math.floor(offset / cs))];
+    if (!r || r.lcn < 0 || end > (r.vcn + r.len) * cs) return undefined;
+    return BigInt(r.lcn) * BigInt(cs) + BigInt(offset - r.vcn * cs);
   }
 
   /** Fill `out` from stream bytes [offset, end) through the runs; sparse runs stay zero. */
