@@ -18,6 +18,8 @@ import { SecureStore } from './security.js';
 import { AttrStream, isCompressed, refuseEncrypted, type VolumeIo } from './stream.js';
 import { compareKeys, UpCase } from './upcase.js';
 import { logFileProblem, volumeInfo, type VolumeInfo } from './volume-state.js';
+import { NtfsWriter } from './writer.js';
+import { insertAttribute, newResidentAttr, replaceAttribute } from './record-edit.js';
 
 export const ROOT = 5;
 const UPCASE = 10;
@@ -41,6 +43,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   private secure?: Promise<SecureStore | undefined>;
   private dirs = new Map<number, IndexTree>();
   private loaded = new Map<number, Loaded>();
+  private writer?: NtfsWriter;
 
   protected constructor(
     readonly dev: BlockDevice,
@@ -358,6 +361,92 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
       else out.push({ offset, length, hole });
     }
     return out;
+  }
+
+  private writerOf(op: string): NtfsWriter {
+    if (!this.writable) this.refuse(op);
+    this.writer ??= new NtfsWriter(this.io, this.mft);
+    return this.writer;
+  }
+
+  /** A regular file that may be written: not a directory, link or special file. */
+  private async writableFile(ino: number, op: string): Promise<NtfsFile> {
+    this.writerOf(op);
+    const { file, shown } = await this.load(ino);
+    if (shown.kind === 'dir') throw new FsError('EISDIR', `${this.dev.name}: MFT record ${ino} is a directory`);
+    if (shown.kind !== 'file') throw new FsError('EINVAL', `${this.dev.name}: MFT record ${ino} is not a regular file`);
+    return file;
+  }
+
+  override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
+    const f = await this.writableFile(ino, 'write');
+    if (!f.has(AT.DATA)) throw new FsError('EIO', `${this.dev.name}: MFT record ${ino} has no $DATA`);
+    if (!Number.isSafeInteger(offset + data.length) || offset < 0) throw new FsError('EFBIG', `${this.dev.name}: write at ${offset} is out of range`);
+    if (data.length === 0) return 0;
+    try {
+      await this.writer!.write(f, '', offset, data);
+    } finally {
+      this.forget(ino);
+    }
+    return data.length;
+  }
+
+  override async truncate(ino: number, size: number): Promise<void> {
+    const f = await this.writableFile(ino, 'truncate');
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.dev.name}: bad size ${size}`);
+    try {
+      await this.writer!.truncate(f, '', size);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  /** user.* attributes are named $DATA streams, as ntfs-3g's streams_interface=xattr. */
+  override async setxattr(ino: number, name: string, value: Uint8Array, flags: number): Promise<void> {
+    const w = this.writerOf('setxattr');
+    if (!name.startsWith('user.') || name.length === 5) throw new FsError('ENOTSUP', `${this.dev.name}: only user.* attributes (alternate data streams) can be set, not ${name}`);
+    const stream = name.slice(5);
+    if (stream.length > 255 || /[/\:\0]/.test(stream)) throw new FsError('EINVAL', `${this.dev.name}: ${name}: not a valid stream name`);
+    const XATTR_CREATE = 1;
+    const XATTR_REPLACE = 2;
+    try {
+      let f = await this.mft.file(ino);
+      const exists = f.has(AT.DATA, stream);
+      if (exists && flags & XATTR_CREATE) throw new FsError('EEXIST', `${name}: attribute exists`);
+      if (!exists && flags & XATTR_REPLACE) throw new FsError('ENODATA', `${name}: no such attribute`);
+      if (!exists) {
+        insertAttribute(f.base, newResidentAttr(AT.DATA, stream), this.dev.name);
+        await w.writeRecord(f.base);
+        f = await this.mft.file(ino);
+      } else {
+        await w.truncate(f, stream, 0);
+        f = await this.mft.file(ino);
+      }
+      if (value.length) await w.write(f, stream, 0, value);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  override async removexattr(ino: number, name: string): Promise<void> {
+    const w = this.writerOf('removexattr');
+    const stream = name.startsWith('user.') ? name.slice(5) : '';
+    try {
+      const f = await this.mft.file(ino);
+      if (!stream || !f.has(AT.DATA, stream)) throw new FsError('ENODATA', `${name}: no such attribute`);
+      await w.truncate(f, stream, 0);
+      const g = await this.mft.file(ino);
+      const a = g.all(AT.DATA).find((x) => x.name === stream)!;
+      const rec = g.records.find((r) => r.number === a.record)!;
+      replaceAttribute(rec, a, Buffer.alloc(0), this.dev.name);
+      await w.writeRecord(rec);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  override async fsync(): Promise<void> {
+    if (this.writable) await this.dev.flush();
   }
 
   async close(): Promise<void> {
