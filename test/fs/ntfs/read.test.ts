@@ -8,6 +8,7 @@ import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { run } from '../../fixtures/run.js';
+import { clusterProblems } from './consistency.js';
 import { ntfsImage, withNtfs3g, type ImageSpec } from './images.js';
 import { walkNtfs3g, walkOurs } from './reference.js';
 
@@ -94,6 +95,7 @@ test('ntfs: sparse, fragmented and compressed files: extents and statfs as the t
   assert.equal((await fs.read(many.num, 699 * 65536, 9)).toString(), 'piece 699');
   const comp = await resolvePath(fs, '/comp/text');
   assert.ok(comp.blocks * 512 < comp.size / 4, 'stored compressed');
+  assert.deepEqual(await clusterProblems(img), [], 'mkntfs + ntfs-3g leave runs and $Bitmap agreeing (checks the checker)');
   const st = await fs.statfs();
   const df = await withNtfs3g(img, 'ro', (mnt) => run('stat', ['-f', '-c', '%S %b %f', mnt]));
   assert.equal(`${st.blockSize} ${st.blocks} ${st.freeBlocks}`, df.trim(), 'statfs as ntfs-3g');

@@ -7,6 +7,7 @@ import type { Filesystem } from '../../../fs/filesystem.js';
 import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile, run, runStatus } from '../../fixtures/run.js';
+import { clusterProblems } from './consistency.js';
 import { copyImage, ntfsImage, smallImage, withNtfs3g } from './images.js';
 
 /** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
@@ -84,6 +85,7 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
   await fs.close();
   await dev.close();
   await ntfsfixClean(img);
+  assert.deepEqual(await clusterProblems(img), [], 'runs and $Bitmap agree');
   await withNtfs3g(img, 'ro,streams_interface=xattr', async (mnt) => {
     for (const [p, m] of model) {
       assert.ok((await readHostFile(join(mnt, p))).equals(m.data), `${p}: ntfs-3g reads the model's bytes`);
