@@ -121,6 +121,17 @@ export class Mft {
     return f;
   }
 
+  /** Re-read $MFT's own $DATA from record 0 after it grew. */
+  async refresh(): Promise<void> {
+    this.files.delete(0);
+    this.chunks.clear();
+    const own = await this.file(0);
+    const data = own.find(AT.DATA);
+    if (!data || data.resident) throw corrupt(this.name, 'MFT record 0 ($MFT)', 'no non-resident $DATA attribute', own.base.at);
+    this.stream = new AttrStream(this.io, data, '$MFT $DATA');
+    this.chunks.clear();
+  }
+
   /** Forget cached copies of a record (after a write). */
   forget(num: number): void {
     this.files.delete(num);

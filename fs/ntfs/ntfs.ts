@@ -4,7 +4,8 @@
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
-import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
+import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
+import { toNtfsTime } from './time.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { buildAttr, classify, FILE_ATTR, INTX, INTX_MAX, ownership, stdInfo, type Ownership, type Shown, type StdInfo } from './attrs.js';
 import { AT, ATTR_FLAG } from './attribute.js';
@@ -19,6 +20,8 @@ import { AttrStream, isCompressed, refuseEncrypted, type VolumeIo } from './stre
 import { compareKeys, UpCase } from './upcase.js';
 import { logFileProblem, volumeInfo, type VolumeInfo } from './volume-state.js';
 import { NtfsWriter } from './writer.js';
+import { fileNameValue, fileRef, NamespaceWriter, now } from './namespace.js';
+import { INTX as INTX_MAGIC } from './attrs.js';
 import { insertAttribute, newResidentAttr, replaceAttribute } from './record-edit.js';
 
 export const ROOT = 5;
@@ -44,6 +47,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   private dirs = new Map<number, IndexTree>();
   private loaded = new Map<number, Loaded>();
   private writer?: NtfsWriter;
+  private ns?: NamespaceWriter;
 
   protected constructor(
     readonly dev: BlockDevice,
@@ -384,7 +388,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (!Number.isSafeInteger(offset + data.length) || offset < 0) throw new FsError('EFBIG', `${this.dev.name}: write at ${offset} is out of range`);
     if (data.length === 0) return 0;
     try {
-      await this.writer!.write(f, '', offset, data);
+      await this.writer!.write(f, AT.DATA, '', offset, data);
     } finally {
       this.forget(ino);
     }
@@ -395,7 +399,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const f = await this.writableFile(ino, 'truncate');
     if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.dev.name}: bad size ${size}`);
     try {
-      await this.writer!.truncate(f, '', size);
+      await this.writer!.truncate(f, AT.DATA, '', size);
     } finally {
       this.forget(ino);
     }
@@ -419,10 +423,10 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
         await w.writeRecord(f.base);
         f = await this.mft.file(ino);
       } else {
-        await w.truncate(f, stream, 0);
+        await w.truncate(f, AT.DATA, stream, 0);
         f = await this.mft.file(ino);
       }
-      if (value.length) await w.write(f, stream, 0, value);
+      if (value.length) await w.write(f, AT.DATA, stream, 0, value);
     } finally {
       this.forget(ino);
     }
@@ -434,12 +438,172 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     try {
       const f = await this.mft.file(ino);
       if (!stream || !f.has(AT.DATA, stream)) throw new FsError('ENODATA', `${name}: no such attribute`);
-      await w.truncate(f, stream, 0);
+      await w.truncate(f, AT.DATA, stream, 0);
       const g = await this.mft.file(ino);
       const a = g.all(AT.DATA).find((x) => x.name === stream)!;
       const rec = g.records.find((r) => r.number === a.record)!;
       replaceAttribute(rec, a, Buffer.alloc(0), this.dev.name);
       await w.writeRecord(rec);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  private nsOf(op: string): NamespaceWriter {
+    const w = this.writerOf(op);
+    this.ns ??= new NamespaceWriter(this.io, this.mft, w, this.upcase);
+    return this.ns;
+  }
+
+  private checkName(name: string): void {
+    if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name)) throw new FsError('EINVAL', `${JSON.stringify(name)}: not a valid file name`);
+    if (name.length > 255) throw new FsError('ENAMETOOLONG', `${name}: longer than 255 UTF-16 units`);
+  }
+
+  /** The record named exactly `name` in `parent`, if any. */
+  private async exact(parent: number, name: string): Promise<number | undefined> {
+    const num = await this.lookupIno(parent, name).catch((e: FsError) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (num === undefined) return undefined;
+    const f = await this.mft.file(num);
+    return f.all(AT.FILE_NAME).some((a) => {
+      const fn = parseFileName(a.value!, this.dev.name, `MFT record ${num}`);
+      return fn.parent === parent && fn.name === name;
+    }) ? num : undefined;
+  }
+
+  private async makeNode(parent: number, name: string, dir: boolean, op: string, system = false): Promise<number> {
+    const ns = this.nsOf(op);
+    this.checkName(name);
+    const tree = await this.dir(parent);
+    if ((await this.exact(parent, name)) !== undefined) throw new FsError('EEXIST', `${name}: file exists`);
+    try {
+      return await ns.create(await this.mft.file(parent), tree, name, dir, system);
+    } finally {
+      this.forget(parent);
+    }
+  }
+
+  override async create(parent: number, name: string): Promise<Attr> {
+    return this.getattr(await this.makeNode(parent, name, false, 'create'));
+  }
+
+  override async mkdir(parent: number, name: string): Promise<Attr> {
+    return this.getattr(await this.makeNode(parent, name, true, 'mkdir'));
+  }
+
+  /** Symlinks are made as ntfs-3g makes them: Interix files (system attribute, IntxLNK data). */
+  override async symlink(parent: number, name: string, target: string): Promise<Attr> {
+    if (target === '' || target.length > 4095) throw new FsError('EINVAL', `symlink target of ${target.length} characters`);
+    const ino = await this.makeNode(parent, name, false, 'symlink', true);
+    const f = await this.mft.file(ino);
+    await this.writer!.write(f, AT.DATA, '', 0, Buffer.concat([Buffer.from(INTX_MAGIC.SYMLINK, 'latin1'), Buffer.from(target, 'utf16le')]));
+    this.forget(ino);
+    return this.getattr(ino);
+  }
+
+  /** Remove name `name` from `parent`; `wantDir` says rmdir or unlink. */
+  private async removeName(parent: number, name: string, wantDir: boolean, op: string): Promise<void> {
+    const ns = this.nsOf(op);
+    const num = await this.exact(parent, name);
+    if (num === undefined) throw new FsError('ENOENT', `${name}: no such file or directory`);
+    if (num < FIRST_USER) throw new FsError('EPERM', `${name}: NTFS metadata files cannot be removed`);
+    const f = await this.mft.file(num);
+    if (f.isDir !== wantDir) throw new FsError(wantDir ? 'ENOTDIR' : 'EISDIR', `${name}: ${wantDir ? 'not a directory' : 'is a directory'}`);
+    if (wantDir && (await (await this.dir(num)).entries()).length > 0) throw new FsError('ENOTEMPTY', `${name}: directory not empty`);
+    const names = this.namesWithPartner(f, parent, name);
+    try {
+      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
+      await ns.dropName(await this.mft.file(num), parent, names);
+    } finally {
+      this.forget(parent, num);
+    }
+  }
+
+  /** `name` and, for a Win32 name, its DOS short-name partner in the same directory. */
+  private namesWithPartner(f: NtfsFile, parent: number, name: string): Set<string> {
+    const names = new Set([name]);
+    const fns = f.all(AT.FILE_NAME).map((a) => parseFileName(a.value!, this.dev.name, `MFT record ${f.num}`)).filter((fn) => fn.parent === parent);
+    if (fns.some((fn) => fn.name === name && fn.namespace === NAMESPACE.WIN32)) {
+      for (const fn of fns) if (fn.namespace === NAMESPACE.DOS) names.add(fn.name);
+    }
+    return names;
+  }
+
+  override async unlink(parent: number, name: string): Promise<void> {
+    await this.removeName(parent, name, false, 'unlink');
+  }
+
+  override async rmdir(parent: number, name: string): Promise<void> {
+    await this.removeName(parent, name, true, 'rmdir');
+  }
+
+  override async link(ino: number, newParent: number, newName: string): Promise<Attr> {
+    const ns = this.nsOf('link');
+    this.checkName(newName);
+    const f = await this.mft.file(ino);
+    if (f.isDir) throw new FsError('EPERM', 'hard links to directories are not allowed');
+    if ((await this.exact(newParent, newName)) !== undefined) throw new FsError('EEXIST', `${newName}: file exists`);
+    const parent = await this.mft.file(newParent);
+    const fn = fileNameValue(fileRef(newParent, parent.base.sequence), newName, false, now());
+    try {
+      await ns.addName(f, fn);
+      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(ino, f.base.sequence)), key: fn });
+    } finally {
+      this.forget(newParent, ino);
+    }
+    return this.getattr(ino);
+  }
+
+  override async rename(parent: number, name: string, newParent: number, newName: string): Promise<void> {
+    const ns = this.nsOf('rename');
+    this.checkName(newName);
+    const num = await this.exact(parent, name);
+    if (num === undefined) throw new FsError('ENOENT', `${name}: no such file or directory`);
+    if (num < FIRST_USER) throw new FsError('EPERM', `${name}: NTFS metadata files cannot be renamed`);
+    const f = await this.mft.file(num);
+    if (f.isDir) {
+      // Refuse moving a directory into itself or below it.
+      for (let cur = newParent, hops = 0; cur !== ROOT && hops < 1024; hops++) {
+        if (cur === num) throw new FsError('EINVAL', `${name}: cannot move a directory into itself`);
+        const pf = await this.mft.file(cur);
+        cur = parseFileName(pf.all(AT.FILE_NAME)[0]!.value!, this.dev.name, `MFT record ${cur}`).parent;
+      }
+    }
+    const target = await this.exact(newParent, newName);
+    if (target === num && parent === newParent && name === newName) return;
+    if (target !== undefined && target !== num) {
+      const t = await this.mft.file(target);
+      if (t.isDir !== f.isDir) throw new FsError(t.isDir ? 'EISDIR' : 'ENOTDIR', `${newName}: ${t.isDir ? 'is a directory' : 'not a directory'}`);
+      await this.removeName(newParent, newName, t.isDir, 'rename');
+    }
+    const names = this.namesWithPartner(f, parent, name);
+    const np = await this.mft.file(newParent);
+    const fn = fileNameValue(fileRef(newParent, np.base.sequence), newName, f.isDir, now());
+    try {
+      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
+      this.forget(parent);
+      await ns.addName(await this.mft.file(num), fn);
+      this.forget(num);
+      await ns.dropName(await this.mft.file(num), parent, names);
+      this.forget(num);
+      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
+    } finally {
+      this.forget(parent, newParent, num);
+    }
+  }
+
+  override async utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
+    const w = this.writerOf('utimens');
+    const f = await this.mft.file(ino);
+    const si = f.base.attrs.find((a) => a.type === AT.STANDARD_INFORMATION);
+    if (!si?.value || si.value.length < 48) throw corrupt(this.dev.name, `MFT record ${ino}`, 'no $STANDARD_INFORMATION', f.base.at);
+    if (mtime) si.value.writeBigUInt64LE(toNtfsTime(mtime), 8);
+    if (atime) si.value.writeBigUInt64LE(toNtfsTime(atime), 24);
+    try {
+      await w.writeRecord(f.base);
     } finally {
       this.forget(ino);
     }
@@ -452,6 +616,12 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   async close(): Promise<void> {
     await this.fsync();
   }
+}
+
+function refBytes(ref: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(ref);
+  return b;
 }
 
 const POPCOUNT = Array.from({ length: 256 }, (_, i) => {

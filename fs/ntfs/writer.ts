@@ -79,9 +79,9 @@ export class NtfsWriter {
     return f.records.find((r) => r.number === a.record)!;
   }
 
-  /** The one attribute record of stream `name`, refusing what this writer cannot change. */
-  private streamAttr(f: NtfsFile, name: string): AttrRecord | undefined {
-    const parts = f.all(AT.DATA).filter((a) => a.name === name);
+  /** The one attribute record of `type`/`name`, refusing what this writer cannot change. */
+  private streamAttr(f: NtfsFile, type: number, name: string): AttrRecord | undefined {
+    const parts = f.all(type).filter((a) => a.name === name);
     if (parts.length === 0) return undefined;
     const what = `${this.device}: MFT record ${f.num}${name ? ` stream "${name}"` : ''}`;
     if (parts.length > 1) throw new FsError('ENOTSUP', `${what}: data spread over several MFT records cannot be written yet`);
@@ -89,6 +89,12 @@ export class NtfsWriter {
     if ((a.flags & ATTR_FLAG.COMPRESSED) !== 0) throw new FsError('ENOTSUP', `${what}: compressed files are read-only in this driver`);
     if ((a.flags & ATTR_FLAG.ENCRYPTED) !== 0) throw new FsError('EACCES', `${what}: encrypted files cannot be written`);
     return a;
+  }
+
+  async freeClusters(runs: Run[]): Promise<void> {
+    const bm = await this.clusters();
+    bm.freeRuns(runs);
+    await bm.flush((s, pos, data) => this.writeStream(s, pos, data));
   }
 
   /** Set $STANDARD_INFORMATION's modification and change times to now. */
@@ -101,8 +107,8 @@ export class NtfsWriter {
     si.value.writeBigUInt64LE(now, 16);
   }
 
-  async write(f: NtfsFile, name: string, offset: number, data: Uint8Array): Promise<void> {
-    const a = this.streamAttr(f, name);
+  async write(f: NtfsFile, type: number, name: string, offset: number, data: Uint8Array): Promise<void> {
+    const a = this.streamAttr(f, type, name);
     if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
     const end = offset + data.length;
     const rec = this.recordOf(f, a);
@@ -128,8 +134,9 @@ export class NtfsWriter {
     await this.commit(f, rec, bm);
   }
 
-  async truncate(f: NtfsFile, name: string, size: number): Promise<void> {
-    const a = this.streamAttr(f, name);
+  /** Set the size; `initAll` marks the new bytes initialized (the caller writes them all). */
+  async truncate(f: NtfsFile, type: number, name: string, size: number, initAll = false): Promise<void> {
+    const a = this.streamAttr(f, type, name);
     if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
     const rec = this.recordOf(f, a);
     if (a.resident) {
@@ -149,8 +156,7 @@ export class NtfsWriter {
     } else {
       runs = this.cover(runs, allocEnd(runs), keep - 1, bm);
     }
-    // Bytes past the old end must read as zeros: clear the tail of the last kept cluster.
-    const init = Math.min(a.initSize, size);
+    const init = initAll ? size : Math.min(a.initSize, size);
     replaceAttribute(rec, a, nonResidentAttr(a, { runs, allocSize: allocEnd(runs) * this.cs, dataSize: size, initSize: init }, this.cs), this.device);
     await this.commit(f, rec, bm);
   }
