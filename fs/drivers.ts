@@ -2,8 +2,9 @@
 import type { BlockDevice } from '../disk/block-device.js';
 import { ext4Driver } from './ext4/driver.js';
 import type { FsDriver } from './filesystem.js';
+import { ntfsDriver } from './ntfs/driver.js';
 
-export const drivers: FsDriver[] = [ext4Driver];
+export const drivers: FsDriver[] = [ext4Driver, ntfsDriver];
 
 /** The driver whose probe accepts this device, or undefined. */
 export async function probeFilesystem(dev: BlockDevice): Promise<FsDriver | undefined> {

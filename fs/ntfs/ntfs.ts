@@ -1,0 +1,631 @@
+/**
+ * guestkit's NTFS driver: the Filesystem interface over boot sector, $MFT, attributes and
+ * index trees. Inode numbers are MFT record numbers, as ntfs-3g shows them.
+ */
+import type { BlockDevice } from '../../disk/block-device.js';
+import { corrupt, FsError } from '../errors.js';
+import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
+import { toNtfsTime } from './time.js';
+import { UnsupportedWrites } from '../unsupported.js';
+import { buildAttr, classify, FILE_ATTR, INTX, INTX_MAX, ownership, stdInfo, type Ownership, type Shown, type StdInfo } from './attrs.js';
+import { AT, ATTR_FLAG } from './attribute.js';
+import { readBoot, type BootSector } from './boot.js';
+import type { NtfsFile } from './file.js';
+import { NAMESPACE, parseFileName } from './filename.js';
+import { IndexTree } from './index.js';
+import { Mft } from './mft.js';
+import { parseLinkTarget } from './reparse.js';
+import { SecureStore } from './security.js';
+import { AttrStream, isCompressed, refuseEncrypted, type VolumeIo } from './stream.js';
+import { compareKeys, UpCase } from './upcase.js';
+import { logFileProblem, volumeInfo, type VolumeInfo } from './volume-state.js';
+import { NtfsWriter } from './writer.js';
+import { fileNameValue, fileRef, NamespaceWriter, now } from './namespace.js';
+import { INTX as INTX_MAGIC } from './attrs.js';
+import { insertAttribute, newResidentAttr, replaceAttribute } from './record-edit.js';
+
+export const ROOT = 5;
+const UPCASE = 10;
+const BITMAP = 6;
+const FIRST_USER = 16;
+const MAX_XATTR = 1 << 16;
+const LOADED_CACHE = 32768;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+
+interface Loaded {
+  file: NtfsFile;
+  si: StdInfo;
+  shown: Shown;
+  attr: Attr;
+}
+
+export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
+  readonly type = 'ntfs';
+  readonly rootIno = ROOT;
+  private secure?: Promise<SecureStore | undefined>;
+  private dirs = new Map<number, IndexTree>();
+  private loaded = new Map<number, Loaded>();
+  private writer?: NtfsWriter;
+  private ns?: NamespaceWriter;
+
+  protected constructor(
+    readonly dev: BlockDevice,
+    readonly io: VolumeIo,
+    readonly boot: BootSector,
+    readonly mft: Mft,
+    readonly upcase: UpCase,
+    readonly vol: VolumeInfo,
+    readonly own: Ownership,
+    readonly writable: boolean,
+  ) {
+    super();
+  }
+
+  static async open(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
+    const boot = await readBoot(dev, opts.warn);
+    const io: VolumeIo = { dev, clusterSize: boot.clusterSize, totalClusters: boot.totalClusters };
+    const mft = await Mft.open(io, boot, opts.warn);
+    const uc = await mft.file(UPCASE);
+    const ucData = uc.find(AT.DATA);
+    if (!ucData || ucData.dataSize < 256) throw corrupt(dev.name, '$UpCase', 'missing or too small', uc.base.at);
+    const upcase = UpCase.fromBuffer(await new AttrStream(io, ucData, '$UpCase').read(0, Math.min(ucData.dataSize, 131072)));
+    const vol = await volumeInfo(mft);
+    const own = ownership(opts.options);
+    const fs = new this(dev, io, boot, mft, upcase, vol, own, false);
+    const unsafe = await fs.unsafeReason();
+    const writable = opts.writable === true;
+    if (writable && !dev.canWrite()) throw new FsError('EROFS', `${dev.name}: device is read-only, cannot open NTFS writable`);
+    if (unsafe) {
+      if (writable && opts.options?.force === undefined) {
+        throw new FsError('EROFS', `${dev.name}: ${unsafe}; refusing to write (mount read-only, or pass option force)`);
+      }
+      opts.warn?.(`${dev.name}: ${unsafe}; ${writable ? 'writing anyway (force)' : 'mounted read-only'}`);
+    }
+    return writable ? new this(dev, io, boot, mft, upcase, vol, own, true) : fs;
+  }
+
+  /** Dirty or hibernated: why writes could lose Windows' pending changes. */
+  private async unsafeReason(): Promise<string | undefined> {
+    const reasons: string[] = [];
+    if (this.vol.dirty) reasons.push('volume is marked dirty');
+    const log = await logFileProblem(this.mft);
+    if (log) reasons.push(log);
+    const hiber = await this.lookup(ROOT, 'hiberfil.sys').catch(() => undefined);
+    if (hiber && (hiber.mode & S_IFMT) !== S_IFDIR) {
+      const head = (await this.read(hiber.ino, 0, 4).catch(() => Buffer.alloc(0))).toString('latin1').toLowerCase();
+      if (head === 'hibr') reasons.push('Windows is hibernated (hiberfil.sys)');
+    }
+    return reasons.length ? reasons.join('; ') : undefined;
+  }
+
+  label(): string {
+    return this.vol.label;
+  }
+
+  uuid(): string {
+    return this.boot.serial.toString(16).toUpperCase().padStart(16, '0');
+  }
+
+  protected async load(ino: number): Promise<Loaded> {
+    const hit = this.loaded.get(ino);
+    if (hit) return hit;
+    const l = await this.loadUncached(ino);
+    this.loaded.set(ino, l);
+    if (this.loaded.size > LOADED_CACHE) this.loaded.delete(this.loaded.keys().next().value!);
+    return l;
+  }
+
+  private async loadUncached(ino: number): Promise<Loaded> {
+    const file = await this.mft.file(ino);
+    const si = stdInfo(file);
+    const reparse = file.has(AT.REPARSE_POINT) ? await this.attrBytes(file, AT.REPARSE_POINT, '', MAX_XATTR) : undefined;
+    const data = file.find(AT.DATA);
+    const head = !file.isDir && data && (si.attributes & FILE_ATTR.SYSTEM) !== 0 && data.dataSize <= INTX_MAX && !isCompressed(data)
+      ? await new AttrStream(this.io, data, `MFT record ${ino} $DATA`).read(0, 24)
+      : undefined;
+    const shown = classify(file, si, reparse, head);
+    let linkSize = 0;
+    if (shown.kind === 'reparse-link' || shown.kind === 'intx-link') linkSize = Buffer.byteLength(await this.linkTarget(file, shown, reparse));
+    return { file, si, shown, attr: buildAttr(file, si, shown, this.own, linkSize) };
+  }
+
+  private async attrBytes(file: NtfsFile, type: number, name: string, cap: number): Promise<Buffer> {
+    const a = file.find(type, name)!;
+    if (a.dataSize > cap) throw new FsError('ERANGE', `${this.dev.name}: MFT record ${file.num} attribute 0x${type.toString(16)} "${name}" of ${a.dataSize} bytes is larger than ${cap}`);
+    if ((a.flags & ATTR_FLAG.ENCRYPTED) !== 0) refuseEncrypted(`${this.dev.name}: MFT record ${file.num}`);
+    return new AttrStream(this.io, a, `MFT record ${file.num} attribute 0x${type.toString(16)}${name ? ` "${name}"` : ''}`).read(0, a.dataSize);
+  }
+
+  async getattr(ino: number): Promise<Attr> {
+    return (await this.load(ino)).attr;
+  }
+
+  private async dir(ino: number): Promise<IndexTree> {
+    const hit = this.dirs.get(ino);
+    if (hit) return hit;
+    const f = await this.mft.file(ino);
+    if (!f.isDir || !f.has(AT.INDEX_ROOT, '$I30')) throw new FsError('ENOTDIR', `${this.dev.name}: MFT record ${ino} is not a directory`);
+    const t = await IndexTree.open(this.io, f, '$I30');
+    this.dirs.set(ino, t);
+    if (this.dirs.size > 256) this.dirs.delete(this.dirs.keys().next().value!);
+    return t;
+  }
+
+  /** Forget cached state of these records after a change. */
+  protected forget(...inos: number[]): void {
+    for (const i of inos) {
+      this.mft.forget(i);
+      this.dirs.delete(i);
+      this.loaded.delete(i);
+    }
+  }
+
+  /** MFT record named `name` in directory `parent` (case-insensitive, exact case preferred). */
+  protected async lookupIno(parent: number, name: string): Promise<number> {
+    const tree = await this.dir(parent);
+    const want = this.upcase.key(name);
+    const nameOf = (k: Buffer): string => k.toString('utf16le', 66, 66 + k[64]! * 2);
+    const hits = await tree.find(
+      (k) => {
+        if (k.length < 66 || 66 + k[64]! * 2 > k.length) throw corrupt(this.dev.name, tree.what, 'index key is not a $FILE_NAME');
+        return compareKeys(want, this.upcase.keyAt(k, 66, k[64]!));
+      },
+      (e) => nameOf(e.key) === name,
+    );
+    const best = hits.find((e) => nameOf(e.key) === name) ?? hits[0];
+    if (!best) throw new FsError('ENOENT', `${name}: no such file or directory`);
+    return this.refTarget(best.raw, tree.what);
+  }
+
+  private async refTarget(raw: Buffer, what: string): Promise<number> {
+    const ref = raw.readBigUInt64LE(0);
+    const num = Number(ref & 0xffffffffffffn);
+    const seq = Number(ref >> 48n);
+    const f = await this.mft.file(num).catch((e: Error) => {
+      throw corrupt(this.dev.name, what, `entry points to MFT record ${num}: ${e.message}`);
+    });
+    if (seq !== 0 && f.base.sequence !== seq) throw corrupt(this.dev.name, what, `stale entry for MFT record ${num} (sequence ${seq}, record has ${f.base.sequence})`);
+    return num;
+  }
+
+  async lookup(parent: number, name: string): Promise<Attr> {
+    return this.getattr(await this.lookupIno(parent, name));
+  }
+
+  async readdir(ino: number): Promise<DirEntry[]> {
+    const tree = await this.dir(ino);
+    const names: { name: string; num: number }[] = [];
+    for (const e of await tree.entries()) {
+      const fn = parseFileName(e.key, this.dev.name, tree.what);
+      if (fn.namespace === NAMESPACE.DOS) continue;
+      const num = Number(e.raw.readBigUInt64LE(0) & 0xffffffffffffn);
+      // ntfs-3g hides the metadata files ($MFT, $Bitmap, $Extend...).
+      if (num < FIRST_USER) continue;
+      names.push({ name: fn.name, num });
+    }
+    const out: DirEntry[] = new Array(names.length);
+    const missing: number[] = [];
+    names.forEach((n, i) => {
+      const hit = this.loaded.get(n.num);
+      if (hit) out[i] = { name: n.name, attr: hit.attr };
+      else missing.push(i);
+    });
+    // Records not cached yet are read in batches: neighbours share $MFT chunks.
+    const BATCH = 64;
+    for (let b = 0; b < missing.length; b += BATCH) {
+      await Promise.all(missing.slice(b, b + BATCH).map(async (i) => {
+        out[i] = { name: names[i]!.name, attr: await this.getattr(names[i]!.num) };
+      }));
+    }
+    return out;
+  }
+
+  async read(ino: number, offset: number, length: number): Promise<Buffer> {
+    const { file, si, shown } = await this.load(ino);
+    if (shown.kind === 'dir') throw new FsError('EISDIR', `${this.dev.name}: MFT record ${ino} is a directory`);
+    const data = file.find(AT.DATA);
+    if (!data) return Buffer.alloc(0);
+    if ((si.attributes & FILE_ATTR.ENCRYPTED) !== 0 || (data.flags & ATTR_FLAG.ENCRYPTED) !== 0) refuseEncrypted(`${this.dev.name}: MFT record ${ino}`);
+    return new AttrStream(this.io, data, `MFT record ${ino} $DATA`).read(offset, length);
+  }
+
+  async readlink(ino: number): Promise<string> {
+    const { file, shown } = await this.load(ino);
+    if (shown.kind !== 'reparse-link' && shown.kind !== 'intx-link') throw new FsError('EINVAL', `${this.dev.name}: MFT record ${ino} is not a symbolic link`);
+    const reparse = shown.kind === 'reparse-link' ? await this.attrBytes(file, AT.REPARSE_POINT, '', MAX_XATTR) : undefined;
+    return this.linkTarget(file, shown, reparse);
+  }
+
+  /**
+   * Interix links hold their target as is. Reparse links are translated as ntfs-3g does:
+   * an absolute target found on this volume (matched case-insensitively) becomes an
+   * absolute path from the root in its on-disk case; one not found becomes
+   * /.NTFS-3G/<drive>:/<path>. Relative targets resolve from the link's directory.
+   */
+  private async linkTarget(file: NtfsFile, shown: Shown, reparse: Buffer | undefined): Promise<string> {
+    if (shown.kind === 'intx-link') {
+      const data = file.find(AT.DATA)!;
+      const b = await new AttrStream(this.io, data, `MFT record ${file.num} $DATA`).read(8, data.dataSize - 8);
+      return b.toString('utf16le', 0, b.length & ~1);
+    }
+    const t = reparse ? parseLinkTarget(reparse) : undefined;
+    if (!t) throw corrupt(this.dev.name, `MFT record ${file.num} $REPARSE_POINT`, 'symlink reparse data cannot be parsed', file.base.at);
+    if (t.other !== undefined) return t.other;
+    if (t.relative) {
+      const fn = file.all(AT.FILE_NAME)[0];
+      const parent = fn?.value ? parseFileName(fn.value, this.dev.name, `MFT record ${file.num}`).parent : ROOT;
+      const found = await this.resolveCase(parent, t.parts, true);
+      return found ?? t.parts.join('/');
+    }
+    const found = await this.resolveCase(ROOT, t.parts, false);
+    return found !== undefined ? `/${found}` : `/.NTFS-3G/${t.drive}:/${t.parts.join('/')}`;
+  }
+
+  /** Walk `parts` from directory `start`, returning the path in on-disk case, or undefined. */
+  private async resolveCase(start: number, parts: string[], relative: boolean): Promise<string | undefined> {
+    let cur = start;
+    const out: string[] = [];
+    for (const p of parts) {
+      if (p === '..') {
+        if (!relative) return undefined;
+        const f = await this.mft.file(cur).catch(() => undefined);
+        const fn = f?.all(AT.FILE_NAME)[0]?.value;
+        cur = fn ? parseFileName(fn, this.dev.name, `MFT record ${cur}`).parent : ROOT;
+        out.push('..');
+        continue;
+      }
+      const num = await this.lookupIno(cur, p).catch(() => undefined);
+      if (num === undefined) return undefined;
+      out.push(await this.nameIn(num, cur, p));
+      cur = num;
+    }
+    return out.join('/');
+  }
+
+  /** The long name of `num` in directory `dir` (for showing paths in their stored case). */
+  private async nameIn(num: number, dir: number, fallback: string): Promise<string> {
+    const f = await this.mft.file(num);
+    for (const a of f.all(AT.FILE_NAME)) {
+      if (!a.value) continue;
+      const fn = parseFileName(a.value, this.dev.name, `MFT record ${num}`);
+      if (fn.parent === dir && fn.namespace !== NAMESPACE.DOS) return fn.name;
+    }
+    return fallback;
+  }
+
+  async listxattr(ino: number): Promise<string[]> {
+    const f = await this.mft.file(ino);
+    return f.names(AT.DATA).filter((n) => n !== '').map((n) => `user.${n}`);
+  }
+
+  async getxattr(ino: number, name: string): Promise<Buffer> {
+    const { file, si } = await this.load(ino);
+    if (name.startsWith('user.')) {
+      const stream = name.slice(5);
+      if (stream === '' || !file.has(AT.DATA, stream)) throw new FsError('ENODATA', `${name}: no such attribute`);
+      return this.attrBytes(file, AT.DATA, stream, MAX_XATTR);
+    }
+    switch (name) {
+      case 'system.ntfs_attrib':
+      case 'system.ntfs_attrib_be': {
+        // As ntfs-3g: the directory bit follows the record's directory flag.
+        const v = file.isDir ? si.attributes | FILE_ATTR.DIRECTORY : si.attributes & ~FILE_ATTR.DIRECTORY;
+        const b = Buffer.alloc(4);
+        if (name.endsWith('_be')) b.writeUInt32BE(v >>> 0);
+        else b.writeUInt32LE(v >>> 0);
+        return b;
+      }
+      case 'system.ntfs_acl': {
+        if (file.has(AT.SECURITY_DESCRIPTOR)) return this.attrBytes(file, AT.SECURITY_DESCRIPTOR, '', MAX_XATTR);
+        this.secure ??= SecureStore.open(this.mft);
+        const d = si.securityId ? await (await this.secure)?.descriptor(si.securityId, this.dev.name) : undefined;
+        if (!d) throw new FsError('ENODATA', `${name}: MFT record ${ino} has no security descriptor`);
+        return Buffer.from(d);
+      }
+      case 'system.ntfs_reparse_data':
+        if (!file.has(AT.REPARSE_POINT)) throw new FsError('ENODATA', `${name}: MFT record ${ino} is no reparse point`);
+        return this.attrBytes(file, AT.REPARSE_POINT, '', MAX_XATTR);
+      default:
+        throw new FsError('ENODATA', `${name}: no such attribute`);
+    }
+  }
+
+  async statfs(): Promise<StatFs> {
+    const bm = await this.mft.file(BITMAP);
+    const data = bm.find(AT.DATA);
+    if (!data) throw corrupt(this.dev.name, '$Bitmap', 'no $DATA', bm.base.at);
+    const total = this.boot.totalClusters;
+    const bits = await new AttrStream(this.io, data, '$Bitmap').read(0, Math.ceil(total / 8));
+    let used = 0;
+    // Bits past the last cluster are set by mkntfs; count the volume's own bits only.
+    if (total % 8 !== 0 && bits.length > 0) bits[bits.length - 1]! &= (1 << (total % 8)) - 1;
+    for (let i = 0; i < bits.length; i++) used += POPCOUNT[bits[i]!]!;
+    const free = Math.max(0, total - used);
+    return {
+      blockSize: this.boot.clusterSize, blocks: total, freeBlocks: free, availBlocks: free,
+      files: this.mft.recordCount, freeFiles: 0, nameMax: 255,
+    };
+  }
+
+  async extents(ino: number): Promise<FileExtent[]> {
+    const f = await this.mft.file(ino);
+    const data = f.find(AT.DATA);
+    if (!data || data.dataSize === 0) return [];
+    if (data.resident || isCompressed(data)) return [{ offset: 0, length: data.dataSize, hole: false }];
+    const cs = this.boot.clusterSize;
+    const out: FileExtent[] = [];
+    for (const r of data.runs) {
+      const offset = r.vcn * cs;
+      if (offset >= data.dataSize) break;
+      const length = Math.min(r.len * cs, data.dataSize - offset);
+      const hole = r.lcn < 0;
+      const last = out[out.length - 1];
+      if (last && last.hole === hole && last.offset + last.length === offset) last.length += length;
+      else out.push({ offset, length, hole });
+    }
+    return out;
+  }
+
+  private writerOf(op: string): NtfsWriter {
+    if (!this.writable) this.refuse(op);
+    this.writer ??= new NtfsWriter(this.io, this.mft);
+    return this.writer;
+  }
+
+  /** A regular file that may be written: not a directory, link or special file. */
+  private async writableFile(ino: number, op: string): Promise<NtfsFile> {
+    this.writerOf(op);
+    const { file, shown } = await this.load(ino);
+    if (shown.kind === 'dir') throw new FsError('EISDIR', `${this.dev.name}: MFT record ${ino} is a directory`);
+    if (shown.kind !== 'file') throw new FsError('EINVAL', `${this.dev.name}: MFT record ${ino} is not a regular file`);
+    return file;
+  }
+
+  override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
+    const f = await this.writableFile(ino, 'write');
+    if (!f.has(AT.DATA)) throw new FsError('EIO', `${this.dev.name}: MFT record ${ino} has no $DATA`);
+    if (!Number.isSafeInteger(offset + data.length) || offset < 0) throw new FsError('EFBIG', `${this.dev.name}: write at ${offset} is out of range`);
+    if (data.length === 0) return 0;
+    try {
+      await this.writer!.write(f, AT.DATA, '', offset, data);
+    } finally {
+      this.forget(ino);
+    }
+    return data.length;
+  }
+
+  override async truncate(ino: number, size: number): Promise<void> {
+    const f = await this.writableFile(ino, 'truncate');
+    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.dev.name}: bad size ${size}`);
+    try {
+      await this.writer!.truncate(f, AT.DATA, '', size);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  /** user.* attributes are named $DATA streams, as ntfs-3g's streams_interface=xattr. */
+  override async setxattr(ino: number, name: string, value: Uint8Array, flags: number): Promise<void> {
+    const w = this.writerOf('setxattr');
+    if (!name.startsWith('user.') || name.length === 5) throw new FsError('ENOTSUP', `${this.dev.name}: only user.* attributes (alternate data streams) can be set, not ${name}`);
+    const stream = name.slice(5);
+    if (stream.length > 255 || /[/\:\0]/.test(stream)) throw new FsError('EINVAL', `${this.dev.name}: ${name}: not a valid stream name`);
+    const XATTR_CREATE = 1;
+    const XATTR_REPLACE = 2;
+    try {
+      let f = await this.mft.file(ino);
+      const exists = f.has(AT.DATA, stream);
+      if (exists && flags & XATTR_CREATE) throw new FsError('EEXIST', `${name}: attribute exists`);
+      if (!exists && flags & XATTR_REPLACE) throw new FsError('ENODATA', `${name}: no such attribute`);
+      if (!exists) {
+        insertAttribute(f.base, newResidentAttr(AT.DATA, stream), this.dev.name);
+        await w.writeRecord(f.base);
+        f = await this.mft.file(ino);
+      } else {
+        await w.truncate(f, AT.DATA, stream, 0);
+        f = await this.mft.file(ino);
+      }
+      if (value.length) await w.write(f, AT.DATA, stream, 0, value);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  override async removexattr(ino: number, name: string): Promise<void> {
+    const w = this.writerOf('removexattr');
+    const stream = name.startsWith('user.') ? name.slice(5) : '';
+    try {
+      const f = await this.mft.file(ino);
+      if (!stream || !f.has(AT.DATA, stream)) throw new FsError('ENODATA', `${name}: no such attribute`);
+      await w.truncate(f, AT.DATA, stream, 0);
+      const g = await this.mft.file(ino);
+      const a = g.all(AT.DATA).find((x) => x.name === stream)!;
+      const rec = g.records.find((r) => r.number === a.record)!;
+      replaceAttribute(rec, a, Buffer.alloc(0), this.dev.name);
+      await w.writeRecord(rec);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  private nsOf(op: string): NamespaceWriter {
+    const w = this.writerOf(op);
+    this.ns ??= new NamespaceWriter(this.io, this.mft, w, this.upcase);
+    return this.ns;
+  }
+
+  private checkName(name: string): void {
+    if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name)) throw new FsError('EINVAL', `${JSON.stringify(name)}: not a valid file name`);
+    if (name.length > 255) throw new FsError('ENAMETOOLONG', `${name}: longer than 255 UTF-16 units`);
+  }
+
+  /** The record named exactly `name` in `parent`, if any. */
+  private async exact(parent: number, name: string): Promise<number | undefined> {
+    const num = await this.lookupIno(parent, name).catch((e: FsError) => {
+      if (e.code === 'ENOENT') return undefined;
+      throw e;
+    });
+    if (num === undefined) return undefined;
+    const f = await this.mft.file(num);
+    return f.all(AT.FILE_NAME).some((a) => {
+      const fn = parseFileName(a.value!, this.dev.name, `MFT record ${num}`);
+      return fn.parent === parent && fn.name === name;
+    }) ? num : undefined;
+  }
+
+  private async makeNode(parent: number, name: string, dir: boolean, op: string, system = false): Promise<number> {
+    const ns = this.nsOf(op);
+    this.checkName(name);
+    const tree = await this.dir(parent);
+    if ((await this.exact(parent, name)) !== undefined) throw new FsError('EEXIST', `${name}: file exists`);
+    try {
+      return await ns.create(await this.mft.file(parent), tree, name, dir, system);
+    } finally {
+      this.forget(parent);
+    }
+  }
+
+  override async create(parent: number, name: string): Promise<Attr> {
+    return this.getattr(await this.makeNode(parent, name, false, 'create'));
+  }
+
+  override async mkdir(parent: number, name: string): Promise<Attr> {
+    return this.getattr(await this.makeNode(parent, name, true, 'mkdir'));
+  }
+
+  /** Symlinks are made as ntfs-3g makes them: Interix files (system attribute, IntxLNK data). */
+  override async symlink(parent: number, name: string, target: string): Promise<Attr> {
+    if (target === '' || target.length > 4095) throw new FsError('EINVAL', `symlink target of ${target.length} characters`);
+    const ino = await this.makeNode(parent, name, false, 'symlink', true);
+    const f = await this.mft.file(ino);
+    await this.writer!.write(f, AT.DATA, '', 0, Buffer.concat([Buffer.from(INTX_MAGIC.SYMLINK, 'latin1'), Buffer.from(target, 'utf16le')]));
+    this.forget(ino);
+    return this.getattr(ino);
+  }
+
+  /** Remove name `name` from `parent`; `wantDir` says rmdir or unlink. */
+  private async removeName(parent: number, name: string, wantDir: boolean, op: string): Promise<void> {
+    const ns = this.nsOf(op);
+    const num = await this.exact(parent, name);
+    if (num === undefined) throw new FsError('ENOENT', `${name}: no such file or directory`);
+    if (num < FIRST_USER) throw new FsError('EPERM', `${name}: NTFS metadata files cannot be removed`);
+    const f = await this.mft.file(num);
+    if (f.isDir !== wantDir) throw new FsError(wantDir ? 'ENOTDIR' : 'EISDIR', `${name}: ${wantDir ? 'not a directory' : 'is a directory'}`);
+    if (wantDir && (await (await this.dir(num)).entries()).length > 0) throw new FsError('ENOTEMPTY', `${name}: directory not empty`);
+    const names = this.namesWithPartner(f, parent, name);
+    try {
+      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
+      await ns.dropName(await this.mft.file(num), parent, names);
+    } finally {
+      this.forget(parent, num);
+    }
+  }
+
+  /** `name` and, for a Win32 name, its DOS short-name partner in the same directory. */
+  private namesWithPartner(f: NtfsFile, parent: number, name: string): Set<string> {
+    const names = new Set([name]);
+    const fns = f.all(AT.FILE_NAME).map((a) => parseFileName(a.value!, this.dev.name, `MFT record ${f.num}`)).filter((fn) => fn.parent === parent);
+    if (fns.some((fn) => fn.name === name && fn.namespace === NAMESPACE.WIN32)) {
+      for (const fn of fns) if (fn.namespace === NAMESPACE.DOS) names.add(fn.name);
+    }
+    return names;
+  }
+
+  override async unlink(parent: number, name: string): Promise<void> {
+    await this.removeName(parent, name, false, 'unlink');
+  }
+
+  override async rmdir(parent: number, name: string): Promise<void> {
+    await this.removeName(parent, name, true, 'rmdir');
+  }
+
+  override async link(ino: number, newParent: number, newName: string): Promise<Attr> {
+    const ns = this.nsOf('link');
+    this.checkName(newName);
+    const f = await this.mft.file(ino);
+    if (f.isDir) throw new FsError('EPERM', 'hard links to directories are not allowed');
+    if ((await this.exact(newParent, newName)) !== undefined) throw new FsError('EEXIST', `${newName}: file exists`);
+    const parent = await this.mft.file(newParent);
+    const fn = fileNameValue(fileRef(newParent, parent.base.sequence), newName, false, now());
+    try {
+      await ns.addName(f, fn);
+      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(ino, f.base.sequence)), key: fn });
+    } finally {
+      this.forget(newParent, ino);
+    }
+    return this.getattr(ino);
+  }
+
+  override async rename(parent: number, name: string, newParent: number, newName: string): Promise<void> {
+    const ns = this.nsOf('rename');
+    this.checkName(newName);
+    const num = await this.exact(parent, name);
+    if (num === undefined) throw new FsError('ENOENT', `${name}: no such file or directory`);
+    if (num < FIRST_USER) throw new FsError('EPERM', `${name}: NTFS metadata files cannot be renamed`);
+    const f = await this.mft.file(num);
+    if (f.isDir) {
+      // Refuse moving a directory into itself or below it.
+      for (let cur = newParent, hops = 0; cur !== ROOT && hops < 1024; hops++) {
+        if (cur === num) throw new FsError('EINVAL', `${name}: cannot move a directory into itself`);
+        const pf = await this.mft.file(cur);
+        cur = parseFileName(pf.all(AT.FILE_NAME)[0]!.value!, this.dev.name, `MFT record ${cur}`).parent;
+      }
+    }
+    const target = await this.exact(newParent, newName);
+    if (target === num && parent === newParent && name === newName) return;
+    if (target !== undefined && target !== num) {
+      const t = await this.mft.file(target);
+      if (t.isDir !== f.isDir) throw new FsError(t.isDir ? 'EISDIR' : 'ENOTDIR', `${newName}: ${t.isDir ? 'is a directory' : 'not a directory'}`);
+      await this.removeName(newParent, newName, t.isDir, 'rename');
+    }
+    const names = this.namesWithPartner(f, parent, name);
+    const np = await this.mft.file(newParent);
+    const fn = fileNameValue(fileRef(newParent, np.base.sequence), newName, f.isDir, now());
+    try {
+      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
+      this.forget(parent);
+      await ns.addName(await this.mft.file(num), fn);
+      this.forget(num);
+      await ns.dropName(await this.mft.file(num), parent, names);
+      this.forget(num);
+      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
+    } finally {
+      this.forget(parent, newParent, num);
+    }
+  }
+
+  override async utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
+    const w = this.writerOf('utimens');
+    const f = await this.mft.file(ino);
+    const si = f.base.attrs.find((a) => a.type === AT.STANDARD_INFORMATION);
+    if (!si?.value || si.value.length < 48) throw corrupt(this.dev.name, `MFT record ${ino}`, 'no $STANDARD_INFORMATION', f.base.at);
+    if (mtime) si.value.writeBigUInt64LE(toNtfsTime(mtime), 8);
+    if (atime) si.value.writeBigUInt64LE(toNtfsTime(atime), 24);
+    try {
+      await w.writeRecord(f.base);
+    } finally {
+      this.forget(ino);
+    }
+  }
+
+  override async fsync(): Promise<void> {
+    if (this.writable) await this.dev.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.fsync();
+  }
+}
+
+function refBytes(ref: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(ref);
+  return b;
+}
+
+const POPCOUNT = Array.from({ length: 256 }, (_, i) => {
+  let c = 0;
+  for (let v = i; v; v &= v - 1) c++;
+  return c;
+});

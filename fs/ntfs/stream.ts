@@ -1,0 +1,159 @@
+/**
+ * Reading one attribute's bytes: resident values, non-resident runs (sparse runs and the
+ * tail past the initialized size read as zeros) and LZNT1-compressed units.
+ */
+import type { BlockDevice } from '../../disk/block-device.js';
+import { corrupt, FsError } from '../errors.js';
+import { ATTR_FLAG } from './attribute.js';
+import { lznt1Decompress } from './lznt1.js';
+import { findRun, type Run } from './runlist.js';
+
+/** An attribute with its extents merged: what a stream reads. */
+export interface Attribute {
+  type: number;
+  name: string;
+  flags: number;
+  resident: boolean;
+  value?: Buffer;
+  runs: Run[];
+  allocSize: number;
+  dataSize: number;
+  initSize: number;
+  compSize: number;
+  cuShift: number;
+}
+
+export interface VolumeIo {
+  dev: BlockDevice;
+  clusterSize: number;
+  totalClusters: number;
+}
+
+export function isCompressed(a: Attribute): boolean {
+  return !a.resident && (a.flags & ATTR_FLAG.COMPRESSED) !== 0 && a.cuShift > 0;
+}
+
+export class AttrStream {
+  private unitCache?: { index: number; data: Buffer };
+
+  constructor(
+    private readonly io: VolumeIo,
+    readonly attr: Attribute,
+    /** Names the stream in errors: "MFT record 70 $DATA". */
+    readonly what: string,
+  ) {}
+
+  get size(): number {
+    return this.attr.dataSize;
+  }
+
+  /** Device byte offset of stream byte `pos`, or undefined when sparse/resident. */
+  deviceOffset(pos: number): bigint | undefined {
+    if (this.attr.resident) return undefined;
+    const cs = this.io.clusterSize;
+    const i = findRun(this.attr.runs, Math.floor(pos / cs));
+    const r = this.attr.runs[i];
+    if (!r || r.lcn < 0) return undefined;
+    return BigInt(r.lcn) * BigInt(cs) + BigInt(pos - r.vcn * cs);
+  }
+
+  /** Read up to `length` bytes at `offset`; short only at the end of the data. */
+  async read(offset: number, length: number): Promise<Buffer> {
+    const a = this.attr;
+    const end = Math.min(a.dataSize, offset + length);
+    if (offset >= end) return Buffer.alloc(0);
+    if (a.resident) return Buffer.from(a.value!.subarray(offset, end));
+    if (isCompressed(a)) return this.readCompressed(offset, end);
+    const direct = this.directRun(offset, end);
+    if (direct !== undefined) return this.io.dev.read(direct, end - offset);
+    const out = Buffer.alloc(end - offset);
+    await this.readRaw(offset, Math.min(end, a.initSize), out);
+    return out;
+  }
+
+  /** The device offset when [offset, end) is initialized data inside one allocated run. */
+  private directRun(offset: number, end: number): bigint | undefined {
+    if (end > this.attr.initSize) return undefined;
+    const cs = this.io.clusterSize;
+    const r = this.attr.runs[findRun(this.attr.runs, Math.floor(offset / cs))];
+    if (!r || r.lcn < 0 || end > (r.vcn + r.len) * cs) return undefined;
+    return BigInt(r.lcn) * BigInt(cs) + BigInt(offset - r.vcn * cs);
+  }
+
+  /** Fill `out` from stream bytes [offset, end) through the runs; sparse runs stay zero. */
+  private async readRaw(offset: number, end: number, out: Buffer): Promise<void> {
+    const cs = this.io.clusterSize;
+    const runs = this.attr.runs;
+    let pos = offset;
+    let i = findRun(runs, Math.floor(pos / cs));
+    const reads: Promise<void>[] = [];
+    while (pos < end) {
+      const r = runs[i];
+      if (!r || pos < r.vcn * cs) throw corrupt(this.io.dev.name, this.what, `no run maps byte ${pos} (VCN ${Math.floor(pos / cs)})`);
+      const runEnd = Math.min(end, (r.vcn + r.len) * cs);
+      if (r.lcn >= 0) {
+        const dst = pos - offset;
+        const dev = BigInt(r.lcn) * BigInt(cs) + BigInt(pos - r.vcn * cs);
+        const n = runEnd - pos;
+        reads.push(this.io.dev.read(dev, n).then((b) => void b.copy(out, dst)));
+      }
+      pos = runEnd;
+      i++;
+    }
+    await Promise.all(reads);
+  }
+
+  private async readCompressed(offset: number, end: number): Promise<Buffer> {
+    const unitSize = this.io.clusterSize << this.attr.cuShift;
+    const out = Buffer.alloc(end - offset);
+    for (let u = Math.floor(offset / unitSize); u * unitSize < end; u++) {
+      const data = await this.unit(u, unitSize);
+      const from = Math.max(offset, u * unitSize);
+      const to = Math.min(end, (u + 1) * unitSize);
+      data.copy(out, from - offset, from - u * unitSize, to - u * unitSize);
+    }
+    return out;
+  }
+
+  /** One compression unit: all clusters allocated = stored, none = zeros, else LZNT1. */
+  private async unit(u: number, unitSize: number): Promise<Buffer> {
+    if (this.unitCache?.index === u) return this.unitCache.data;
+    const cs = this.io.clusterSize;
+    const per = 1 << this.attr.cuShift;
+    const first = u * per;
+    let allocated = 0;
+    let sparse = 0;
+    const pieces: { lcn: number; len: number }[] = [];
+    for (let i = findRun(this.attr.runs, first); i >= 0 && i < this.attr.runs.length; i++) {
+      const r = this.attr.runs[i]!;
+      if (r.vcn >= first + per) break;
+      const s = Math.max(first, r.vcn);
+      const e = Math.min(first + per, r.vcn + r.len);
+      if (r.lcn < 0) sparse += e - s;
+      else {
+        allocated += e - s;
+        pieces.push({ lcn: r.lcn + (s - r.vcn), len: e - s });
+      }
+    }
+    let data: Buffer;
+    if (allocated === 0) {
+      data = Buffer.alloc(unitSize);
+    } else {
+      const raw = Buffer.concat(await Promise.all(pieces.map((p) => this.io.dev.read(BigInt(p.lcn) * BigInt(cs), p.len * cs))));
+      if (allocated === per || sparse === 0) {
+        data = Buffer.alloc(unitSize);
+        raw.copy(data);
+      } else {
+        const d = lznt1Decompress(raw, unitSize);
+        if (typeof d === 'string') throw corrupt(this.io.dev.name, this.what, `LZNT1 compression unit ${u}: ${d}`, BigInt(pieces[0]!.lcn) * BigInt(cs));
+        data = d;
+      }
+    }
+    this.unitCache = { index: u, data };
+    return data;
+  }
+}
+
+export function refuseEncrypted(what: string): never {
+  throw new FsError('EACCES', `${what}: file is encrypted (EFS); its contents cannot be read without the user's key`);
+}

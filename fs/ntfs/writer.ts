@@ -1,0 +1,265 @@
+/**
+ * Writing file data: resident values grow in place or move out to clusters, non-resident
+ * attributes get new runs from $Bitmap (holes in sparse files are filled), shrink frees
+ * clusters. Every changed MFT record is written with fresh fixups, and through $MFTMirr too
+ * for the records it mirrors.
+ */
+import { FsError } from '../errors.js';
+import { AT, ATTR_FLAG, type AttrRecord } from './attribute.js';
+import { ClusterBitmap } from './bitmap.js';
+import type { NtfsFile } from './file.js';
+import { protectFixups } from './fixup.js';
+import type { Mft } from './mft.js';
+import type { MftRecord } from './record.js';
+import { nonResidentAttr, replaceAttribute, residentAttr } from './record-edit.js';
+import { findRun, type Run } from './runlist.js';
+import { AttrStream, type VolumeIo } from './stream.js';
+import { toNtfsTime } from './time.js';
+
+const BITMAP = 6;
+const MFT_MIRR = 1;
+const ZERO_CHUNK = 1 << 20;
+
+export class NtfsWriter {
+  private bitmap?: ClusterBitmap;
+  private mirror?: AttrStream;
+
+  constructor(
+    private readonly io: VolumeIo,
+    private readonly mft: Mft,
+  ) {}
+
+  private get cs(): number {
+    return this.io.clusterSize;
+  }
+
+  private get device(): string {
+    return this.io.dev.name;
+  }
+
+  private async clusters(): Promise<ClusterBitmap> {
+    if (!this.bitmap) {
+      const f = await this.mft.file(BITMAP);
+      const data = f.find(AT.DATA)!;
+      this.bitmap = await ClusterBitmap.load(new AttrStream(this.io, data, '$Bitmap'), this.io.totalClusters, this.device);
+    }
+    return this.bitmap;
+  }
+
+  /** Write bytes at `pos` of a non-resident stream, whose clusters there must be allocated. */
+  async writeStream(stream: AttrStream, pos: number, data: Uint8Array): Promise<void> {
+    let done = 0;
+    while (done < data.length) {
+      const p = pos + done;
+      const at = stream.deviceOffset(p);
+      if (at === undefined) throw new FsError('EIO', `${this.device}: ${stream.what}: byte ${p} has no cluster to write to`);
+      const inCluster = this.cs - (p % this.cs);
+      const r = stream.attr.runs[findRun(stream.attr.runs, Math.floor(p / this.cs))]!;
+      const inRun = (r.vcn + r.len) * this.cs - p;
+      const n = Math.min(data.length - done, Math.max(inCluster, inRun));
+      await this.io.dev.write(at, data.subarray(done, done + n));
+      done += n;
+    }
+  }
+
+  /** Write a changed record (and its $MFTMirr copy), then drop cached copies. */
+  async writeRecord(rec: MftRecord): Promise<void> {
+    const bytes = protectFixups(rec.raw);
+    await this.writeStream(this.mft.dataStream, rec.number * this.mft.recordSize, bytes);
+    if (!this.mirror) {
+      const m = (await this.mft.file(MFT_MIRR)).find(AT.DATA)!;
+      this.mirror = new AttrStream(this.io, m, '$MFTMirr');
+    }
+    if ((rec.number + 1) * this.mft.recordSize <= this.mirror.size) await this.writeStream(this.mirror, rec.number * this.mft.recordSize, bytes);
+    this.mft.forget(rec.base || rec.number);
+    this.mft.forgetChunks();
+  }
+
+  private recordOf(f: NtfsFile, a: AttrRecord): MftRecord {
+    return f.records.find((r) => r.number === a.record)!;
+  }
+
+  /** The one attribute record of `type`/`name`, refusing what this writer cannot change. */
+  private streamAttr(f: NtfsFile, type: number, name: string): AttrRecord | undefined {
+    const parts = f.all(type).filter((a) => a.name === name);
+    if (parts.length === 0) return undefined;
+    const what = `${this.device}: MFT record ${f.num}${name ? ` stream "${name}"` : ''}`;
+    if (parts.length > 1) throw new FsError('ENOTSUP', `${what}: data spread over several MFT records cannot be written yet`);
+    const a = parts[0]!;
+    if ((a.flags & ATTR_FLAG.COMPRESSED) !== 0) throw new FsError('ENOTSUP', `${what}: compressed files are read-only in this driver`);
+    if ((a.flags & ATTR_FLAG.ENCRYPTED) !== 0) throw new FsError('EACCES', `${what}: encrypted files cannot be written`);
+    return a;
+  }
+
+  async freeClusters(runs: Run[]): Promise<void> {
+    const bm = await this.clusters();
+    bm.freeRuns(runs);
+    await bm.flush((s, pos, data) => this.writeStream(s, pos, data));
+  }
+
+  /** Set $STANDARD_INFORMATION's modification and change times to now. */
+  touch(f: NtfsFile): void {
+    const si = f.base.attrs.find((a) => a.type === AT.STANDARD_INFORMATION);
+    if (!si?.value) return;
+    const ms = Date.now();
+    const now = toNtfsTime({ sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 });
+    si.value.writeBigUInt64LE(now, 8);
+    si.value.writeBigUInt64LE(now, 16);
+  }
+
+  async write(f: NtfsFile, type: number, name: string, offset: number, data: Uint8Array): Promise<void> {
+    const a = this.streamAttr(f, type, name);
+    if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
+    const end = offset + data.length;
+    const rec = this.recordOf(f, a);
+    if (a.resident) {
+      const old = a.value!;
+      const value = Buffer.alloc(Math.max(old.length, end));
+      old.copy(value);
+      Buffer.from(data.buffer, data.byteOffset, data.length).copy(value, offset);
+      await this.setResident(f, rec, a, value);
+      return;
+    }
+    const runs = a.runs.map((r) => ({ ...r }));
+    const bm = await this.clusters();
+    const lastVcn = Math.ceil(end / this.cs) - 1;
+    const grown = this.cover(runs, Math.floor(offset / this.cs), lastVcn, bm);
+    const stream = new AttrStream(this.io, { ...a, runs: grown }, `MFT record ${f.num} $DATA`);
+    if (offset > a.initSize) await this.zero(stream, a.initSize, offset);
+    await this.writeStream(stream, offset, data);
+    const alloc = allocEnd(grown) * this.cs;
+    replaceAttribute(rec, a, nonResidentAttr(a, {
+      runs: grown, allocSize: alloc, dataSize: Math.max(a.dataSize, end), initSize: Math.max(a.initSize, end),
+    }, this.cs), this.device);
+    await this.commit(f, rec, bm);
+  }
+
+  /** Set the size; `initAll` marks the new bytes initialized (the caller writes them all). */
+  async truncate(f: NtfsFile, type: number, name: string, size: number, initAll = false): Promise<void> {
+    const a = this.streamAttr(f, type, name);
+    if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
+    const rec = this.recordOf(f, a);
+    if (a.resident) {
+      const value = Buffer.alloc(size);
+      a.value!.copy(value, 0, 0, Math.min(size, a.value!.length));
+      await this.setResident(f, rec, a, value);
+      return;
+    }
+    const bm = await this.clusters();
+    const keep = Math.ceil(size / this.cs);
+    let runs = a.runs.map((r) => ({ ...r }));
+    if (keep <= allocEnd(runs)) {
+      const freed = cutRuns(runs, keep);
+      bm.freeRuns(freed);
+    } else if ((a.flags & ATTR_FLAG.SPARSE) !== 0) {
+      runs = normalize([...runs, { vcn: allocEnd(runs), lcn: -1, len: keep - allocEnd(runs) }]);
+    } else {
+      runs = this.cover(runs, allocEnd(runs), keep - 1, bm);
+    }
+    const init = initAll ? size : Math.min(a.initSize, size);
+    replaceAttribute(rec, a, nonResidentAttr(a, { runs, allocSize: allocEnd(runs) * this.cs, dataSize: size, initSize: init }, this.cs), this.device);
+    await this.commit(f, rec, bm);
+  }
+
+  /** Store `value` resident if the record has room, else move it out to clusters. */
+  private async setResident(f: NtfsFile, rec: MftRecord, a: AttrRecord, value: Buffer): Promise<void> {
+    const bytes = residentAttr(a, value);
+    const used = rec.raw.readUInt32LE(24);
+    const oldLen = rec.raw.readUInt32LE(a.offset + 4);
+    if (used - oldLen + bytes.length <= rec.raw.length) {
+      replaceAttribute(rec, a, bytes, this.device);
+      await this.commit(f, rec);
+      return;
+    }
+    const bm = await this.clusters();
+    const count = Math.ceil(value.length / this.cs);
+    const runs = this.cover([], 0, count - 1, bm);
+    const stream = new AttrStream(this.io, { ...a, resident: false, runs, dataSize: value.length, initSize: value.length, allocSize: count * this.cs }, `MFT record ${f.num} $DATA`);
+    const padded = Buffer.alloc(count * this.cs);
+    value.copy(padded);
+    await this.writeStream(stream, 0, padded);
+    replaceAttribute(rec, a, nonResidentAttr(a, { runs, allocSize: count * this.cs, dataSize: value.length, initSize: value.length }, this.cs), this.device);
+    await this.commit(f, rec, bm);
+  }
+
+  private async commit(f: NtfsFile, rec: MftRecord, bm?: ClusterBitmap): Promise<void> {
+    await bm?.flush((s, pos, data) => this.writeStream(s, pos, data));
+    this.touch(f);
+    if (rec !== f.base) await this.writeRecord(rec);
+    await this.writeRecord(f.base);
+  }
+
+  /** Runs with VCNs [from, to] allocated: sparse parts and the part past the end get clusters. */
+  private cover(runs: Run[], from: number, to: number, bm: ClusterBitmap): Run[] {
+    const out: Run[] = [];
+    let hint = 0;
+    const place = (vcn: number, len: number): void => {
+      for (const p of bm.allocate(len, hint)) {
+        out.push({ vcn, lcn: p.lcn, len: p.len });
+        vcn += p.len;
+        hint = p.lcn + p.len;
+      }
+    };
+    for (const r of runs) {
+      if (r.lcn >= 0 || r.vcn + r.len <= from || r.vcn > to) {
+        out.push(r);
+        if (r.lcn >= 0) hint = r.lcn + r.len;
+        continue;
+      }
+      // A sparse run overlapping [from, to]: split it around the part that gets clusters.
+      const s = Math.max(from, r.vcn);
+      const e = Math.min(to, r.vcn + r.len - 1);
+      if (s > r.vcn) out.push({ vcn: r.vcn, lcn: -1, len: s - r.vcn });
+      place(s, e - s + 1);
+      if (e < r.vcn + r.len - 1) out.push({ vcn: e + 1, lcn: -1, len: r.vcn + r.len - 1 - e });
+    }
+    const end = allocEnd(runs);
+    if (to >= end) place(Math.max(end, 0), to - end + 1);
+    return normalize(out);
+  }
+
+  /** Zero stream bytes [from, to) where clusters are allocated (past the initialized size). */
+  private async zero(stream: AttrStream, from: number, to: number): Promise<void> {
+    for (let p = from; p < to;) {
+      const r = stream.attr.runs[findRun(stream.attr.runs, Math.floor(p / this.cs))];
+      const runEnd = r ? Math.min(to, (r.vcn + r.len) * this.cs) : to;
+      if (r && r.lcn >= 0) {
+        for (let q = p; q < runEnd; q += ZERO_CHUNK) await this.writeStream(stream, q, Buffer.alloc(Math.min(ZERO_CHUNK, runEnd - q)));
+      }
+      p = runEnd;
+    }
+  }
+}
+
+function allocEnd(runs: Run[]): number {
+  const last = runs[runs.length - 1];
+  return last ? last.vcn + last.len : 0;
+}
+
+/** Cut runs to `keep` clusters; returns the runs cut off. */
+function cutRuns(runs: Run[], keep: number): Run[] {
+  const freed: Run[] = [];
+  for (let i = runs.length - 1; i >= 0; i--) {
+    const r = runs[i]!;
+    if (r.vcn >= keep) {
+      freed.push(r);
+      runs.splice(i, 1);
+    } else if (r.vcn + r.len > keep) {
+      const cut = r.vcn + r.len - keep;
+      freed.push({ vcn: keep, lcn: r.lcn < 0 ? -1 : r.lcn + (keep - r.vcn), len: cut });
+      r.len -= cut;
+    }
+  }
+  return freed;
+}
+
+/** Merge neighbouring runs that continue each other. */
+function normalize(runs: Run[]): Run[] {
+  const out: Run[] = [];
+  for (const r of runs) {
+    const last = out[out.length - 1];
+    if (last && ((last.lcn < 0 && r.lcn < 0) || (last.lcn >= 0 && r.lcn === last.lcn + last.len))) last.len += r.len;
+    else out.push({ ...r });
+  }
+  return out;
+}
