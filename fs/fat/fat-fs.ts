@@ -485,7 +485,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     let l = await this.listing(dir.ino);
     const existing = l.byFold.get(foldName(name));
     if (existing && this.slotOffset(l, existing.index) !== self?.pos) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${name}" exists`);
-    const own = self?.entry.name.toString('latin1');
+    // A rename within one directory may reuse its own short name: the old slots go after.
+    const own = self && self.parent === dir.ino ? self.entry.name.toString('latin1') : undefined;
     const choice = chooseShortName(name, (k) => k !== own && l.parsed.shortNames.has(k), this.opts.winnt);
     const entry = make(choice.name11, choice.ntres);
     const slots = [...(choice.needLong ? encodeLfn(name, choice.name11) : []), encodeShort(entry)];
