@@ -369,7 +369,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   // ---- write machinery ----
 
   /** Run a change alone, then write the FAT and FSInfo back whatever happened. */
-  private mutate<T>(op: string, fn: () => Promise<T>): Promise<T> {
+  private async mutate<T>(op: string, fn: () => Promise<T>): Promise<T> {
     if (!this.writable) this.refuse(op);
     const run = this.queue.then(async () => {
       try {
@@ -535,7 +535,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
 
   // ---- write calls ----
 
-  override create(parent: number, name: string): Promise<Attr> {
+  override create(parent: number, name: string, _mode?: number, _uid?: number, _gid?: number): Promise<Attr> {
     return this.mutate('create', async () => {
       const dir = this.dirNode(parent);
       const n = await this.insert(dir, checkLongName(name), (n11, nt) => this.freshEntry(n11, nt, ATTR.archive, 0));
@@ -543,7 +543,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     });
   }
 
-  override mkdir(parent: number, name: string): Promise<Attr> {
+  override mkdir(parent: number, name: string, _mode?: number, _uid?: number, _gid?: number): Promise<Attr> {
     return this.mutate('mkdir', async () => {
       const dir = this.dirNode(parent);
       const stored = checkLongName(name);
