@@ -16,14 +16,14 @@ import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Tim
 import { UnsupportedWrites } from '../unsupported.js';
 import { parseBpb, type Geometry } from './bpb.js';
 import { readChain } from './chain.js';
-import { decodeCp437 } from './cp437.js';
 import { ATTR, DELETED, SLOT, encodeShort, fromDos, parseShort, toDos, type ShortEntry } from './dirent.js';
-import { isDotName, parseDir, type DirRecord, type ParsedDir } from './directory.js';
+import { isDotName, type DirRecord } from './directory.js';
+import { Listing } from './listing.js';
 import { FatTable } from './fat-table.js';
 import { readFsInfo, writeFsInfo } from './fsinfo.js';
 import { encodeLfn } from './lfn.js';
 import { parseOptions, type FatOptions } from './options.js';
-import { checkLongName, chooseShortName, foldName } from './shortname.js';
+import { checkLongName, chooseShortName } from './shortname.js';
 
 const ROOT = 1;
 const S_IFDIR = 0o040000;
@@ -43,16 +43,6 @@ interface Node {
   name: string;
   /** File clusters, as far as the size needs (cached). */
   chain?: number[];
-}
-
-interface Listing {
-  /** Directory clusters; null for the fixed FAT12/16 root. */
-  clusters: number[] | null;
-  raw: Buffer;
-  parsed: ParsedDir;
-  byFold: Map<string, DirRecord>;
-  byPos: Map<bigint, DirRecord>;
-  subdirs: number;
 }
 
 function nowSpec(): Timespec {
@@ -106,7 +96,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     }
     const fs = new FatFilesystem(dev, g, fat, opts, fsInfoOffset, writable);
     const root = await fs.listing(ROOT);
-    fs.volumeLabel = root.parsed.label ?? g.label;
+    fs.volumeLabel = root.label ?? g.label;
     return fs;
   }
 
@@ -157,10 +147,10 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return BigInt(this.g.dataOffset) + BigInt(c - 2) * BigInt(this.g.clusterSize);
   }
 
-  private slotOffset(l: Listing, i: number): bigint {
-    if (!l.clusters) return BigInt(this.g.rootOffset + i * SLOT);
+  private slotOffset(clusters: number[] | null, i: number): bigint {
+    if (!clusters) return BigInt(this.g.rootOffset + i * SLOT);
     const per = this.g.clusterSize / SLOT;
-    return this.clusterOffset(l.clusters[Math.floor(i / per)]!) + BigInt((i % per) * SLOT);
+    return this.clusterOffset(clusters[Math.floor(i / per)]!) + BigInt((i % per) * SLOT);
   }
 
   /** The cluster a directory's ".." names for `dir`: 0 for the root, as on every FAT type. */
@@ -183,18 +173,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       if (clusters.length === 0) throw corrupt(this.dev.name, this.describe(dir), 'has no clusters');
       raw = await this.readClusters(clusters, 0, clusters.length * this.g.clusterSize);
     }
-    const parsed = parseDir(raw, this.g.type === 32);
-    const l: Listing = { clusters, raw, parsed, byFold: new Map(), byPos: new Map(), subdirs: 0 };
-    for (const r of parsed.records) {
-      l.byPos.set(this.slotOffset(l, r.index), r);
-      if (r.entry.attr & ATTR.directory) l.subdirs++;
-    }
-    // Long names first, so a short alias never hides another entry's long name.
-    for (const r of parsed.records) l.byFold.set(foldName(r.name), r);
-    for (const r of parsed.records) {
-      const short = foldName(decodeCp437(r.entry.name.subarray(0, 8)).trimEnd() + (r.entry.name[8] !== 0x20 ? `.${decodeCp437(r.entry.name.subarray(8)).trimEnd()}` : ''));
-      if (!l.byFold.has(short)) l.byFold.set(short, r);
-    }
+    const l = new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
     this.listings.set(ino, l);
     return l;
   }
@@ -226,14 +205,14 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   private nodeOf(parent: number, l: Listing, r: DirRecord): Node {
-    return this.adopt(parent, this.slotOffset(l, r.index), r.entry, r.name);
+    return this.adopt(parent, l.slotOffset(r.index), r.entry, r.name);
   }
 
   private async child(parent: number, name: string): Promise<Node> {
     const l = await this.listing(parent);
     let key = name;
     while (key.endsWith('.') && key !== '.' && key !== '..') key = key.slice(0, -1);
-    const r = l.byFold.get(foldName(key));
+    const r = l.find(key);
     if (!r) throw new FsError('ENOENT', `${this.pathOf(this.node(parent))}: no entry "${name}"`);
     return this.nodeOf(parent, l, r);
   }
@@ -327,7 +306,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   async readdir(ino: number): Promise<DirEntry[]> {
     const l = await this.listing(ino);
     const out: DirEntry[] = [];
-    for (const r of l.parsed.records) {
+    for (const r of l.records) {
       const n = this.nodeOf(ino, l, r);
       out.push({ name: n.name, attr: await this.attrOf(n) });
     }
@@ -455,16 +434,6 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return this.writeEntry(n);
   }
 
-  private findFreeRun(l: Listing, count: number): number {
-    const total = Math.min(Math.floor(l.raw.length / SLOT), MAX_DIR_SLOTS);
-    for (let i = 0, run = 0; i < total; i++) {
-      const b = l.raw[i * SLOT]!;
-      run = b === 0 || b === DELETED ? run + 1 : 0;
-      if (run === count) return i - count + 1;
-    }
-    return -1;
-  }
-
   /** Add a zeroed cluster to a directory. */
   private async extendDir(dir: Node, l: Listing): Promise<void> {
     const cs = this.g.clusterSize;
@@ -474,7 +443,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     const [c] = await this.allocate(1, last + 1);
     await this.dev.write(this.clusterOffset(c!), Buffer.alloc(cs));
     await this.fat.set(last, c!);
-    this.listings.delete(dir.ino);
+    l.grow(c!, cs);
   }
 
   /**
@@ -482,23 +451,22 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
    * chosen 8.3 name. `self` is an entry being renamed, whose own names do not count as taken.
    */
   private async insert(dir: Node, name: string, make: (name11: Buffer, ntres: number) => ShortEntry, self?: Node): Promise<Node> {
-    let l = await this.listing(dir.ino);
-    const existing = l.byFold.get(foldName(name));
-    if (existing && this.slotOffset(l, existing.index) !== self?.pos) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${name}" exists`);
+    const l = await this.listing(dir.ino);
+    const existing = l.find(name);
+    if (existing && l.slotOffset(existing.index) !== self?.pos) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${name}" exists`);
     // A rename within one directory may reuse its own short name: the old slots go after.
     const own = self && self.parent === dir.ino ? self.entry.name.toString('latin1') : undefined;
-    const choice = chooseShortName(name, (k) => k !== own && l.parsed.shortNames.has(k), this.opts.winnt);
+    const choice = chooseShortName(name, (k) => k !== own && l.hasShort(k), this.opts.winnt);
     const entry = make(choice.name11, choice.ntres);
     const slots = [...(choice.needLong ? encodeLfn(name, choice.name11) : []), encodeShort(entry)];
-    let at = this.findFreeRun(l, slots.length);
+    let at = l.freeRun(slots.length);
     while (at < 0) {
       await this.extendDir(dir, l);
-      l = await this.listing(dir.ino);
-      at = this.findFreeRun(l, slots.length);
+      at = l.freeRun(slots.length);
     }
-    for (let i = 0; i < slots.length; i++) await this.dev.write(this.slotOffset(l, at + i), slots[i]!);
-    const pos = this.slotOffset(l, at + slots.length - 1);
-    this.listings.delete(dir.ino);
+    for (let i = 0; i < slots.length; i++) await this.dev.write(l.slotOffset(at + i), slots[i]!);
+    const pos = l.slotOffset(at + slots.length - 1);
+    l.add({ name, entry, first: at, index: at + slots.length - 1 }, slots);
     if (self) {
       this.inoAt.delete(self.pos);
       this.inoAt.set(pos, self.ino);
@@ -511,10 +479,10 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   /** Mark an entry's slots deleted (its clusters are the caller's business). */
   private async removeSlots(n: Node): Promise<void> {
     const l = await this.listing(n.parent);
-    const r = l.byPos.get(n.pos);
+    const r = l.at(n.pos);
     if (!r) throw corrupt(this.dev.name, this.describe(n), 'its directory entry is gone', n.pos);
-    for (let i = r.first; i <= r.index; i++) await this.dev.write(this.slotOffset(l, i), Buffer.of(DELETED));
-    this.listings.delete(n.parent);
+    for (let i = r.first; i <= r.index; i++) await this.dev.write(l.slotOffset(i), Buffer.of(DELETED));
+    l.remove(r);
   }
 
   private forget(n: Node): void {
@@ -530,7 +498,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   private async checkEmpty(n: Node): Promise<void> {
-    if ((await this.listing(n.ino)).parsed.records.length > 0) throw new FsError('ENOTEMPTY', `${this.pathOf(n)}: directory not empty`);
+    if ((await this.listing(n.ino)).records.length > 0) throw new FsError('ENOTEMPTY', `${this.pathOf(n)}: directory not empty`);
   }
 
   // ---- write calls ----
@@ -547,7 +515,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return this.mutate('mkdir', async () => {
       const dir = this.dirNode(parent);
       const stored = checkLongName(name);
-      if ((await this.listing(dir.ino)).byFold.has(foldName(stored))) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${stored}" exists`);
+      if ((await this.listing(dir.ino)).find(stored)) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${stored}" exists`);
       const [c] = await this.allocate(1);
       await this.dev.write(this.clusterOffset(c!), Buffer.alloc(this.g.clusterSize));
       const n = await this.insert(dir, stored, (n11, nt) => this.freshEntry(n11, nt, ATTR.directory, c!)).catch(async (e: unknown) => {
@@ -610,7 +578,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
           if (a.ino === ROOT) break;
         }
       }
-      const existing = (await this.listing(to.ino)).byFold.get(foldName(stored));
+      const existing = (await this.listing(to.ino)).find(stored);
       const dst = existing ? await this.child(to.ino, stored) : undefined;
       if (dst && dst.ino === src.ino && src.name === stored) return;
       if (dst && dst.ino !== src.ino) {
