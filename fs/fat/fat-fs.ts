@@ -169,8 +169,9 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     } else {
       const first = dir.entry.cluster;
       if (ino !== ROOT) this.checkNoAncestorCluster(dir);
-      clusters = await readChain(this.fat, this.dev.name, this.describe(dir), first, Math.ceil((MAX_DIR_SLOTS * SLOT) / this.g.clusterSize));
-      if (clusters.length === 0) throw corrupt(this.dev.name, this.describe(dir), 'has no clusters');
+      const max = Math.ceil((MAX_DIR_SLOTS * SLOT) / this.g.clusterSize);
+      clusters = await readChain(this.fat, this.dev.name, this.describe(dir), first, max + 1);
+      if (clusters.length > max) throw corrupt(this.dev.name, this.describe(dir), `cluster chain from ${first} is longer than a directory's ${max} clusters (${MAX_DIR_SLOTS} entries)`);
       raw = await this.readClusters(clusters, 0, clusters.length * this.g.clusterSize);
     }
     const l = new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));

@@ -79,6 +79,17 @@ function shortChar(c: string, info: CaseInfo): string {
   return upped;
 }
 
+/** The short form of a base name or extension, at most `max` characters; `cut` if characters were left over. */
+function shortPart(units: string[], max: number): { text: string; info: CaseInfo; cut: boolean } {
+  const info: CaseInfo = { valid: true, lower: true, upper: true };
+  let text = '';
+  for (let i = 0; i < units.length; i++) {
+    text += shortChar(units[i]!, info);
+    if (text.length >= max) return { text, info, cut: i + 1 < units.length };
+  }
+  return { text, info, cut: false };
+}
+
 export interface ShortChoice {
   /** The 11 name bytes to store. */
   name11: Buffer;
@@ -103,30 +114,14 @@ export function chooseShortName(name: string, taken: (name11: string) => boolean
   const baseUnits = dot >= 0 ? units.slice(0, dot) : units;
   const extUnits = dot >= 0 ? units.slice(dot + 1) : [];
 
-  let isShort = true;
-  const baseInfo: CaseInfo = { valid: true, lower: true, upper: true };
-  const extInfo: CaseInfo = { valid: true, lower: true, upper: true };
-  let base = '';
-  for (let i = 0; i < baseUnits.length; i++) {
-    const ch = shortChar(baseUnits[i]!, baseInfo);
-    if (!ch) continue;
-    base += ch;
-    if (base.length >= 8) {
-      if (i + 1 < baseUnits.length) isShort = false;
-      break;
-    }
-  }
+  const b = shortPart(baseUnits, 8);
+  const e = shortPart(extUnits, 3);
+  const base = b.text;
+  const ext = e.text;
   if (base.length === 0) throw new FsError('EINVAL', `"${name}" has no characters usable in a short name`);
-  let ext = '';
-  for (let i = 0; i < extUnits.length; i++) {
-    const ch = shortChar(extUnits[i]!, extInfo);
-    if (!ch) continue;
-    ext += ch;
-    if (ext.length >= 3) {
-      if (i + 1 < extUnits.length) isShort = false;
-      break;
-    }
-  }
+  const isShort = !b.cut && !e.cut;
+  const baseInfo = b.info;
+  const extInfo = e.info;
   const make = (b: string) => {
     const buf = Buffer.alloc(11, 0x20);
     const bytes = [...b.padEnd(8, ' ').slice(0, 8), ...ext.padEnd(3, ' ')].map((c) => encodeCp437Char(c) ?? 0x5f);
