@@ -280,8 +280,11 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   private async readClusters(chain: number[], offset: number, length: number): Promise<Buffer> {
+    const spans = [...this.spans(chain, offset, length)];
+    // One contiguous run (the common case) needs no second buffer.
+    if (spans.length === 1) return this.dev.read(spans[0]!.at, length);
     const out = Buffer.alloc(length);
-    for (const s of this.spans(chain, offset, length)) (await this.dev.read(s.at, s.len)).copy(out, s.from);
+    for (const s of spans) (await this.dev.read(s.at, s.len)).copy(out, s.from);
     return out;
   }
 
@@ -373,16 +376,9 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     if (count === 0) return [];
     const free = await this.fat.freeCount();
     if (free < count) throw new FsError('ENOSPC', `${this.dev.name}: ${count} clusters needed, ${free} free`);
-    const out: number[] = [];
-    let hint = near;
-    for (let i = 0; i < count; i++) {
-      const c = await this.fat.findFree(hint);
-      if (c === undefined) throw new FsError('ENOSPC', `${this.dev.name}: no free cluster`);
-      await this.fat.set(c, this.fat.eocMark);
-      out.push(c);
-      hint = c + 1;
-    }
-    for (let i = 0; i + 1 < out.length; i++) await this.fat.set(out[i]!, out[i + 1]!);
+    const out = await this.fat.findFree(count, near);
+    if (out.length < count) throw new FsError('ENOSPC', `${this.dev.name}: ${count} clusters needed, ${out.length} found free`);
+    for (let i = 0; i < out.length; i++) await this.fat.set(out[i]!, out[i + 1] ?? this.fat.eocMark);
     return out;
   }
 

@@ -54,6 +54,7 @@ export class FatTable {
     const idx = Math.floor(byte / CHUNK);
     let buf = this.chunks.get(idx);
     if (!buf) {
+      this.checkIndex(n);
       const start = idx * CHUNK;
       const len = Math.min(CHUNK, this.fatBytes - start);
       buf = await this.dev.read(BigInt(this.g.fatOffset + this.g.readFat * this.fatBytes + start), len);
@@ -72,6 +73,22 @@ export class FatTable {
   async get(n: number): Promise<number> {
     this.checkIndex(n);
     const { buf, at } = await this.chunkOf(n);
+    return this.entryIn(buf, at, n);
+  }
+
+  /** The entry of cluster n if its chunk is loaded (no checks: for scans over valid numbers). */
+  private cached(n: number): number | undefined {
+    const byte = this.byteOf(n);
+    const idx = Math.floor(byte / CHUNK);
+    const buf = this.chunks.get(idx);
+    return buf && this.entryIn(buf, byte - idx * CHUNK, n);
+  }
+
+  private async scan(n: number): Promise<number> {
+    return this.cached(n) ?? (await this.get(n));
+  }
+
+  private entryIn(buf: Buffer, at: number, n: number): number {
     switch (this.g.type) {
       case 12: {
         const w = buf.readUInt16LE(at);
@@ -86,8 +103,8 @@ export class FatTable {
 
   async set(n: number, value: number): Promise<void> {
     this.checkIndex(n);
-    const old = await this.get(n);
     const { buf, at, idx } = await this.chunkOf(n);
+    const old = this.entryIn(buf, at, n);
     switch (this.g.type) {
       case 12: {
         const w = buf.readUInt16LE(at);
@@ -112,24 +129,26 @@ export class FatTable {
   async freeCount(): Promise<number> {
     if (this.free === undefined) {
       let free = 0;
-      for (let n = 2; n <= this.g.clusterCount + 1; n++) if ((await this.get(n)) === 0) free++;
+      for (let n = 2; n <= this.g.clusterCount + 1; n++) if ((await this.scan(n)) === 0) free++;
       this.free = free;
     }
     return this.free;
   }
 
-  /** Find a free cluster, searching from `near` (or the hint) and wrapping once; ENOSPC when none. */
-  async findFree(near?: number): Promise<number | undefined> {
+  /**
+   * Up to `count` free clusters in one lap of the FAT from `near` (or the hint), in the order
+   * found, so a file grows forward in as few runs as possible. They stay free until set.
+   */
+  async findFree(count: number, near?: number): Promise<number[]> {
     const last = this.g.clusterCount + 1;
     const start = near !== undefined && near >= 2 && near <= last ? near : Math.min(Math.max(this.nextFree, 2), last);
-    if ((await this.freeCount()) === 0) return undefined;
-    for (let i = 0, n = start; i < this.g.clusterCount; i++, n = n === last ? 2 : n + 1) {
-      if ((await this.get(n)) === 0) {
-        this.nextFree = n === last ? 2 : n + 1;
-        return n;
-      }
+    const out: number[] = [];
+    for (let i = 0, n = start; i < this.g.clusterCount && out.length < count; i++, n = n === last ? 2 : n + 1) {
+      if ((await this.scan(n)) === 0) out.push(n);
     }
-    return undefined;
+    const end = out[out.length - 1];
+    if (end !== undefined) this.nextFree = end === last ? 2 : end + 1;
+    return out;
   }
 
   /** Write changed chunks to every FAT the volume keeps in step; true if there were any. */
