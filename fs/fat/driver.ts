@@ -1,0 +1,19 @@
+/** The FAT driver entry: probing by BPB and opening, registered as 'vfat' as libguestfs names it. */
+import type { BlockDevice } from '../../disk/block-device.js';
+import type { FsDriver } from '../filesystem.js';
+import { parseBpb } from './bpb.js';
+import { FatFilesystem } from './fat-fs.js';
+
+export const fatDriver: FsDriver = {
+  type: 'vfat',
+  async probe(dev: BlockDevice): Promise<boolean> {
+    if (dev.size < 512n) return false;
+    try {
+      parseBpb(await dev.read(0n, 512), dev.name, dev.size);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  open: (dev, opts) => FatFilesystem.open(dev, opts),
+};
