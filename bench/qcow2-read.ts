@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { openDisk } from '../disk/open.js';
 import { fixture } from '../test/fixtures/cache.js';
 import { pattern } from '../test/disk/qcow2/images.js';
-import { bestPairs, measure, printComparison, readAll, runCommand } from './measure.js';
+import { bestPairs, measure, measureCommand, printComparison, readAll, runCommand } from './measure.js';
 
 const GiB = 1 << 30;
 const MiB = 1 << 20;
@@ -37,13 +37,11 @@ const images = await fixture('qcow2-bench-1g', `v1 ${writeRaw.toString()}`, asyn
 for (const name of ['plain', 'compressed']) {
   const path = join(images, `${name}.qcow2`);
   const qemu = () =>
-    measure('qemu-img convert (null-co target)', GiB, () =>
-      runCommand('qemu-img', ['convert', '-n', '-f', 'qcow2', '--target-image-opts', path, `driver=null-co,size=${GiB}`]),
-    );
+    measureCommand('qemu-img convert (null-co target)', GiB, 'qemu-img', ['convert', '-n', '-f', 'qcow2', '--target-image-opts', path, `driver=null-co,size=${GiB}`]);
   const ours = async () => {
     const dev = await openDisk(path);
     try {
-      return await measure('guestkit openDisk + 1 MiB reads', GiB, () => readAll(dev, MiB));
+      return await measure('guestkit, 1 MiB requests', GiB, () => readAll(dev, MiB));
     } finally {
       await dev.close();
     }

@@ -25,7 +25,10 @@ export interface CreateOverlayOptions {
 const DEFAULT_CLUSTER_SIZE = 65536;
 const REFCOUNT_ORDER = 4;
 
-/** Create `path` (replacing any file there) as a writable qcow2 overlay over `backing`. */
+/**
+ * Create `path` (replacing any file there) as a writable qcow2 overlay over `backing`. The
+ * overlay takes `backing` over: closing the overlay closes it.
+ */
 export async function createOverlay(backing: BlockDevice, path: string, opts: CreateOverlayOptions = {}): Promise<Qcow2Device> {
   await writeFile(path, buildImage(backing.size, path, opts.backingName ?? backing.name, opts));
   const file = await RawFile.open(path, true);

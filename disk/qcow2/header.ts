@@ -174,8 +174,9 @@ export function parseHeader(head: Buffer, fileSize: bigint, image: string): Qcow
     extendedL2,
   };
   const backingOffset = head.readBigUInt64BE(H.backingFileOffset);
-  if (backingOffset !== 0n) {
-    const len = head.readUInt32BE(H.backingFileSize);
+  const len = head.readUInt32BE(H.backingFileSize);
+  // An empty name is no backing file (as qemu reads it), not the image's own directory.
+  if (backingOffset !== 0n && len !== 0) {
     if (len > MAX_BACKING_NAME) fail(`backing file name of ${len} bytes is longer than ${MAX_BACKING_NAME}`, H.backingFileSize);
     if (backingOffset + BigInt(len) > BigInt(head.length)) {
       fail(`backing file name (${len} bytes at ${backingOffset}) lies outside the first cluster`, H.backingFileOffset);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDisk } from '../../../disk/open.js';
 import { scratch } from '../../fixtures/cache.js';
-import { hashDevice, run } from '../../fixtures/run.js';
+import { hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
 import { imageDir } from './images.js';
 
 const MiB = 1 << 20;
@@ -129,7 +129,7 @@ test('qcow2 corrupt: an unknown incompatible feature bit', async () => {
 test('qcow2 corrupt: an external data file is refused', async () => {
   const dir = await scratch('qcow2-datafile');
   const path = join(dir, 'img.qcow2');
-  await run('qemu-img', ['create', '-f', 'qcow2', '-o', 'data_file=data.raw', path, '1M']);
+  await run('qemu-img', ['create', '-f', 'qcow2', '-o', 'data_file=data.raw', 'img.qcow2', '1M'], { cwd: dir });
   await expectError(path, `${path}: qcow2 header: the image keeps its data in an external data file "data.raw", which is not supported (at byte 72)`);
 });
 
@@ -157,4 +157,15 @@ test('qcow2 corrupt: an L1 table too small for the virtual size', async () => {
   const v = await victim('l1-small');
   await patch(v.path, 24, u64(1n << 40n));
   await expectError(v.path, `${v.path}: qcow2 header: l1_size 1 is too small for a virtual size of ${2 ** 40} bytes (needs 2048) (at byte 36)`);
+});
+
+test('qcow2 odd: a backing name of 0 bytes means no backing file, as qemu reads it', async () => {
+  const v = await victim('empty-backing-name');
+  await patch(v.path, 8, u64(512n));
+  const dev = await openDisk(v.path, { openBacking: () => assert.fail('no backing file may be opened') });
+  try {
+    assert.equal(await hashDevice(dev), await qemuRawHash(v.path));
+  } finally {
+    await dev.close();
+  }
 });

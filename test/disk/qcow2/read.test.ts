@@ -70,6 +70,7 @@ const cases: Case[] = [
     name: 'chain',
     steps: [
       base,
+      ['qemu-io', '-f', 'raw', '-c', 'write -P 0x44 20k 90k', '-c', 'write -P 0x45 5M 100k', 'base.raw'],
       ['qemu-img', 'create', '-f', 'qcow2', '-o', 'compat=0.10', '-b', 'base.raw', '-F', 'raw', 'mid.qcow2', '8M'],
       qio('mid.qcow2', 'write -P 0x55 100k 300k', 'write -P 0x56 6100k 50k', 'discard 1M 64k'),
       ['qemu-img', 'create', '-f', 'qcow2', '-o', 'extended_l2=on', '-b', 'mid.qcow2', '-F', 'qcow2', 'top.qcow2'],
