@@ -1,35 +1,46 @@
 /**
- * A small least-recently-used cache of loads with a fixed number of entries: the grain-table
- * and inflated-grain caches. It holds promises, so concurrent misses share one load; a failed
- * load is forgotten so that a later read tries again and reports the error again.
+ * A least-recently-used cache of loads, bounded by the bytes its entries cost (grain tables,
+ * inflated grains). It holds promises, so concurrent misses share one load; a failed load is
+ * forgotten so that a later read tries again and reports the error again.
  */
 export class LoadCache<K, T> {
-  private readonly map = new Map<K, Promise<T>>();
+  private readonly map = new Map<K, { value: Promise<T>; cost: number }>();
+  private total = 0;
 
-  constructor(private readonly capacity: number) {}
+  constructor(private readonly maxCost: number) {}
 
-  get(key: K, load: () => Promise<T>): Promise<T> {
+  /** The cached load of `key`, or `load()` cached at `cost` bytes. */
+  get(key: K, cost: number, load: () => Promise<T>): Promise<T> {
     const hit = this.map.get(key);
     if (hit !== undefined) {
       // Map keeps insertion order: re-inserting marks the entry most recently used.
       this.map.delete(key);
       this.map.set(key, hit);
-      return hit;
+      return hit.value;
     }
-    const p = load();
-    this.map.set(key, p);
-    p.catch(() => {
-      if (this.map.get(key) === p) this.map.delete(key);
+    const value = load();
+    this.map.set(key, { value, cost });
+    this.total += cost;
+    value.catch(() => {
+      if (this.map.get(key)?.value === value) this.remove(key);
     });
-    while (this.map.size > this.capacity) {
+    // The newest entry stays even when it alone is over budget: the caller is waiting on it.
+    while (this.total > this.maxCost && this.map.size > 1) {
       const oldest = this.map.keys().next();
       if (oldest.done) break;
-      this.map.delete(oldest.value);
+      this.remove(oldest.value);
     }
-    return p;
+    return value;
   }
 
   has(key: K): boolean {
     return this.map.has(key);
+  }
+
+  private remove(key: K): void {
+    const entry = this.map.get(key);
+    if (!entry) return;
+    this.total -= entry.cost;
+    this.map.delete(key);
   }
 }

@@ -12,18 +12,19 @@ import { ConcatDevice } from './concat-device.js';
 import type { Descriptor, ExtentLine } from './descriptor.js';
 import { resolveExtentPath } from './extent-path.js';
 import { SECTOR } from './sparse-header.js';
-import { SparseExtent, type Backing } from './sparse-extent.js';
+import { GrainCaches, SparseExtent, type Backing } from './sparse-extent.js';
 import { ZeroExtent } from './zero-extent.js';
 
 export async function openDescriptorDisk(descriptor: Descriptor, descriptorFile: BlockDevice, path: string, parent: BlockDevice | null): Promise<BlockDevice> {
   if (descriptor.extents.length === 0) throw new DiskError(path, 'VMDK descriptor lists no extents');
   const files = new Map<string, RawFile>();
   const parts: BlockDevice[] = [];
+  const caches = new GrainCaches();
   let start = 0n;
   try {
     for (const extent of descriptor.extents) {
       const backing = parent ? { dev: parent, start } : null;
-      const part = await openExtent(extent, path, files, backing);
+      const part = await openExtent(extent, path, files, backing, caches);
       parts.push(part);
       start += part.size;
     }
@@ -34,7 +35,7 @@ export async function openDescriptorDisk(descriptor: Descriptor, descriptorFile:
   return new ConcatDevice(path, parts, [descriptorFile, ...files.values(), ...(parent ? [parent] : [])]);
 }
 
-async function openExtent(extent: ExtentLine, path: string, files: Map<string, RawFile>, backing: Backing | null): Promise<BlockDevice> {
+async function openExtent(extent: ExtentLine, path: string, files: Map<string, RawFile>, backing: Backing | null, caches: GrainCaches): Promise<BlockDevice> {
   const where = `VMDK descriptor line ${extent.line}`;
   const bytes = extent.sectors * BigInt(SECTOR);
   if (extent.type === 'ZERO' || extent.file === undefined) return new ZeroExtent(`${path} (ZERO extent, line ${extent.line})`, bytes);
@@ -48,7 +49,7 @@ async function openExtent(extent: ExtentLine, path: string, files: Map<string, R
     }
     files.set(filePath, file);
   }
-  if (extent.type === 'SPARSE') return SparseExtent.open(file, filePath, extent.sectors, backing);
+  if (extent.type === 'SPARSE') return SparseExtent.open(file, filePath, { sectors: extent.sectors, backing, caches });
   // FLAT and VMFS (vCenter's "-flat.vmdk"): a plain range of the file.
   const start = extent.fileOffset * BigInt(SECTOR);
   if (start + bytes > file.size) {

@@ -19,6 +19,25 @@ import { GD_AT_END, parseSparseHeader, SECTOR, type SparseHeader } from './spars
 const GT_CACHE_BYTES = 4 << 20;
 /** Inflated grains kept, so small sequential reads do not inflate a grain again each time. */
 const GRAIN_CACHE_BYTES = 8 << 20;
+
+/**
+ * The caches of one disk, shared by all its sparse extents, so a descriptor listing
+ * thousands of extents still keeps a bounded number of tables and grains in memory.
+ * Keys are "extent number:index".
+ */
+export class GrainCaches {
+  private next = 0;
+
+  constructor(
+    readonly tables = new LoadCache<string, Uint32Array>(GT_CACHE_BYTES),
+    readonly grains = new LoadCache<string, Buffer>(GRAIN_CACHE_BYTES),
+  ) {}
+
+  /** A number for a new extent, to key its entries with. */
+  register(): number {
+    return this.next++;
+  }
+}
 /** Compressed grains closer than this in the file are fetched with one read. */
 const MAX_SPAN_BYTES = 16 << 20;
 
@@ -44,8 +63,8 @@ export class SparseExtent extends BaseDevice {
   readonly size: bigint;
   private readonly grainBytes: number;
   private readonly fileSize: number;
-  private readonly tables: LoadCache<number, Uint32Array>;
-  private readonly grains: LoadCache<number, Buffer>;
+  /** This extent's number in `caches`. */
+  private readonly id: number;
 
   private constructor(
     readonly name: string,
@@ -56,20 +75,21 @@ export class SparseExtent extends BaseDevice {
     /** The header came from a streamOptimized footer: tables follow their markers. */
     private readonly streamMarkers: boolean,
     private readonly backing: Backing | null,
+    private readonly caches: GrainCaches,
   ) {
     super();
     this.size = sectors * BigInt(SECTOR);
     this.grainBytes = header.grainSectors * SECTOR;
     this.fileSize = Number(file.size);
-    this.tables = new LoadCache(Math.max(4, Math.floor(GT_CACHE_BYTES / (header.gtesPerGt * 4))));
-    this.grains = new LoadCache(Math.max(4, Math.floor(GRAIN_CACHE_BYTES / this.grainBytes)));
+    this.id = caches.register();
   }
 
   /**
    * Open the sparse extent in `file`. `sectors` is the size a descriptor gives it; without
    * one (a monolithic file opened directly) the header's capacity is the size.
    */
-  static async open(file: BlockDevice, name: string, sectors?: bigint, backing: Backing | null = null): Promise<SparseExtent> {
+  static async open(file: BlockDevice, name: string, opts: { sectors?: bigint; backing?: Backing | null; caches?: GrainCaches } = {}): Promise<SparseExtent> {
+    const { sectors, backing = null, caches = new GrainCaches() } = opts;
     if (file.size < BigInt(SECTOR)) throw new DiskError(name, `file of ${file.size} bytes is too small for a VMDK sparse header`);
     let header = parseSparseHeader(await file.read(0n, SECTOR), name, 0);
     const fromFooter = header.gdOffset === GD_AT_END;
@@ -81,12 +101,12 @@ export class SparseExtent extends BaseDevice {
       throw new DiskError(name, `sparse extent holds ${header.capacity} sectors but the descriptor gives it ${sectors}`);
     }
     const gd = await readGrainDirectory(file, name, header, fromFooter);
-    return new SparseExtent(name, file, header, gd, sectors ?? header.capacity, fromFooter, backing);
+    return new SparseExtent(name, file, header, gd, sectors ?? header.capacity, fromFooter, backing, caches);
   }
 
   /** The same extent reading its unallocated grains from `backing`. */
   withBacking(backing: Backing): SparseExtent {
-    return new SparseExtent(this.name, this.file, this.header, this.gd, this.size / BigInt(SECTOR), this.streamMarkers, backing);
+    return new SparseExtent(this.name, this.file, this.header, this.gd, this.size / BigInt(SECTOR), this.streamMarkers, backing, this.caches);
   }
 
   /** The embedded descriptor's bytes (monolithicSparse, streamOptimized), or null. */
@@ -109,14 +129,10 @@ export class SparseExtent extends BaseDevice {
     const at = Number(offset);
     const out = Buffer.alloc(length);
     const all = await this.pieces(at, length);
-    const pieces = this.allocated(all);
+    const pieces = all.filter((p) => p.gte !== 0 && !(p.gte === 1 && this.header.zeroGte));
     if (this.backing) await this.readBacking(this.backing, at, all.filter((p) => p.gte === 0), out);
     if (pieces.length > 0) await (this.header.compressed ? this.readCompressed(pieces, out) : this.readPlain(pieces, out));
     return out;
-  }
-
-  private allocated(pieces: Piece[]): Piece[] {
-    return pieces.filter((p) => p.gte !== 0 && !(p.gte === 1 && this.header.zeroGte));
   }
 
   /** Split [offset, offset+length) by grain, with each grain's table entry. */
@@ -150,7 +166,7 @@ export class SparseExtent extends BaseDevice {
   /** Grain table `index` (cached), or null when the directory says it is unallocated. */
   private async table(index: number): Promise<Uint32Array | null> {
     const sector = this.gd[index] ?? 0;
-    return sector === 0 ? null : this.tables.get(index, () => this.loadTable(index, sector));
+    return sector === 0 ? null : this.caches.tables.get(`${this.id}:${index}`, this.header.gtesPerGt * 4, () => this.loadTable(index, sector));
   }
 
   private async loadTable(index: number, sector: number): Promise<Uint32Array> {
@@ -206,12 +222,13 @@ export class SparseExtent extends BaseDevice {
 
   /** Compressed grains: fetch the missing ones in few reads, inflate them in parallel. */
   private async readCompressed(pieces: Piece[], out: Buffer): Promise<void> {
-    const missing = pieces.filter((p) => !this.grains.has(p.grain));
+    const key = (p: Piece) => `${this.id}:${p.grain}`;
+    const missing = pieces.filter((p) => !this.caches.grains.has(key(p)));
     const fetched = this.fetchGrains(missing);
     await Promise.all(
       pieces.map(async (p) => {
         const load = () => fetched.get(p.grain) ?? this.fetchGrains([p]).get(p.grain)!;
-        const grain = await this.grains.get(p.grain, load);
+        const grain = await this.caches.grains.get(key(p), this.grainBytes, load);
         grain.copy(out, p.outPos, p.inGrain, p.inGrain + p.length);
       }),
     );

@@ -25,7 +25,7 @@ async function chain(name: string, subformat: string): Promise<{ dir: string; ch
 for (const subformat of ['monolithicSparse', 'twoGbMaxExtentSparse']) {
   test(`vmdk parent: a ${subformat} child reads unwritten grains from its parent`, async () => {
     const { child } = await chain(`vmdk-parent-${subformat}`, subformat);
-    const dev = await openDisk(child);
+    const dev = await openDisk(child, { format: 'vmdk' });
     assert.equal(await hashDevice(dev), await qemuRawHash(child));
     // Grain 0 was copied up by the write; grain 1 (base data) is a hole here that does not read as zeros.
     assert.deepEqual(await dev.extents(0n, 131072n), [
@@ -40,7 +40,7 @@ test('vmdk parent: a parent whose CID is not the one the child expects is refuse
   const { child } = await chain('vmdk-parent-cid', 'twoGbMaxExtentSparse');
   const text = (await readFile(child, 'latin1')).replace(/parentCID=[0-9a-f]+/, 'parentCID=0badc1d0');
   await writeFile(child, text, 'latin1');
-  await assert.rejects(openDisk(child), (e: Error) => {
+  await assert.rejects(openDisk(child, { format: 'vmdk' }), (e: Error) => {
     assert.match(e.message, new RegExp(`^${child}: VMDK parent "base.vmdk" has CID [0-9a-f]{8}, but this disk was written against parentCID 0badc1d0$`));
     return true;
   });
@@ -51,7 +51,15 @@ test('vmdk parent: a missing parent and a chain that loops are refused', async (
   const text = await readFile(child, 'latin1');
   await writeFile(child, text.replace('parentFileNameHint="base.vmdk"', 'parentFileNameHint="gone.vmdk"'), 'latin1');
   const gone = join(dir, 'gone.vmdk');
-  await assert.rejects(openDisk(child), { message: `${child}: cannot open VMDK parent "gone.vmdk": ${gone}: cannot open: ENOENT: no such file or directory, open '${gone}'`, code: 'ENOENT' });
+  await assert.rejects(openDisk(child, { format: 'vmdk' }), { message: `${child}: cannot open VMDK parent "gone.vmdk": ${gone}: cannot open: ENOENT: no such file or directory, open '${gone}'`, code: 'ENOENT' });
   await writeFile(child, text.replace('parentFileNameHint="base.vmdk"', 'parentFileNameHint="child.vmdk"'), 'latin1');
-  await assert.rejects(openDisk(child), { message: `${child}: cannot open VMDK parent "child.vmdk": ${child}: backing chain loops: ${child} -> ${child}` });
+  await assert.rejects(openDisk(child, { format: 'vmdk' }), { message: `${child}: cannot open VMDK parent "child.vmdk": ${child}: backing chain loops: ${child} -> ${child}` });
+});
+
+test('vmdk parent: a probed image does not open the parent it names', async () => {
+  const { child } = await chain('vmdk-parent-probed', 'monolithicSparse');
+  await assert.rejects(openDisk(child), {
+    message: `${child}: VMDK disk names a parent ("base.vmdk"); its format was only probed, so the parent is not opened: give the format as vmdk to follow it`,
+    code: 'EPERM',
+  });
 });

@@ -16,6 +16,9 @@ const largeChunks = [
   { at: 4 * GiB - 65536 * 3, data: pattern(13, 400_000) },
   { at: LARGE - 5000, data: pattern(14, 5000) },
 ];
+// Flat extents hold every byte, so reading them costs more: two extents are enough there.
+const MEDIUM = 2 * GiB + MiB;
+const mediumChunks = [largeChunks[0]!, largeChunks[1]!, { at: MEDIUM - 5000, data: pattern(14, 5000) }];
 
 function plain(runs: { offset: bigint | number; length: bigint | number; hole: boolean; zero: boolean }[]) {
   return runs.map((r) => ({ offset: Number(r.offset), length: Number(r.length), hole: r.hole, zero: r.zero }));
@@ -67,8 +70,8 @@ test('vmdk twoGbMaxExtentSparse: three sparse extents laid end to end', async ()
   await dev.close();
 });
 
-test('vmdk twoGbMaxExtentFlat: three flat extents laid end to end', async () => {
-  const dev = await check('twoGbMaxExtentFlat', LARGE, largeChunks, false);
-  assert.deepEqual(await dev.read(BigInt(4 * GiB - 65536 * 3), 400_000), pattern(13, 400_000));
+test('vmdk twoGbMaxExtentFlat: two flat extents laid end to end', async () => {
+  const dev = await check('twoGbMaxExtentFlat', MEDIUM, mediumChunks, false);
+  assert.deepEqual(await dev.read(BigInt(2 * GiB - 100_000), 300_000), pattern(12, 300_000, true));
   await dev.close();
 });
