@@ -97,3 +97,16 @@ for (const v of JVARIANTS) {
     assert.deepEqual(await contents(copy), ['journaled-A', 'journaled-B', 'original-C\n']);
   });
 }
+
+test('ext4 journal: a writable open replays into the image, clears needs_recovery, e2fsck is clean', async () => {
+  const { image } = await dirtyImage(JVARIANTS[0]!);
+  const dir = await scratch('ext4-journal-rw');
+  const copy = join(dir, 'rw.img');
+  await copyFile(image, copy);
+  assert.deepEqual(await contents(copy, true), ['journaled-A', 'original-B\n', 'original-C\n']);
+  assert.doesNotMatch(await run('dumpe2fs', ['-h', copy]), /needs_recovery/);
+  assert.match(await run('dumpe2fs', ['-h', copy]), /Journal start:\s+0\b/);
+  await e2fsck(['-fn', copy]);
+  assert.equal(await run('debugfs', ['-R', 'cat /a.txt', copy]), 'journaled-A');
+  assert.deepEqual(await contents(copy), ['journaled-A', 'original-B\n', 'original-C\n']);
+});

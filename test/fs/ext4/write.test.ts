@@ -1,0 +1,291 @@
+import assert from 'node:assert/strict';
+import { copyFile, lstat, readdir, readFile as readHost, readlink, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { RawFile } from '../../../disk/raw.js';
+import { ext4Driver } from '../../../fs/ext4/driver.js';
+import { FsError } from '../../../fs/errors.js';
+import type { Filesystem } from '../../../fs/filesystem.js';
+import { readFile, resolvePath } from '../../../fs/path.js';
+import { scratch } from '../../fixtures/cache.js';
+import { run, runStatus } from '../../fixtures/run.js';
+import { debugfsBatch, parseLs } from './debugfs-ref.js';
+import { VARIANTS, variantImage } from './images.js';
+
+type Node =
+  | { kind: 'file'; data: Buffer; mode: number; xattrs: Map<string, Buffer>; ino?: number }
+  | { kind: 'dir'; mode: number }
+  | { kind: 'link'; target: string };
+
+/** A seeded xorshift RNG, so a failing sequence can be replayed. */
+function rng(seed: number): (n: number) => number {
+  let s = seed >>> 0 || 1;
+  return (n: number): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s % n;
+  };
+}
+
+async function freshImage(name: string, mkfs: string[]): Promise<string> {
+  const dir = await scratch(name);
+  const image = join(dir, 'fs.img');
+  await run('truncate', ['-s', '24M', image]);
+  await run(mkfs[0]!, [...mkfs.slice(1), '-q', '-F', image]);
+  return image;
+}
+
+async function fsck(image: string): Promise<void> {
+  const r = await runStatus('e2fsck', ['-fn', image]);
+  assert.equal(r.code, 0, `e2fsck -fn is not clean:\n${r.stdout}${r.stderr}`);
+}
+
+function parentOf(p: string): string {
+  return p.slice(0, p.lastIndexOf('/')) || '/';
+}
+
+async function ino(fs: Filesystem, path: string): Promise<number> {
+  return (await resolvePath(fs, path, false)).ino;
+}
+
+/** Apply `ops` random operations to the driver and to a model; returns the model. */
+async function randomOps(fs: Filesystem, seed: number, ops: number): Promise<Map<string, Node>> {
+  const r = rng(seed);
+  const model = new Map<string, Node>([['/', { kind: 'dir', mode: 0o755 }]]);
+  const pick = (kind?: Node['kind']): string | undefined => {
+    const c = [...model.keys()].filter((p) => p !== '/' && (!kind || model.get(p)!.kind === kind));
+    return c.length ? c[r(c.length)] : undefined;
+  };
+  const dirs = (): string[] => [...model.keys()].filter((p) => model.get(p)!.kind === 'dir');
+  const newPath = (): string => {
+    const d = dirs()[r(dirs().length)]!;
+    return `${d === '/' ? '' : d}/n${r(1000)}${'x'.repeat(r(3) === 0 ? 40 + r(150) : r(8))}`;
+  };
+  const bytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => r(256)));
+  for (let step = 0; step < ops; step++) {
+    const op = r(12);
+    if (op <= 1) {
+      const p = newPath();
+      if (model.has(p)) continue;
+      await fs.create(await ino(fs, parentOf(p)), p.slice(parentOf(p).length + (parentOf(p) === '/' ? 0 : 1)), 0o644, 1000, 100);
+      model.set(p, { kind: 'file', data: Buffer.alloc(0), mode: 0o644, xattrs: new Map() });
+    } else if (op <= 3) {
+      const p = pick('file');
+      if (!p) continue;
+      const f = model.get(p) as Extract<Node, { kind: 'file' }>;
+      const len = r(4) === 0 ? r(200_000) : r(5000);
+      const off = r(3) === 0 ? f.data.length + r(100_000) : r(f.data.length + 1);
+      const data = bytes(len);
+      await fs.write(await ino(fs, p), off, data);
+      const grown = Buffer.alloc(Math.max(f.data.length, off + len));
+      f.data.copy(grown);
+      data.copy(grown, off);
+      f.data = grown;
+    } else if (op === 4) {
+      const p = pick('file');
+      if (!p) continue;
+      const f = model.get(p) as Extract<Node, { kind: 'file' }>;
+      const size = r(2) ? r(f.data.length + 1) : f.data.length + r(50_000);
+      await fs.truncate(await ino(fs, p), size);
+      const next = Buffer.alloc(size);
+      f.data.copy(next, 0, 0, Math.min(size, f.data.length));
+      f.data = next;
+    } else if (op === 5) {
+      const p = pick('file') ?? pick('link');
+      if (!p) continue;
+      await fs.unlink(await ino(fs, parentOf(p)), p.slice(p.lastIndexOf('/') + 1));
+      model.delete(p);
+    } else if (op === 6) {
+      const p = newPath();
+      if (model.has(p)) continue;
+      await fs.mkdir(await ino(fs, parentOf(p)), p.slice(p.lastIndexOf('/') + 1), 0o750, 0, 0);
+      model.set(p, { kind: 'dir', mode: 0o750 });
+    } else if (op === 7) {
+      const p = pick('dir');
+      if (!p || [...model.keys()].some((q) => q.startsWith(p + '/'))) continue;
+      await fs.rmdir(await ino(fs, parentOf(p)), p.slice(p.lastIndexOf('/') + 1));
+      model.delete(p);
+    } else if (op === 8) {
+      // Rename a file or an empty-or-not directory anywhere (not below itself), replacing files.
+      const p = pick();
+      const q = newPath();
+      if (!p || q === p || q.startsWith(p + '/')) continue;
+      const dst = model.get(q);
+      const src = model.get(p)!;
+      if (dst && (dst.kind === 'dir' || src.kind === 'dir')) continue;
+      await fs.rename(await ino(fs, parentOf(p)), p.slice(p.lastIndexOf('/') + 1), await ino(fs, parentOf(q)), q.slice(q.lastIndexOf('/') + 1));
+      for (const k of [...model.keys()]) {
+        if (k === p || k.startsWith(p + '/')) {
+          const v = model.get(k)!;
+          model.delete(k);
+          model.set(q + k.slice(p.length), v);
+        }
+      }
+    } else if (op === 9) {
+      const p = newPath();
+      if (model.has(p)) continue;
+      const target = r(2) ? `t${r(100)}` : 'long/'.repeat(20 + r(100));
+      await fs.symlink(await ino(fs, parentOf(p)), p.slice(p.lastIndexOf('/') + 1), target, 0, 0);
+      model.set(p, { kind: 'link', target });
+    } else if (op === 10) {
+      const p = pick('file');
+      if (!p) continue;
+      const f = model.get(p) as Extract<Node, { kind: 'file' }>;
+      const name = `user.k${r(6)}`;
+      if (r(3) === 0 && f.xattrs.size) {
+        const k = [...f.xattrs.keys()][0]!;
+        await fs.removexattr(await ino(fs, p), k);
+        f.xattrs.delete(k);
+      } else {
+        const v = bytes(r(3) === 0 ? 300 + r(600) : r(20));
+        await fs.setxattr(await ino(fs, p), name, v, 0);
+        f.xattrs.set(name, v);
+      }
+    } else {
+      const p = pick('file') ?? pick('dir');
+      if (!p) continue;
+      const m = 0o600 + r(0o177);
+      await fs.chmod(await ino(fs, p), m);
+      (model.get(p) as { mode: number }).mode = m;
+    }
+  }
+  return model;
+}
+
+/** Compare what debugfs dumps (rdump) and lists with the model. */
+async function checkWithDebugfs(image: string, model: Map<string, Node>): Promise<void> {
+  const out = await scratch('ext4-rdump');
+  await run('debugfs', ['-R', `rdump / ${out}`, image]);
+  // rdump of the root writes its entries straight into `out`.
+  const root = out;
+  const seen = new Set<string>();
+  const walk = async (host: string, path: string): Promise<void> => {
+    for (const name of await readdir(host)) {
+      if (path === '/' && name === 'lost+found') continue;
+      const p = `${path === '/' ? '' : path}/${name}`;
+      seen.add(p);
+      const m = model.get(p);
+      assert.ok(m, `debugfs has ${p}, the model does not`);
+      const st = await lstat(join(host, name));
+      if (m.kind === 'dir') {
+        assert.ok(st.isDirectory(), `${p} is a directory`);
+        assert.equal(st.mode & 0o7777, m.mode, `${p} mode`);
+        await walk(join(host, name), p);
+      } else if (m.kind === 'link') {
+        assert.equal(await readlink(join(host, name)), m.target, `${p} target`);
+      } else {
+        assert.deepEqual(await readHost(join(host, name)), m.data, `${p} content`);
+        assert.equal(st.mode & 0o7777, m.mode, `${p} mode`);
+      }
+    }
+  };
+  await walk(root, '/');
+  for (const p of model.keys()) if (p !== '/') assert.ok(seen.has(p), `the model has ${p}, debugfs does not`);
+  await rm(out, { recursive: true, force: true });
+  const files = [...model.entries()].filter(([, n]) => n.kind === 'file' && n.xattrs.size);
+  const outs = await debugfsBatch(image, files.map(([p]) => `ea_list "${p}"`));
+  files.forEach(([p, n], i) => {
+    const names = [...outs[i]!.matchAll(/^ {2}(\S+) \(/gm)].map((m) => m[1]);
+    assert.deepEqual(names.sort(), [...(n as Extract<Node, { kind: 'file' }>).xattrs.keys()].sort(), `${p} xattrs`);
+  });
+}
+
+for (const [name, mkfs] of [['4k', ['mkfs.ext4', '-b', '4096']], ['1k', ['mkfs.ext4', '-b', '1024']]] as const) {
+  test(`ext4 write (${name}): random operations keep e2fsck clean and match a model`, async () => {
+    const image = await freshImage(`ext4-write-${name}`, [...mkfs]);
+    const dev = await RawFile.open(image, true);
+    const fs = await ext4Driver.open(dev, { writable: true });
+    assert.equal(fs.writable, true);
+    const model = await randomOps(fs, name === '4k' ? 42 : 7, 300);
+    assert.ok(model.size > 40, `the sequence built a tree of ${model.size} entries`);
+    // Our own read-back agrees with the model before and after reopening.
+    for (const [p, n] of model) if (n.kind === 'file') assert.deepEqual(await readFile(fs, p), n.data, `${p} read back`);
+    await fs.close();
+    await dev.close();
+    await fsck(image);
+    await checkWithDebugfs(image, model);
+    const ro = await RawFile.open(image);
+    const fs2 = await ext4Driver.open(ro);
+    for (const [p, n] of model) {
+      if (n.kind === 'file') {
+        assert.deepEqual(await readFile(fs2, p), n.data, `${p} after reopen`);
+        for (const [k, v] of n.xattrs) assert.deepEqual(await fs2.getxattr(await ino(fs2, p), k), v, `${p} ${k}`);
+      }
+    }
+    await ro.close();
+  });
+}
+
+test('ext4 write: entries added to and removed from htree directories keep e2fsck clean', async () => {
+  const v = VARIANTS.find((x) => x.name === 'ext4-default')!;
+  const { image: base } = await variantImage(v);
+  const dir = await scratch('ext4-htree-write');
+  const image = join(dir, 'fs.img');
+  await copyFile(base, image);
+  const dev = await RawFile.open(image, true);
+  const fs = await ext4Driver.open(dev, { writable: true });
+  const many = await ino(fs, '/many');
+  const added: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    const n = `added-${i}-${'q'.repeat(i % 50)}`;
+    await fs.create(many, n, 0o644, 0, 0);
+    added.push(n);
+    if (i % 7 === 0) await fs.unlink(many, `entry-${i % 400}-${'n'.repeat((i % 400) % 40)}`);
+  }
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  const names = parseLs((await debugfsBatch(image, ['ls -l /many']))[0]!);
+  for (const n of added) assert.ok(names.has(n), `${n} listed by debugfs`);
+  assert.ok(!names.has('entry-0-'), 'removed entry gone');
+  assert.equal(names.size - 2, 400 + 600 - Math.ceil(600 / 7));
+});
+
+test('ext4 write: a small htree insert stays indexed', async () => {
+  const v = VARIANTS.find((x) => x.name === 'ext4-default')!;
+  const { image: base } = await variantImage(v);
+  const dir = await scratch('ext4-htree-small');
+  const image = join(dir, 'fs.img');
+  await copyFile(base, image);
+  const dev = await RawFile.open(image, true);
+  const fs = await ext4Driver.open(dev, { writable: true });
+  const many = await ino(fs, '/many');
+  // Make room first (removals never touch the index), then insert into the same leaves.
+  for (let i = 0; i < 400; i += 2) await fs.unlink(many, `entry-${i}-${'n'.repeat(i % 40)}`);
+  for (let i = 0; i < 20; i++) await fs.create(many, `new-${i}`, 0o644, 0, 0);
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  assert.match(await run('debugfs', ['-R', 'stat /many', image]), /Flags: 0x81000/);
+  const ro = await RawFile.open(image);
+  const fs2 = await ext4Driver.open(ro);
+  for (let i = 0; i < 20; i++) await resolvePath(fs2, `/many/new-${i}`);
+  await ro.close();
+});
+
+test('ext4 write: read-only opens refuse writes; ext2 and unknown RO_COMPAT features stay read-only', async () => {
+  const { image } = await variantImage(VARIANTS.find((x) => x.name === 'ext4-default')!);
+  const dev = await RawFile.open(image);
+  const fs = await ext4Driver.open(dev);
+  await assert.rejects(fs.create(fs.rootIno, 'x', 0o644, 0, 0), (e: unknown) => e instanceof FsError && e.code === 'EROFS');
+  await dev.close();
+  const { image: e2 } = await variantImage(VARIANTS.find((x) => x.name === 'ext2')!);
+  const dir = await scratch('ext4-ro');
+  const copy = join(dir, 'e2.img');
+  await copyFile(e2, copy);
+  const wdev = await RawFile.open(copy, true);
+  await assert.rejects(ext4Driver.open(wdev, { writable: true }), (e: unknown) => e instanceof FsError && e.code === 'EROFS' && /block-mapped/.test(e.message));
+  await wdev.close();
+  // An RO_COMPAT bit this driver does not know: readable, not writable.
+  const ro = join(dir, 'rocompat.img');
+  await copyFile(image, ro);
+  await run('debugfs', ['-w', '-R', 'feature verity', ro]);
+  const rdev = await RawFile.open(ro, true);
+  await assert.rejects(ext4Driver.open(rdev, { writable: true }), (e: unknown) => e instanceof FsError && e.code === 'EROFS' && /RO_COMPAT 0x8000/.test(e.message));
+  const rfs = await ext4Driver.open(rdev);
+  assert.equal((await readFile(rfs, '/hello.txt')).toString(), 'hello world\n');
+  await rdev.close();
+});
