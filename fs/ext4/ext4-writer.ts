@@ -260,14 +260,13 @@ export class Ext4Writer extends Ext4Fs {
   private async writeDirBlock(dir: Inode, pblk: number, buf: Buffer): Promise<void> {
     if (this.sb.metadataCsum && hasDirTail(buf)) buf.writeUInt32LE(dirBlockCsum(this.sb.csumSeed, dir, buf), buf.length - 4);
     await this.io.write(pblk, buf);
-  }
-
-  private usable(buf: Buffer): Buffer {
-    return this.sb.metadataCsum && hasDirTail(buf) ? buf.subarray(0, buf.length - DIR_TAIL_SIZE) : buf;
+    // Cached blocks change in place: what was verified or parsed may be stale.
+    this.verifiedDirBlocks = new WeakSet();
+    this.dxNodes = new WeakMap();
   }
 
   private entriesOf(dir: Inode, buf: Buffer, lblk: number): RawDirent[] {
-    return parseDirents(this.usable(buf), this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${dir.ino} block ${lblk}`);
+    return parseDirents(this.entryArea(buf), this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${dir.ino} block ${lblk}`);
   }
 
   /** Try to put an entry into one block; true when it fit. */

@@ -12,11 +12,11 @@ import { BlockIO } from './block-io.js';
 import { BlockMap } from './block-map.js';
 import { COMPAT, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SUPERBLOCK_OFFSET, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT } from './constants.js';
 import { crc32c, crc32cU32 } from './crc32c.js';
-import { DIR_TAIL_SIZE, hasDirTail, parseDirents, type RawDirent } from './dirent.js';
+import { DIR_TAIL_SIZE, findDirent, hasDirTail, parseDirents, type RawDirent } from './dirent.js';
 import { ExtentCache, ExtentMap } from './extents.js';
 import type { FileMap, Run } from './file-map.js';
 import { BG_INODE_UNINIT, GroupDescs } from './group-desc.js';
-import { dxLeaves, nameHash } from './htree.js';
+import { dxLeaves, nameHash, type DxNode } from './htree.js';
 import { inlineDirRegions, inlineFileData } from './inline.js';
 import { GOOD_OLD_INODE_SIZE, I_BLOCK_BYTES, Inode } from './inode.js';
 import { replayJournal } from './journal.js';
@@ -47,6 +47,10 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   readonly type: string;
   readonly extCache = new ExtentCache();
   protected readonly inodes = new Map<number, Inode>();
+  /** Directory block buffers (from the block cache) whose checksum was verified. */
+  protected verifiedDirBlocks = new WeakSet<Buffer>();
+  /** Parsed htree nodes, per block buffer. */
+  protected dxNodes = new WeakMap<Buffer, DxNode | null>();
 
   protected constructor(
     readonly io: BlockIO,
@@ -290,19 +294,20 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     if (end <= offset) return Buffer.alloc(0);
     if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) return Buffer.from(inlineFileData(inode, await this.inlineExtra(inode)).subarray(offset, end));
     const bs = this.sb.blockSize;
-    const out = Buffer.alloc(end - offset);
     const first = Math.floor(offset / bs);
     const last = Math.ceil(end / bs);
     const map = this.fileMap(inode);
     const reads: Promise<void>[] = [];
     let pend: Run | null = null;
+    let outBuf: Buffer | undefined;
+    const output = (): Buffer => (outBuf ??= Buffer.alloc(end - offset));
     const flush = (r: Run): void => {
       // Copy the part of the run that overlaps [offset, end).
       reads.push(this.io.readBlocks(r.pblk, r.len).then((buf) => {
         const runStart = r.lblk * bs;
         const from = Math.max(offset, runStart);
         const to = Math.min(end, runStart + r.len * bs);
-        buf.copy(out, from - offset, from - runStart, to - runStart);
+        buf.copy(output(), from - offset, from - runStart, to - runStart);
       }));
     };
     for (let lblk = first; lblk < last;) {
@@ -320,9 +325,15 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       }
       lblk += r.len;
     }
+    if (pend && reads.length === 0 && pend.lblk <= first && pend.lblk + pend.len >= last) {
+      // One device run covers the whole request: hand back its buffer without a copy.
+      const buf = await this.io.readBlocks(pend.pblk, pend.len);
+      const skip = offset - pend.lblk * bs;
+      return buf.subarray(skip, skip + (end - offset));
+    }
     if (pend) flush(pend);
     await Promise.all(reads);
-    return out;
+    return output();
   }
 
   async extents(ino: number): Promise<FileExtent[]> {
@@ -397,10 +408,16 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
 
   /** Check a directory block's checksum tail (metadata_csum); htree nodes carry none here. */
   protected checkDirBlock(inode: Inode, buf: Buffer, at: bigint): void {
-    if (!this.sb.metadataCsum || !hasDirTail(buf)) return;
+    if (!this.sb.metadataCsum || !hasDirTail(buf) || this.verifiedDirBlocks.has(buf)) return;
     if (dirBlockCsum(this.sb.csumSeed, inode, buf) !== buf.readUInt32LE(buf.length - 4)) {
       throw corrupt(this.dev, `directory inode ${inode.ino} block`, 'checksum mismatch', at);
     }
+    this.verifiedDirBlocks.add(buf);
+  }
+
+  /** The entries area of a directory block: without the checksum tail. */
+  protected entryArea(buf: Buffer): Buffer {
+    return this.sb.metadataCsum && hasDirTail(buf) ? buf.subarray(0, buf.length - DIR_TAIL_SIZE) : buf;
   }
 
   /** One logical block of a directory, or null for a hole. */
@@ -437,7 +454,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   /** Live entries of a region (no unused slots, no checksum tail), with "." and "..". */
   protected regionEntries(inode: Inode, reg: DirRegion): RawDirent[] {
     if (reg.at !== undefined) this.checkDirBlock(inode, reg.buf, reg.at);
-    const buf = reg.lblk >= 0 && this.sb.metadataCsum && hasDirTail(reg.buf) ? reg.buf.subarray(0, reg.buf.length - DIR_TAIL_SIZE) : reg.buf;
+    const buf = reg.lblk >= 0 ? this.entryArea(reg.buf) : reg.buf;
     return parseDirents(buf, this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${inode.ino}${reg.lblk >= 0 ? ` block ${reg.lblk}` : ' inline data'}`, reg.at).filter((e) => e.ino !== 0);
   }
 
@@ -481,13 +498,14 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       return b.buf;
     };
     const leaves = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
-      (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, want), readBlock);
+      (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, want), readBlock, this.dxNodes);
     if (!leaves) return null;
     for (const lblk of leaves) {
       const b = await this.dirBlock(dir, lblk);
       if (!b) return null;
-      const hit = this.regionEntries(dir, { buf: b.buf, lblk, at: b.at }).find((e) => e.name.equals(want));
-      if (hit) return { ino: hit.ino };
+      this.checkDirBlock(dir, b.buf, b.at);
+      const hit = findDirent(this.entryArea(b.buf), want, this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${dir.ino} block ${lblk}`, b.at);
+      if (hit !== null) return { ino: hit };
     }
     return { ino: null };
   }

@@ -83,11 +83,21 @@ export async function dxLeaves(
   dirBlocks: number,
   hashOf: (info: DxRootInfo) => number,
   readBlock: (lblk: number) => Promise<Buffer>,
+  cache?: WeakMap<Buffer, DxNode | null>,
 ): Promise<number[] | null> {
   const info = parseRootInfo(root, maxLevels);
   if (!info) return null;
   const hash = hashOf(info);
-  let node = parseDxNode(root, true, csum, dirBlocks);
+  // Parsed nodes are kept per block buffer (the block cache's), so lookups skip re-parsing.
+  const parse = (buf: Buffer, isRoot: boolean): DxNode | null => {
+    let n = cache?.get(buf);
+    if (n === undefined) {
+      n = parseDxNode(buf, isRoot, csum, dirBlocks);
+      cache?.set(buf, n);
+    }
+    return n;
+  };
+  let node = parse(root, true);
   for (let level = 0; node; level++) {
     const i = dxFind(node, hash);
     if (level === info.levels) {
@@ -95,7 +105,7 @@ export async function dxLeaves(
       for (let j = i + 1; j < node.count && (node.hashes[j]! & ~1) >>> 0 === hash && out.length < 64; j++) out.push(node.blocks[j]!);
       return out;
     }
-    node = parseDxNode(await readBlock(node.blocks[i]!), false, csum, dirBlocks);
+    node = parse(await readBlock(node.blocks[i]!), false);
   }
   return null;
 }
