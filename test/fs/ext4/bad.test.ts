@@ -10,7 +10,8 @@ import type { Filesystem } from '../../../fs/filesystem.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
-import { pattern } from './images.js';
+import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
+import { pattern, VARIANTS, variantImage } from './images.js';
 
 const ISLANDS = 12;
 
@@ -203,4 +204,30 @@ test('ext4 bad input: inode and directory block checksums are checked (metadata_
   });
   await expectEio(dirb, /directory inode \d+ block: checksum mismatch/, async (fs) => fs.readdir((await resolvePath(fs, '/d')).ino));
   assert.equal((crc32c(0xffffffff, Buffer.from('123456789')) ^ 0xffffffff) >>> 0, 0xe3069283, 'crc32c check value');
+});
+
+test('ext4 bad input: a damaged htree index falls back to a linear scan', async () => {
+  const { image: base } = await variantImage(VARIANTS.find((v) => v.name === 'ext4-default')!);
+  const dir = await scratch('ext4-bad-htree');
+  const image = join(dir, 'fs.img');
+  await copyFile(base, image);
+  const blk = await debugfsNum(image, 'bmap /many 0', /(\d+)/);
+  const bs = await debugfsNum(image, 'stats', /Block size:\s+(\d+)/);
+  const fh = await open(image, 'r+');
+  // dx_root_info.info_length (must be 8) and the root's count.
+  await fh.write(Buffer.from([0x33]), 0, 1, blk * bs + 0x1d);
+  await fh.close();
+  const before = await hashFile(image);
+  const dev = await RawFile.open(image);
+  const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+  const many = await resolvePath(fs, '/many');
+  const dirInode = await fs.inode(many.ino);
+  assert.equal(await fs.htreeLookup(dirInode, Buffer.from('entry-5-nnnnn')), null, 'the index is seen as damaged');
+  for (const i of [0, 5, 123, 399]) {
+    const name = `entry-${i}-${'n'.repeat(i % 40)}`;
+    assert.equal((await readFile(fs, `/many/${name}`)).toString(), `${i}\n`);
+  }
+  assert.equal((await fs.readdir(many.ino)).length, 400);
+  await dev.close();
+  assert.equal(await hashFile(image), before);
 });
