@@ -219,14 +219,17 @@ for (const [name, mkfs] of [['4k', ['mkfs.ext4', '-b', '4096']], ['1k', ['mkfs.e
   });
 }
 
-test('ext4 write: entries added to and removed from htree directories keep e2fsck clean', async () => {
-  const v = VARIANTS.find((x) => x.name === 'ext4-default')!;
-  const { image: base } = await variantImage(v);
-  const dir = await scratch('ext4-htree-write');
-  const image = join(dir, 'fs.img');
+/** A writable open of a scratch copy of the default ext4 fixture (its /many is an htree). */
+async function writableCopy(name: string): Promise<{ image: string; dev: RawFile; fs: Filesystem }> {
+  const { image: base } = await variantImage(VARIANTS.find((x) => x.name === 'ext4-default')!);
+  const image = join(await scratch(name), 'fs.img');
   await copyFile(base, image);
   const dev = await RawFile.open(image, true);
-  const fs = await ext4Driver.open(dev, { writable: true });
+  return { image, dev, fs: await ext4Driver.open(dev, { writable: true }) };
+}
+
+test('ext4 write: entries added to and removed from htree directories keep e2fsck clean', async () => {
+  const { image, dev, fs } = await writableCopy('ext4-htree-write');
   const many = await ino(fs, '/many');
   const added: string[] = [];
   for (let i = 0; i < 600; i++) {
@@ -245,13 +248,7 @@ test('ext4 write: entries added to and removed from htree directories keep e2fsc
 });
 
 test('ext4 write: a small htree insert stays indexed', async () => {
-  const v = VARIANTS.find((x) => x.name === 'ext4-default')!;
-  const { image: base } = await variantImage(v);
-  const dir = await scratch('ext4-htree-small');
-  const image = join(dir, 'fs.img');
-  await copyFile(base, image);
-  const dev = await RawFile.open(image, true);
-  const fs = await ext4Driver.open(dev, { writable: true });
+  const { image, dev, fs } = await writableCopy('ext4-htree-small');
   const many = await ino(fs, '/many');
   // Make room first (removals never touch the index), then insert into the same leaves.
   for (let i = 0; i < 400; i += 2) await fs.unlink(many, `entry-${i}-${'n'.repeat(i % 40)}`);
@@ -288,4 +285,49 @@ test('ext4 write: read-only opens refuse writes; ext2 and unknown RO_COMPAT feat
   const rfs = await ext4Driver.open(rdev);
   assert.equal((await readFile(rfs, '/hello.txt')).toString(), 'hello world\n');
   await rdev.close();
+});
+
+test('ext4 write: attributes, device nodes, ACLs, symlinks and big sparse writes as debugfs sees them', async () => {
+  const { image, dev, fs } = await writableCopy('ext4-write-attrs');
+  const f = await fs.create(fs.rootIno, 'attrs', 0o600, 0, 0);
+  await fs.chown(f.ino, 70000, 80001);
+  await fs.chmod(f.ino, 0o4751);
+  await fs.utimens(f.ino, { sec: 2 ** 32 + 5, nsec: 123456789 }, { sec: -100, nsec: 5 });
+  const acl = Buffer.from('02000000' + '01000600ffffffff' + '04000400ffffffff' + '20000000ffffffff', 'hex');
+  await fs.setxattr(f.ino, 'system.posix_acl_access', acl, 0);
+  await assert.rejects(fs.setxattr(f.ino, 'system.posix_acl_access', acl, 1), (e: unknown) => e instanceof FsError && e.code === 'EEXIST');
+  const c = await fs.mknod(fs.rootIno, 'cdev', 0o020640, ((0x12 & 0xff) | (300 << 8) | ((0x12345 & ~0xff) << 12)) >>> 0, 0, 0);
+  const b = await fs.mknod(fs.rootIno, 'bdev', 0o060600, (8 << 8) | 1, 0, 0);
+  await fs.mknod(fs.rootIno, 'fifo2', 0o010644, 0, 0, 0);
+  await fs.symlink(fs.rootIno, 'slow', 'a/'.repeat(80), 0, 0);
+  const big = await fs.create(fs.rootIno, 'sparse', 0o644, 0, 0);
+  // A write far out makes a large hole; a file past 4 GiB needs the high size word.
+  await fs.write(big.ino, 5 * 2 ** 30, Buffer.from('far'));
+  await assert.rejects(fs.link((await resolvePath(fs, '/many')).ino, fs.rootIno, 'dirlink'), (e: unknown) => e instanceof FsError && e.code === 'EPERM');
+  await assert.rejects(fs.mkdir(fs.rootIno, 'attrs', 0o755, 0, 0), (e: unknown) => e instanceof FsError && e.code === 'EEXIST');
+  await assert.rejects(fs.rmdir(fs.rootIno, 'dir'), (e: unknown) => e instanceof FsError && e.code === 'ENOTEMPTY');
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  // `cat` prints no newline, so it goes last.
+  const [st, cst, bst, ea, sp, sl] = await debugfsBatch(image, ['stat /attrs', 'stat /cdev', 'stat /bdev', 'ea_get /attrs system.posix_acl_access', 'stat /sparse', 'cat /slow']);
+  assert.match(st!, /User: 70000\s+Group: 80001/);
+  assert.match(st!, /Mode:\s+04751/);
+  assert.match(st!, / atime: 0x00000005:1d6f3455/);
+  assert.match(st!, / mtime: 0xffffff9c:00000014/);
+  assert.match(cst!, /Device major\/minor number: 300:74514/);
+  assert.match(bst!, /Device major\/minor number: 08:01/);
+  // debugfs prints the short-tag ids as 0; the tags and permissions are what we stored.
+  assert.match(ea!, /= 02 00 00 00 01 00 06 00 00 00 00 00 04 00 04 00 00 00 00 00 20 00 00 00 00 00 00 00/);
+  assert.equal(sl!.trim(), 'a/'.repeat(80));
+  assert.match(sp!, new RegExp(`Size: ${5 * 2 ** 30 + 3}\\b`));
+  const ro = await RawFile.open(image);
+  const fs2 = await ext4Driver.open(ro);
+  assert.deepEqual(await fs2.getxattr(f.ino, 'system.posix_acl_access'), acl);
+  assert.equal((await fs2.getattr(c.ino)).rdev, ((0x12 & 0xff) | (300 << 8) | ((0x12345 & ~0xff) << 12)) >>> 0);
+  assert.equal((await fs2.getattr(b.ino)).rdev, (8 << 8) | 1);
+  assert.equal(await fs2.readlink((await resolvePath(fs2, '/slow', false)).ino), 'a/'.repeat(80));
+  assert.deepEqual(await fs2.read(big.ino, 5 * 2 ** 30 - 2, 10), Buffer.from('\0\0far'));
+  assert.deepEqual((await fs2.extents(big.ino)).map((e) => e.hole), [true, false]);
+  await ro.close();
 });
