@@ -16,10 +16,12 @@ import { buildTree, extentTailOffset, readExtentTree, runsOf, setRange, treeBloc
 import { dirBlockCsum, Ext4Fs, inodeCsum, xattrBlockCsum } from './ext4fs.js';
 import { dxLeaves, nameHash } from './htree.js';
 import { GOOD_OLD_INODE_SIZE, I, I_BLOCK_BYTES, Inode } from './inode.js';
+import { inlineDirRegions, inlineFileData } from './inline.js';
 import { Superblock } from './superblock.js';
-import { blockHash, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, layoutEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
+import { blockHash, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, INDEX_SYSTEM, layoutEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
 
 const MAX_LINKS = 65000;
+const XATTR_DATA = 'data';
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
 const DEFAULT_EXTRA_ISIZE = 32;
@@ -70,11 +72,59 @@ export class Ext4Writer extends Ext4Fs {
     this.io.forget(Math.floor(SUPERBLOCK_OFFSET / this.sb.blockSize));
   }
 
-  private writableInode(inode: Inode): void {
-    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) throw new FsError('ENOTSUP', `${this.dev}: inode ${inode.ino} keeps inline data; changing it is not supported`);
-    if (inode.type === S_IFREG || inode.type === S_IFDIR || (inode.type === S_IFLNK && !this.isFastSymlink(inode))) {
-      if (!inode.hasFlag(INODE_FLAG.EXTENTS)) throw new FsError('ENOTSUP', `${this.dev}: inode ${inode.ino} is block-mapped; only extent-mapped files can be changed`);
+  /** A private copy of a file or directory about to change its data: inline data moved out first. */
+  private async ownWritable(ino: number): Promise<Inode> {
+    const inode = await this.own(ino);
+    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) {
+      if (inode.type !== S_IFREG && inode.type !== S_IFDIR) throw new FsError('ENOTSUP', `${this.dev}: inode ${ino} keeps inline data of a special file`);
+      await this.uninline(inode);
+      return this.own(ino);
     }
+    if (!inode.hasFlag(INODE_FLAG.EXTENTS) && (inode.type === S_IFREG || inode.type === S_IFDIR)) {
+      throw new FsError('ENOTSUP', `${this.dev}: inode ${ino} is block-mapped; only extent-mapped files can be changed`);
+    }
+    return inode;
+  }
+
+  /**
+   * Move inline data (i_block plus system.data) into one ordinary block: a file's bytes, or a
+   * directory rebuilt as ".", ".." and its entries. Data first, then the inode, then the xattr.
+   */
+  private async uninline(inode: Inode): Promise<void> {
+    const bs = this.sb.blockSize;
+    const extra = await this.inlineExtra(inode);
+    let block: Buffer | null = null;
+    if (inode.type === S_IFDIR) {
+      const { parent, regions } = inlineDirRegions(inode, extra);
+      const ft = this.sb.has(INCOMPAT.FILETYPE);
+      const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
+      block = Buffer.alloc(bs);
+      const live: RawDirent[] = [];
+      for (const r of regions) live.push(...parseDirents(r, ft, this.dev, `inline directory inode ${inode.ino}`).filter((e) => e.ino !== 0));
+      const all = [{ ino: inode.ino, name: Buffer.from('.'), fileType: 2 }, { ino: parent, name: Buffer.from('..'), fileType: 2 }, ...live];
+      let off = 0;
+      all.forEach((e, i) => {
+        const len = i === all.length - 1 ? span - off : direntSize(e.name.length);
+        writeDirent(block!, off, e.ino, e.name, e.fileType, len, ft);
+        off += len;
+      });
+      if (this.sb.metadataCsum) writeDirTail(block);
+      inode.size = bs;
+    } else if (inode.size > 0) {
+      block = Buffer.alloc(bs);
+      inlineFileData(inode, extra).copy(block);
+    }
+    inode.flags = (inode.flags & ~INODE_FLAG.INLINE_DATA) | INODE_FLAG.EXTENTS;
+    let list: Extent[] = [];
+    if (block) {
+      const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
+      if (inode.type === S_IFDIR && this.sb.metadataCsum) block.writeUInt32LE(dirBlockCsum(this.sb.csumSeed, inode, block), bs - 4);
+      await this.io.write(a!.start, block);
+      list = [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }];
+    }
+    await this.commitExtents(inode, list, []);
+    const rest = (await this.xattrs(inode)).filter((x) => !(x.index === INDEX_SYSTEM && x.name === XATTR_DATA));
+    await this.storeXattrs(inode, rest);
   }
 
   private async newInode(parent: number, mode: number, uid: number, gid: number): Promise<Inode> {
@@ -159,9 +209,8 @@ export class Ext4Writer extends Ext4Fs {
   // ---- file data ----
 
   override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
-    const inode = await this.own(ino);
+    const inode = await this.ownWritable(ino);
     if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
-    this.writableInode(inode);
     if (data.length === 0) return 0;
     const bs = this.sb.blockSize;
     const end = offset + data.length;
@@ -222,9 +271,8 @@ export class Ext4Writer extends Ext4Fs {
   }
 
   override async truncate(ino: number, size: number): Promise<void> {
-    const inode = await this.own(ino);
+    const inode = await this.ownWritable(ino);
     if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
-    this.writableInode(inode);
     const bs = this.sb.blockSize;
     if (!Number.isSafeInteger(size) || size < 0 || size > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: size ${size} too large`);
     const { extents, treeBlocks } = await this.mapping(inode);
@@ -289,8 +337,7 @@ export class Ext4Writer extends Ext4Fs {
   }
 
   private async addEntry(dirIno: number, name: string, ino: number, mode: number): Promise<void> {
-    let dir = await this.own(dirIno);
-    this.writableInode(dir);
+    let dir = await this.ownWritable(dirIno);
     const nm = Buffer.from(name, 'utf8');
     const ftype = fileTypeOf(mode);
     const bs = this.sb.blockSize;
@@ -368,8 +415,7 @@ export class Ext4Writer extends Ext4Fs {
 
   /** Remove the entry `name` from a directory; returns the inode it named. */
   private async removeEntry(dirIno: number, name: string): Promise<number> {
-    const dir = await this.own(dirIno);
-    this.writableInode(dir);
+    const dir = await this.ownWritable(dirIno);
     const nm = Buffer.from(name, 'utf8');
     const n = this.dirBlockCount(dir);
     for (let lblk = 0; lblk < n; lblk++) {
@@ -597,7 +643,8 @@ export class Ext4Writer extends Ext4Fs {
     await this.writeSuper();
   }
 
-  private async setDotDot(dir: Inode, parent: number): Promise<void> {
+  private async setDotDot(moved: Inode, parent: number): Promise<void> {
+    const dir = await this.ownWritable(moved.ino);
     const b = await this.dirBlockFor(dir, 0);
     const dotdot = this.entriesOf(dir, b.buf, 0)[1];
     if (!dotdot || dotdot.name.toString('latin1') !== '..') throw corrupt(this.dev, `directory inode ${dir.ino}`, 'no ".." entry');

@@ -331,3 +331,34 @@ test('ext4 write: attributes, device nodes, ACLs, symlinks and big sparse writes
   assert.deepEqual((await fs2.extents(big.ino)).map((e) => e.hole), [true, false]);
   await ro.close();
 });
+
+test('ext4 write: inline-data files and directories are moved to blocks when they change', async () => {
+  const { image: base, src } = await variantImage(VARIANTS.find((x) => x.name === 'ext4-inline')!);
+  const image = join(await scratch('ext4-write-inline'), 'fs.img');
+  await copyFile(base, image);
+  const before = await debugfsBatch(image, ['stat /tiny.txt', 'stat /dir/nested']);
+  assert.match(before[0]!, /Flags: 0x10000000/);
+  assert.match(before[1]!, /Flags: 0x10000000/);
+  const dev = await RawFile.open(image, true);
+  const fs = await ext4Driver.open(dev, { writable: true });
+  const tiny = await ino(fs, '/tiny.txt');
+  await fs.write(tiny, 17, Buffer.from('x'.repeat(5000)));
+  const medium = await ino(fs, '/medium.txt');
+  await fs.truncate(medium, 10);
+  const nested = await ino(fs, '/dir/nested');
+  await fs.create(nested, 'added', 0o644, 0, 0);
+  await fs.rename(await ino(fs, '/dir'), 'nested', fs.rootIno, 'moved');
+  await fs.unlink(await ino(fs, '/moved'), 'deep.txt');
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  const ro = await RawFile.open(image);
+  const fs2 = await ext4Driver.open(ro);
+  assert.equal((await readFile(fs2, '/tiny.txt')).toString(), 'tiny inline file\n' + 'x'.repeat(5000));
+  assert.deepEqual(await readFile(fs2, '/medium.txt'), (await readHost(join(src, 'medium.txt'))).subarray(0, 10));
+  assert.deepEqual((await fs2.readdir(await ino(fs2, '/moved'))).map((e) => e.name), ['added']);
+  assert.equal((await fs2.lookup(await ino(fs2, '/moved'), '..')).ino, fs2.rootIno);
+  await ro.close();
+  const names = parseLs((await debugfsBatch(image, ['ls -l /moved']))[0]!);
+  assert.deepEqual([...names.keys()].sort(), ['.', '..', 'added']);
+});
