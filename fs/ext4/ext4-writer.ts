@@ -12,12 +12,12 @@ import { aclToDisk } from './acl.js';
 import { Allocator } from './alloc.js';
 import { fileTypeOf, INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, SUPERBLOCK_OFFSET } from './constants.js';
 import { DIR_TAIL_SIZE, direntSize, hasDirTail, parseDirents, recLenToDisk, writeDirent, writeDirTail, type RawDirent } from './dirent.js';
+import { blockMapLimit, buildBlockMap, readBlockMapTree } from './block-map-write.js';
 import { buildTree, extentTailOffset, readExtentTree, runsOf, setRange, treeBlocksNeeded, type Extent } from './extent-list.js';
 import { dirBlockCsum, Ext4Fs, inodeCsum, xattrBlockCsum } from './ext4fs.js';
 import { dxLeaves, nameHash } from './htree.js';
 import { GOOD_OLD_INODE_SIZE, I, I_BLOCK_BYTES, Inode } from './inode.js';
 import { inlineDirRegions, inlineFileData } from './inline.js';
-import { Superblock } from './superblock.js';
 import { blockHash, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, INDEX_SYSTEM, layoutEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
 
 const MAX_LINKS = 65000;
@@ -42,10 +42,6 @@ export class Ext4Writer extends Ext4Fs {
   }
 
   static async openWritable(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<Ext4Writer> {
-    const sb = await Superblock.read(dev);
-    if (!sb.has(INCOMPAT.EXTENTS)) {
-      throw new FsError('EROFS', `${dev.name}: ext2/ext3 (block-mapped) filesystems are read-only in this driver; open read-only`);
-    }
     return new Ext4Writer(await Ext4Fs.openParts(dev, { ...opts, writable: true }));
   }
 
@@ -79,9 +75,6 @@ export class Ext4Writer extends Ext4Fs {
       if (inode.type !== S_IFREG && inode.type !== S_IFDIR) throw new FsError('ENOTSUP', `${this.dev}: inode ${ino} keeps inline data of a special file`);
       await this.uninline(inode);
       return this.own(ino);
-    }
-    if (!inode.hasFlag(INODE_FLAG.EXTENTS) && (inode.type === S_IFREG || inode.type === S_IFDIR)) {
-      throw new FsError('ENOTSUP', `${this.dev}: inode ${ino} is block-mapped; only extent-mapped files can be changed`);
     }
     return inode;
   }
@@ -142,11 +135,16 @@ export class Ext4Writer extends Ext4Fs {
     const t = now();
     for (const f of ['atime', 'mtime', 'ctime', 'crtime'] as const) inode.setTime(f, t);
     const type = mode & S_IFMT;
-    if (type === S_IFREG || type === S_IFDIR) {
+    if ((type === S_IFREG || type === S_IFDIR) && this.sb.has(INCOMPAT.EXTENTS)) {
       inode.flags = INODE_FLAG.EXTENTS;
       buildTree([], inode.iBlock, [], this.sb.blockSize);
     }
     return inode;
+  }
+
+  private maxBytes(inode: Inode): number {
+    const bs = this.sb.blockSize;
+    return (inode.hasFlag(INODE_FLAG.EXTENTS) ? 2 ** 32 : Math.min(2 ** 32, blockMapLimit(bs))) * bs;
   }
 
   private touch(inode: Inode, ...fields: ('atime' | 'mtime' | 'ctime')[]): void {
@@ -157,12 +155,37 @@ export class Ext4Writer extends Ext4Fs {
   // ---- extent trees and blocks ----
 
   private async mapping(inode: Inode): Promise<{ extents: Extent[]; treeBlocks: number[] }> {
-    if (!inode.hasFlag(INODE_FLAG.EXTENTS)) return { extents: [], treeBlocks: [] };
-    return readExtentTree(this.io, inode.iBlock, inode.ino);
+    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) return { extents: [], treeBlocks: [] };
+    if (inode.hasFlag(INODE_FLAG.EXTENTS)) return readExtentTree(this.io, inode.iBlock, inode.ino);
+    if (inode.type === S_IFREG || inode.type === S_IFDIR || (inode.type === S_IFLNK && !this.isFastSymlink(inode))) {
+      return readBlockMapTree(this.io, inode.iBlock, inode.ino);
+    }
+    return { extents: [], treeBlocks: [] };
+  }
+
+  /** Rebuild an ext2/ext3 block map from `list`, like `commitExtents` does for trees. */
+  private async commitBlockMap(inode: Inode, list: Extent[], oldTree: number[]): Promise<void> {
+    const bs = this.sb.blockSize;
+    let goal = list[0]?.pblk ?? 0;
+    const iBlock = Buffer.alloc(I_BLOCK_BYTES);
+    const tree = await buildBlockMap(list, iBlock, bs, async () => {
+      const r = await this.alloc.allocBlocks(goal, 1);
+      goal = r.start + 1;
+      return r.start;
+    });
+    for (const t of tree) await this.io.write(t.block, t.data);
+    iBlock.copy(inode.iBlock);
+    let dataBlocks = 0;
+    for (const e of list) dataBlocks += e.len;
+    inode.setBlocks512((dataBlocks + tree.length + (inode.fileAcl ? 1 : 0)) * (bs / 512));
+    await this.alloc.flush();
+    await this.save(inode);
+    for (const b of oldTree) await this.alloc.freeBlocks(b, 1);
   }
 
   /** Rebuild the inode's tree from `list`: new tree blocks written before the inode, old ones freed after. */
   private async commitExtents(inode: Inode, list: Extent[], oldTree: number[]): Promise<void> {
+    if (!inode.hasFlag(INODE_FLAG.EXTENTS)) return this.commitBlockMap(inode, list, oldTree);
     const bs = this.sb.blockSize;
     const need = treeBlocksNeeded(list.length, bs);
     const blocks: number[] = [];
@@ -214,7 +237,7 @@ export class Ext4Writer extends Ext4Fs {
     if (data.length === 0) return 0;
     const bs = this.sb.blockSize;
     const end = offset + data.length;
-    if (!Number.isSafeInteger(offset) || offset < 0 || end > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: write past the largest file size`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || end > this.maxBytes(inode)) throw new FsError('EFBIG', `${this.dev}: write past the largest file size`);
     const src = Buffer.from(data.buffer, data.byteOffset, data.length);
     const mapped = await this.mapping(inode);
     let extents = mapped.extents;
@@ -274,7 +297,7 @@ export class Ext4Writer extends Ext4Fs {
     const inode = await this.ownWritable(ino);
     if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
     const bs = this.sb.blockSize;
-    if (!Number.isSafeInteger(size) || size < 0 || size > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: size ${size} too large`);
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.maxBytes(inode)) throw new FsError('EFBIG', `${this.dev}: size ${size} too large`);
     const { extents, treeBlocks } = await this.mapping(inode);
     let list = extents;
     const freed: Extent[] = [];
@@ -462,6 +485,7 @@ export class Ext4Writer extends Ext4Fs {
     inode.size = 0;
     inode.fileAcl = 0;
     if (inode.hasFlag(INODE_FLAG.EXTENTS)) buildTree([], inode.iBlock, [], this.sb.blockSize);
+    else if (extents.length || treeBlocks.length) inode.iBlock.fill(0);
     inode.setBlocks512(0);
     await this.save(inode);
     for (const e of extents) await this.alloc.freeBlocks(e.pblk, e.len);
@@ -582,7 +606,7 @@ export class Ext4Writer extends Ext4Fs {
       await this.alloc.flush();
       await this.save(inode);
     } else {
-      inode.flags = INODE_FLAG.EXTENTS;
+      if (this.sb.has(INCOMPAT.EXTENTS)) inode.flags = INODE_FLAG.EXTENTS;
       const [a] = await this.allocRange(0, 1);
       const buf = Buffer.alloc(this.sb.blockSize);
       t.copy(buf);
