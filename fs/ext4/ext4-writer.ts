@@ -1,5 +1,5 @@
 /**
- * Writes for ext4 (extent-mapped) filesystems: files, directories (linear, and htree kept
+ * Writes for ext2/3/4 (extent trees or block maps): files, directories (linear, and htree kept
  * valid or turned linear), links, symlinks, device nodes, attributes and xattrs, with
  * metadata_csum checksums. Ordering: data, then the bitmaps and counts that allocate it, then
  * the inode or tree that points at it, then the directory entry; frees go the other way, so a

@@ -17,6 +17,7 @@ interface JVariant {
 const JVARIANTS: JVariant[] = [
   { name: 'ext4-csum-v3', mkfs: ['mkfs.ext4', '-b', '1024'], jo: 'jo -c' },
   { name: 'ext3-nocsum', mkfs: ['mkfs.ext3', '-b', '4096'], jo: 'jo' },
+  { name: 'ext4-csum-v2', mkfs: ['mkfs.ext4', '-b', '4096'], jo: 'jo -c -v 2' },
 ];
 
 /**
