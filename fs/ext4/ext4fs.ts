@@ -10,7 +10,7 @@ import { UnsupportedWrites } from '../unsupported.js';
 import { aclFromDisk } from './acl.js';
 import { BlockIO } from './block-io.js';
 import { BlockMap } from './block-map.js';
-import { COMPAT, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SUPERBLOCK_OFFSET, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT } from './constants.js';
+import { COMPAT, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, SUPERBLOCK_OFFSET, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT } from './constants.js';
 import { crc32c, crc32cU32 } from './crc32c.js';
 import { DIR_TAIL_SIZE, findDirent, hasDirTail, parseDirents, type RawDirent } from './dirent.js';
 import { ExtentCache, ExtentMap } from './extents.js';
@@ -597,4 +597,3 @@ export function xattrBlockCsum(seed: number, block: number, buf: Buffer): number
   return crc32c(crc32c(seed, nr), copy);
 }
 
-export { S_IFMT };
