@@ -88,7 +88,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
         io.overlay = replay.blocks;
       } else if (writable) {
         // Data before the marks that say it is there: replayed blocks, then a clean journal, then the superblock flag.
-        for (const [b, data] of replay?.blocks ?? []) await io.write(b, data);
+        for (const [b, o] of replay?.blocks ?? []) await io.write(b, await io.overlayData(o));
         await dev.flush();
         if (replay) await io.write(replay.cleanSuper.block, replay.cleanSuper.data);
         await dev.flush();
