@@ -25,6 +25,8 @@ import { fullName, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, INDEX_SYSTEM, parseEntri
 
 /** Inodes kept parsed in memory. */
 const INODE_CACHE = 16384;
+/** Directories larger than this (far past any real one) are refused. */
+const MAX_DIR_BYTES = 4 * 2 ** 30;
 /** Blocks read at once when scanning a directory. */
 const DIR_CHUNK_BLOCKS = 64;
 /** A single read request larger than this is refused (callers read in chunks). */
@@ -403,6 +405,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   protected dirBlockCount(inode: Inode): number {
     const bs = this.sb.blockSize;
     if (inode.size % bs !== 0) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is not a multiple of the block size`);
+    if (inode.size > MAX_DIR_BYTES) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is larger than ${MAX_DIR_BYTES}, the most this driver reads`);
     return inode.size / bs;
   }
 
@@ -439,12 +442,16 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     const n = this.dirBlockCount(inode);
     const map = this.fileMap(inode);
     for (let lblk = 0; lblk < n;) {
-      const r = await map.map(lblk, Math.min(DIR_CHUNK_BLOCKS, n - lblk));
+      // Holes are skipped whole; mapped runs are read in bounded chunks.
+      const r = await map.map(lblk, n - lblk);
       if (r.pblk && !r.unwritten) {
         this.io.checkBlock(r.pblk, r.len, `directory inode ${inode.ino}`);
-        const chunk = await this.io.readBlocks(r.pblk, r.len);
-        for (let i = 0; i < r.len; i++) {
-          yield { buf: chunk.subarray(i * bs, (i + 1) * bs), lblk: lblk + i, at: BigInt(r.pblk + i) * BigInt(bs) };
+        for (let done = 0; done < r.len; done += DIR_CHUNK_BLOCKS) {
+          const count = Math.min(DIR_CHUNK_BLOCKS, r.len - done);
+          const chunk = await this.io.readBlocks(r.pblk + done, count);
+          for (let i = 0; i < count; i++) {
+            yield { buf: chunk.subarray(i * bs, (i + 1) * bs), lblk: lblk + done + i, at: BigInt(r.pblk + done + i) * BigInt(bs) };
+          }
         }
       }
       lblk += r.len;

@@ -231,3 +231,19 @@ test('ext4 bad input: a damaged htree index falls back to a linear scan', async 
   await dev.close();
   assert.equal(await hashFile(image), before);
 });
+
+test('ext4 bad input: directory sizes past the blocks are holes, absurd ones are refused', async () => {
+  const holey = await broken(false, 'dirsize', async (img) => {
+    await run('debugfs', ['-w', '-R', `sif /d size ${2 ** 31}`, img]);
+  });
+  const dev = await RawFile.open(holey);
+  const fs = await ext4Driver.open(dev);
+  const started = Date.now();
+  assert.equal((await fs.readdir((await resolvePath(fs, '/d')).ino)).length, 20);
+  assert.ok(Date.now() - started < 5000, 'holes are skipped, not walked');
+  await dev.close();
+  const huge = await broken(false, 'dirhuge', async (img) => {
+    await run('debugfs', ['-w', '-R', `sif /d size ${2 ** 40}`, img]);
+  });
+  await expectEio(huge, /i_size 1099511627776 is larger than 4294967296/, async (fs) => fs.readdir((await resolvePath(fs, '/d')).ino));
+});
