@@ -16,7 +16,8 @@ import { blockMapLimit, buildBlockMap, readBlockMapTree } from './block-map-writ
 import { extentTailOffset } from './extents.js';
 import { buildTree, readExtentTree, runsOf, setRange, treeBlocksNeeded, type Extent } from './extent-list.js';
 import { dirBlockCsum, Ext4Fs, inodeCsum, xattrBlockCsum } from './ext4fs.js';
-import { dxLeaves, nameHash } from './htree.js';
+import { dxCsum, dxInsert, dxLeaves, nameHash, type DxLookup } from './htree.js';
+import { crc32cU32 } from './crc32c.js';
 import { GOOD_OLD_INODE_SIZE, I, I_BLOCK_BYTES, Inode } from './inode.js';
 import { inlineDirRegions, inlineFileData } from './inline.js';
 import { blockHash, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, INDEX_SYSTEM, layoutEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
@@ -368,10 +369,10 @@ export class Ext4Writer extends Ext4Fs {
     const nBlocks = this.dirBlockCount(dir);
     if (dir.hasFlag(INODE_FLAG.INDEX)) {
       const root = await this.dirBlockFor(dir, 0);
-      const leaves = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
+      const look = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
         (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, nm), async (l) => (await this.dirBlockFor(dir, l)).buf).catch(() => null);
-      const leaf = leaves?.[leaves.length - 1];
-      if (leaf !== undefined) {
+      if (look) {
+        const leaf = look.leaves[0]!;
         const b = await this.dirBlockFor(dir, leaf);
         if (this.tryInsert(dir, b.buf, leaf, nm, ino, ftype)) {
           await this.writeDirBlock(dir, b.pblk, b.buf);
@@ -379,8 +380,9 @@ export class Ext4Writer extends Ext4Fs {
           await this.save(dir);
           return;
         }
+        if (await this.splitLeaf(dir, look, leaf, b, { ino, name: nm, fileType: ftype }, nBlocks)) return;
       }
-      // The leaf is full (splitting leaves is not implemented): make the directory linear.
+      // A damaged index, or a full index node (growing the index is not implemented): go linear.
       await this.dropIndex(dir, nBlocks);
       dir = await this.own(dirIno);
     }
@@ -405,6 +407,59 @@ export class Ext4Writer extends Ext4Fs {
     dir.size = dir.size + bs;
     this.touch(dir, 'mtime', 'ctime');
     await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+  }
+
+  /** A directory block holding exactly these entries (the last one spans the free space). */
+  private packLeaf(entries: { ino: number; name: Buffer; fileType: number }[]): Buffer {
+    const bs = this.sb.blockSize;
+    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
+    const buf = Buffer.alloc(bs);
+    const ft = this.sb.has(INCOMPAT.FILETYPE);
+    let off = 0;
+    entries.forEach((e, i) => {
+      const len = i === entries.length - 1 ? span - off : direntSize(e.name.length);
+      writeDirent(buf, off, e.ino, e.name, e.fileType, len, ft);
+      off += len;
+    });
+    if (!entries.length) buf.writeUInt16LE(recLenToDisk(span), 4);
+    if (this.sb.metadataCsum) writeDirTail(buf);
+    return buf;
+  }
+
+  /**
+   * Split a full htree leaf by hash: the upper half moves to a new block at the end of the
+   * directory, indexed right after the old leaf. False when the index node has no room.
+   */
+  private async splitLeaf(dir: Inode, look: DxLookup, leafLblk: number, leaf: { pblk: number; buf: Buffer }, add: { ino: number; name: Buffer; fileType: number }, nBlocks: number): Promise<boolean> {
+    const { node, index, lblk: nodeLblk } = look.bottom;
+    if (node.count >= node.limit) return false;
+    const hashOf = (n: Buffer): number => nameHash(look.info, this.sb.unsignedHash, this.sb.hashSeed, n);
+    const all: { ino: number; name: Buffer; fileType: number; hash: number }[] = this.entriesOf(dir, leaf.buf, leafLblk).filter((e) => e.ino !== 0).map((e) => ({ ino: e.ino, name: Buffer.from(e.name), fileType: e.fileType, hash: hashOf(e.name) }));
+    all.push({ ...add, hash: look.hash });
+    all.sort((a, b) => a.hash - b.hash);
+    // Split by bytes, so both halves fit whatever the name lengths.
+    const total = all.reduce((n, e) => n + direntSize(e.name.length), 0);
+    let mid = 0;
+    for (let used = 0; mid < all.length - 1 && used + direntSize(all[mid]!.name.length) <= total / 2; mid++) used += direntSize(all[mid]!.name.length);
+    if (mid === 0) mid = 1;
+    const splitHash = all[mid]!.hash;
+    // Equal hashes on both sides: the new index entry marks a continuation (low bit set).
+    const continued = all[mid - 1]!.hash === splitHash ? 1 : 0;
+    const { extents, treeBlocks } = await this.mapping(dir);
+    const [a] = await this.allocRange(leaf.pblk, 1);
+    await this.writeDirBlock(dir, a!.start, this.packLeaf(all.slice(mid)));
+    dir.size = dir.size + this.sb.blockSize;
+    this.touch(dir, 'mtime', 'ctime');
+    await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+    const idx = await this.dirBlockFor(dir, nodeLblk);
+    dxInsert(idx.buf, nodeLblk === 0, index + 1, splitHash + continued, nBlocks);
+    if (this.sb.metadataCsum) {
+      const seed = crc32cU32(crc32cU32(this.sb.csumSeed, dir.ino), dir.generation);
+      idx.buf.writeUInt32LE(dxCsum(seed, idx.buf, nodeLblk === 0), idx.buf.length - 4);
+    }
+    await this.writeDirBlock(dir, idx.pblk, idx.buf);
+    await this.writeDirBlock(dir, leaf.pblk, this.packLeaf(all.slice(0, mid)));
+    return true;
   }
 
   /** Turn an htree directory into a linear one: index blocks become empty entry blocks. */

@@ -504,10 +504,10 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       if (!b) throw corrupt(this.dev, `directory inode ${dir.ino}`, `htree points at hole ${lblk}`);
       return b.buf;
     };
-    const leaves = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
+    const found = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
       (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, want), readBlock, this.dxNodes);
-    if (!leaves) return null;
-    for (const lblk of leaves) {
+    if (!found) return null;
+    for (const lblk of found.leaves) {
       const b = await this.dirBlock(dir, lblk);
       if (!b) return null;
       this.checkDirBlock(dir, b.buf, b.at);

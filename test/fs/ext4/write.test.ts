@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
+import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { FsError } from '../../../fs/errors.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
@@ -223,33 +224,43 @@ for (const [name, mkfs] of [['4k', ['mkfs.ext4', '-b', '4096']], ['1k', ['mkfs.e
   });
 }
 
-/** A writable open of a scratch copy of the default ext4 fixture (its /many is an htree). */
-async function writableCopy(name: string): Promise<{ image: string; dev: RawFile; fs: Filesystem }> {
-  const { image: base } = await variantImage(VARIANTS.find((x) => x.name === 'ext4-default')!);
+/** A writable open of a scratch copy of an ext4 fixture (its /many is an htree). */
+async function writableCopy(name: string, variant = 'ext4-default'): Promise<{ image: string; dev: RawFile; fs: Filesystem }> {
+  const { image: base } = await variantImage(VARIANTS.find((x) => x.name === variant)!);
   const image = join(await scratch(name), 'fs.img');
   await copyFile(base, image);
   const dev = await RawFile.open(image, true);
   return { image, dev, fs: await ext4Driver.open(dev, { writable: true }) };
 }
 
-test('ext4 write: entries added to and removed from htree directories keep e2fsck clean', async () => {
-  const { image, dev, fs } = await writableCopy('ext4-htree-write');
-  const many = await ino(fs, '/many');
-  const added: string[] = [];
-  for (let i = 0; i < 600; i++) {
-    const n = `added-${i}-${'q'.repeat(i % 50)}`;
-    await fs.create(many, n, 0o644, 0, 0);
-    added.push(n);
-    if (i % 7 === 0) await fs.unlink(many, `entry-${i % 400}-${'n'.repeat((i % 400) % 40)}`);
-  }
-  await fs.close();
-  await dev.close();
-  await fsck(image);
-  const names = parseLs((await debugfsBatch(image, ['ls -l /many']))[0]!);
-  for (const n of added) assert.ok(names.has(n), `${n} listed by debugfs`);
-  assert.ok(!names.has('entry-0-'), 'removed entry gone');
-  assert.equal(names.size - 2, 400 + 600 - Math.ceil(600 / 7));
-});
+for (const variant of ['ext4-default', 'ext4-1k']) {
+  test(`ext4 write (${variant}): htree leaves split as entries are added, e2fsck stays clean`, async () => {
+    const { image, dev, fs } = await writableCopy(`ext4-htree-write-${variant}`, variant);
+    const many = await ino(fs, '/many');
+    const added: string[] = [];
+    for (let i = 0; i < 600; i++) {
+      const n = `added-${i}-${'q'.repeat(i % 50)}`;
+      await fs.create(many, n, 0o644, 0, 0);
+      added.push(n);
+      if (i % 7 === 0) await fs.unlink(many, `entry-${i % 400}-${'n'.repeat((i % 400) % 40)}`);
+    }
+    await fs.close();
+    await dev.close();
+    await fsck(image);
+    const [ls, st] = await debugfsBatch(image, ['ls -l /many', 'stat /many']);
+    const names = parseLs(ls!);
+    for (const n of added) assert.ok(names.has(n), `${n} listed by debugfs`);
+    assert.ok(!names.has('entry-0-'), 'removed entry gone');
+    assert.equal(names.size - 2, 400 + 600 - Math.ceil(600 / 7));
+    // Still indexed, and the index alone finds every new name.
+    assert.match(st!, /Flags: 0x81000/);
+    const ro = await RawFile.open(image);
+    const fs2 = (await ext4Driver.open(ro)) as Ext4Fs;
+    const dir = await fs2.inode(many);
+    for (const n of added) assert.equal((await fs2.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n}`);
+    await ro.close();
+  });
+}
 
 test('ext4 write: a small htree insert stays indexed', async () => {
   const { image, dev, fs } = await writableCopy('ext4-htree-small');
