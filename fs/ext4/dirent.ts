@@ -96,3 +96,32 @@ export function findDirent(buf: Buffer, want: Buffer, fileType: boolean, dev: st
   }
   return null;
 }
+
+export interface PackEntry {
+  ino: number;
+  name: Buffer;
+  fileType: number;
+}
+
+/**
+ * A directory block holding exactly `entries`, the last one spanning the free space (an empty
+ * block is one unused entry), with a checksum tail when `csum` (checksum filled later).
+ */
+export function packDirBlock(entries: PackEntry[], blockSize: number, fileType: boolean, csum: boolean): Buffer {
+  const span = blockSize - (csum ? DIR_TAIL_SIZE : 0);
+  const buf = Buffer.alloc(blockSize);
+  let off = 0;
+  entries.forEach((e, i) => {
+    const len = i === entries.length - 1 ? span - off : direntSize(e.name.length);
+    writeDirent(buf, off, e.ino, e.name, e.fileType, len, fileType);
+    off += len;
+  });
+  if (!entries.length) buf.writeUInt16LE(recLenToDisk(span), 4);
+  if (csum) writeDirTail(buf);
+  return buf;
+}
+
+/** The "." and ".." entries that start every directory. */
+export function dotEntries(self: number, parent: number): PackEntry[] {
+  return [{ ino: self, name: Buffer.from('.'), fileType: 2 }, { ino: parent, name: Buffer.from('..'), fileType: 2 }];
+}

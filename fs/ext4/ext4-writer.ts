@@ -11,7 +11,7 @@ import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
 import { aclToDisk } from './acl.js';
 import { Allocator } from './alloc.js';
 import { fileTypeOf, INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, SUPERBLOCK_OFFSET } from './constants.js';
-import { DIR_TAIL_SIZE, direntSize, hasDirTail, parseDirents, recLenToDisk, writeDirent, writeDirTail, type RawDirent } from './dirent.js';
+import { direntSize, dotEntries, hasDirTail, packDirBlock, parseDirents, recLenToDisk, writeDirent, type PackEntry, type RawDirent } from './dirent.js';
 import { blockMapLimit, buildBlockMap, readBlockMapTree } from './block-map-write.js';
 import { extentTailOffset } from './extents.js';
 import { buildTree, readExtentTree, runsOf, setRange, treeBlocksNeeded, type Extent } from './extent-list.js';
@@ -91,19 +91,9 @@ export class Ext4Writer extends Ext4Fs {
     let block: Buffer | null = null;
     if (inode.type === S_IFDIR) {
       const { parent, regions } = inlineDirRegions(inode, extra);
-      const ft = this.sb.has(INCOMPAT.FILETYPE);
-      const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
-      block = Buffer.alloc(bs);
       const live: RawDirent[] = [];
-      for (const r of regions) live.push(...parseDirents(r, ft, this.dev, `inline directory inode ${inode.ino}`).filter((e) => e.ino !== 0));
-      const all = [{ ino: inode.ino, name: Buffer.from('.'), fileType: 2 }, { ino: parent, name: Buffer.from('..'), fileType: 2 }, ...live];
-      let off = 0;
-      all.forEach((e, i) => {
-        const len = i === all.length - 1 ? span - off : direntSize(e.name.length);
-        writeDirent(block!, off, e.ino, e.name, e.fileType, len, ft);
-        off += len;
-      });
-      if (this.sb.metadataCsum) writeDirTail(block);
+      for (const r of regions) live.push(...parseDirents(r, this.sb.has(INCOMPAT.FILETYPE), this.dev, `inline directory inode ${inode.ino}`).filter((e) => e.ino !== 0));
+      block = this.packDir([...dotEntries(inode.ino, parent), ...live]);
       inode.size = bs;
     } else if (inode.size > 0) {
       block = Buffer.alloc(bs);
@@ -399,31 +389,14 @@ export class Ext4Writer extends Ext4Fs {
     const { extents, treeBlocks } = await this.mapping(dir);
     const goal = extents.length ? extents[extents.length - 1]!.pblk + extents[extents.length - 1]!.len : 0;
     const [a] = await this.allocRange(goal, 1);
-    const buf = Buffer.alloc(bs);
-    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
-    writeDirent(buf, 0, ino, nm, ftype, span, this.sb.has(INCOMPAT.FILETYPE));
-    if (this.sb.metadataCsum) writeDirTail(buf);
-    await this.writeDirBlock(dir, a!.start, buf);
+    await this.writeDirBlock(dir, a!.start, this.packDir([{ ino, name: nm, fileType: ftype }]));
     dir.size = dir.size + bs;
     this.touch(dir, 'mtime', 'ctime');
     await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
   }
 
-  /** A directory block holding exactly these entries (the last one spans the free space). */
-  private packLeaf(entries: { ino: number; name: Buffer; fileType: number }[]): Buffer {
-    const bs = this.sb.blockSize;
-    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
-    const buf = Buffer.alloc(bs);
-    const ft = this.sb.has(INCOMPAT.FILETYPE);
-    let off = 0;
-    entries.forEach((e, i) => {
-      const len = i === entries.length - 1 ? span - off : direntSize(e.name.length);
-      writeDirent(buf, off, e.ino, e.name, e.fileType, len, ft);
-      off += len;
-    });
-    if (!entries.length) buf.writeUInt16LE(recLenToDisk(span), 4);
-    if (this.sb.metadataCsum) writeDirTail(buf);
-    return buf;
+  private packDir(entries: PackEntry[]): Buffer {
+    return packDirBlock(entries, this.sb.blockSize, this.sb.has(INCOMPAT.FILETYPE), this.sb.metadataCsum);
   }
 
   /**
@@ -447,7 +420,7 @@ export class Ext4Writer extends Ext4Fs {
     const continued = all[mid - 1]!.hash === splitHash ? 1 : 0;
     const { extents, treeBlocks } = await this.mapping(dir);
     const [a] = await this.allocRange(leaf.pblk, 1);
-    await this.writeDirBlock(dir, a!.start, this.packLeaf(all.slice(mid)));
+    await this.writeDirBlock(dir, a!.start, this.packDir(all.slice(mid)));
     dir.size = dir.size + this.sb.blockSize;
     this.touch(dir, 'mtime', 'ctime');
     await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
@@ -458,7 +431,7 @@ export class Ext4Writer extends Ext4Fs {
       idx.buf.writeUInt32LE(dxCsum(seed, idx.buf, nodeLblk === 0), idx.buf.length - 4);
     }
     await this.writeDirBlock(dir, idx.pblk, idx.buf);
-    await this.writeDirBlock(dir, leaf.pblk, this.packLeaf(all.slice(0, mid)));
+    await this.writeDirBlock(dir, leaf.pblk, this.packDir(all.slice(0, mid)));
     return true;
   }
 
@@ -466,26 +439,15 @@ export class Ext4Writer extends Ext4Fs {
   private async dropIndex(dir: Inode, nBlocks: number): Promise<void> {
     const bs = this.sb.blockSize;
     const csum = this.sb.metadataCsum;
-    const span = bs - (csum ? DIR_TAIL_SIZE : 0);
     for (let lblk = 0; lblk < nBlocks; lblk++) {
       const b = await this.dirBlockFor(dir, lblk);
       const firstIno = b.buf.readUInt32LE(0);
       const firstLen = b.buf.readUInt16LE(4);
       const isNode = firstIno === 0 && (firstLen === (bs === 65536 ? 65535 : bs) || firstLen === 0);
       if (lblk === 0) {
-        const dot = b.buf.readUInt32LE(0);
-        const dotdot = b.buf.readUInt32LE(12);
-        const fresh = Buffer.alloc(bs);
-        const ft = this.sb.has(INCOMPAT.FILETYPE);
-        writeDirent(fresh, 0, dot, Buffer.from('.'), 2, 12, ft);
-        writeDirent(fresh, 12, dotdot, Buffer.from('..'), 2, span - 12, ft);
-        if (csum) writeDirTail(fresh);
-        await this.writeDirBlock(dir, b.pblk, fresh);
+        await this.writeDirBlock(dir, b.pblk, this.packDir(dotEntries(b.buf.readUInt32LE(0), b.buf.readUInt32LE(12))));
       } else if (isNode && csum) {
-        const fresh = Buffer.alloc(bs);
-        fresh.writeUInt16LE(recLenToDisk(span), 4);
-        writeDirTail(fresh);
-        await this.writeDirBlock(dir, b.pblk, fresh);
+        await this.writeDirBlock(dir, b.pblk, this.packDir([]));
       }
     }
     dir.flags = dir.flags & ~INODE_FLAG.INDEX;
@@ -586,13 +548,7 @@ export class Ext4Writer extends Ext4Fs {
     const inode = await this.newInode(parent, (mode & 0o7777) | S_IFDIR, uid, gid);
     inode.links = 2;
     const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
-    const buf = Buffer.alloc(bs);
-    const ft = this.sb.has(INCOMPAT.FILETYPE);
-    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
-    writeDirent(buf, 0, inode.ino, Buffer.from('.'), 2, 12, ft);
-    writeDirent(buf, 12, parent, Buffer.from('..'), 2, span - 12, ft);
-    if (this.sb.metadataCsum) writeDirTail(buf);
-    await this.writeDirBlock(inode, a!.start, buf);
+    await this.writeDirBlock(inode, a!.start, this.packDir(dotEntries(inode.ino, parent)));
     inode.size = bs;
     await this.commitExtents(inode, [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }], []);
     await this.addEntry(parent, name, inode.ino, S_IFDIR);
