@@ -198,7 +198,7 @@ async function checkWithDebugfs(image: string, model: Map<string, Node>): Promis
   });
 }
 
-for (const [name, mkfs] of [['4k', ['mkfs.ext4', '-b', '4096']], ['1k', ['mkfs.ext4', '-b', '1024']], ['ext3', ['mkfs.ext3']], ['ext2-1k', ['mkfs.ext2', '-b', '1024']], ['gdt-csum', ['mkfs.ext4', '-O', '^metadata_csum,uninit_bg']]] as const) {
+for (const [name, mkfs] of [['4k', ['mkfs.ext4', '-b', '4096']], ['1k', ['mkfs.ext4', '-b', '1024']], ['ext3', ['mkfs.ext3']], ['ext2-1k', ['mkfs.ext2', '-b', '1024']], ['gdt-csum', ['mkfs.ext4', '-O', '^metadata_csum,uninit_bg']], ['meta_bg', ['mkfs.ext4', '-b', '1024', '-O', 'meta_bg,^resize_inode', '-N', '2048']]] as const) {
   test(`ext4 write (${name}): random operations keep e2fsck clean and match a model`, async () => {
     const image = await freshImage(`ext4-write-${name}`, [...mkfs]);
     const dev = await RawFile.open(image, true);
