@@ -397,3 +397,29 @@ test('ext2 write: block maps through direct, single, double and triple indirect 
   assert.match(st!, /TIND/);
   assert.equal((await run('debugfs', ['-R', `cat /deep`, image])).length, (70 << 20) + 3000);
 });
+
+test('ext4 write: a fragmented file grows a depth-2 extent tree, then shrinks back', async () => {
+  const image = await freshImage('ext4-deep-tree', ['mkfs.ext4', '-b', '1024']);
+  const dev = await RawFile.open(image, true);
+  const fs = (await ext4Driver.open(dev, { writable: true })) as Ext4Fs;
+  const f = await fs.create(fs.rootIno, 'frag', 0o644, 0, 0);
+  // One-block extents with holes between: 1 KiB leaves hold 84, the root 4 → depth 2 past 336.
+  const N = 400;
+  for (let i = 0; i < N; i++) await fs.write(f.ino, i * 2048, Buffer.from([i & 0xff, 1 + (i >> 8)]));
+  assert.equal((await fs.inode(f.ino)).iBlock.readUInt16LE(6), 2, 'root depth');
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  const ro = await RawFile.open(image);
+  const fs2 = await ext4Driver.open(ro);
+  for (let i = 0; i < N; i += 37) assert.deepEqual(await fs2.read(f.ino, i * 2048, 3), Buffer.from([i & 0xff, 1 + (i >> 8), 0]));
+  assert.equal((await fs2.extents(f.ino)).filter((e) => !e.hole).length, N);
+  await ro.close();
+  const dev3 = await RawFile.open(image, true);
+  const fs3 = (await ext4Driver.open(dev3, { writable: true })) as Ext4Fs;
+  await fs3.truncate(f.ino, 3000);
+  assert.equal((await fs3.inode(f.ino)).iBlock.readUInt16LE(6), 0, 'root depth after shrinking');
+  await fs3.close();
+  await dev3.close();
+  await fsck(image);
+});
