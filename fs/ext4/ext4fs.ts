@@ -62,8 +62,11 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     protected readonly warn: (m: string) => void,
   ) {
     super();
-    const journal = sb.hasCompat(COMPAT.HAS_JOURNAL);
-    this.type = sb.has(INCOMPAT.EXTENTS) || sb.has(INCOMPAT.FLEX_BG) || sb.has(INCOMPAT.BIT64) ? 'ext4' : journal ? 'ext3' : 'ext2';
+    // As blkid (and so libguestfs's vfs-type) names it: any feature ext3 lacks makes it ext4.
+    const ext3Incompat = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.META_BG;
+    const ext3RoCompat = RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.BTREE_DIR;
+    const ext4 = (sb.incompat & ~ext3Incompat) !== 0 || (sb.roCompat & ~ext3RoCompat) !== 0;
+    this.type = ext4 ? 'ext4' : sb.hasCompat(COMPAT.HAS_JOURNAL) ? 'ext3' : 'ext2';
   }
 
   /** Open: superblock, group descriptors, then the journal if it needs recovery. */

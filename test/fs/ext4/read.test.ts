@@ -41,6 +41,7 @@ for (const v of VARIANTS) {
     const dev = await RawFile.open(image);
     const fs = await ext4Driver.open(dev);
     assert.equal(fs.type, v.type);
+    assert.equal(fs.type, (await run('blkid', ['-o', 'value', '-s', 'TYPE', image])).trim(), 'type as blkid names it');
     assert.equal(fs.writable, false);
     assert.equal(fs.label(), `lbl-${v.name}`.slice(0, 16));
     assert.equal(fs.uuid(), '6f1c6a53-3b0c-4a4e-9a2e-5d7c1b2a3e4f');
