@@ -31,10 +31,10 @@ function rng(seed: number): (n: number) => number {
   };
 }
 
-async function freshImage(name: string, mkfs: string[]): Promise<string> {
+async function freshImage(name: string, mkfs: string[], size = '24M'): Promise<string> {
   const dir = await scratch(name);
   const image = join(dir, 'fs.img');
-  await run('truncate', ['-s', '24M', image]);
+  await run('truncate', ['-s', size, image]);
   await run(mkfs[0]!, [...mkfs.slice(1), '-q', '-F', image]);
   return image;
 }
@@ -422,4 +422,24 @@ test('ext4 write: a fragmented file grows a depth-2 extent tree, then shrinks ba
   await fs3.close();
   await dev3.close();
   await fsck(image);
+});
+
+test('ext4 write: allocations spill into never-used (BLOCK_UNINIT / INODE_UNINIT) groups', async () => {
+  const image = await freshImage('ext4-uninit', ['mkfs.ext4', '-b', '1024'], '600M');
+  assert.match(await run('dumpe2fs', [image]), /BLOCK_UNINIT/);
+  const dev = await RawFile.open(image, true);
+  const fs = await ext4Driver.open(dev, { writable: true });
+  const big = await fs.create(fs.rootIno, 'big', 0o644, 0, 0);
+  const chunk = Buffer.alloc(1 << 20, 0x5a);
+  // 40 MiB of 1 KiB blocks crosses five 8 MiB groups.
+  for (let i = 0; i < 40; i++) await fs.write(big.ino, i << 20, chunk);
+  for (let d = 0; d < 20; d++) {
+    const x = await fs.mkdir(fs.rootIno, `d${d}`, 0o755, 0, 0);
+    for (let j = 0; j < 20; j++) await fs.create(x.ino, `f${j}`, 0o644, 0, 0);
+  }
+  await fs.truncate(big.ino, 10 << 20);
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  assert.equal((await run('debugfs', ['-R', 'cat /big', image])).length, 10 << 20);
 });
