@@ -15,7 +15,7 @@ import { direntSize, dotEntries, recLenToDisk, writeDirent } from './dirent.js';
 import { Ext4Fs } from './ext4fs.js';
 import { Ext4Storage, type OpenedParts } from './ext4-storage.js';
 import { buildTree, runsOf, setRange, type Extent } from './extent-list.js';
-import { dxCsum, dxInsert, dxLeaves, nameHash, type DxLookup } from './htree.js';
+import { dxCountOffset, dxCsum, dxFind, dxInsert, dxLeaves, dxNewNode, dxPairs, dxSetCount, dxSetLevels, nameHash, parseDxNode, type DxLookup } from './htree.js';
 import { I_BLOCK_BYTES, type Inode } from './inode.js';
 import { INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, splitName } from './xattr.js';
 
@@ -146,11 +146,10 @@ export class Ext4Writer extends Ext4Storage {
     return false;
   }
 
-  private async addEntry(dirIno: number, name: string, ino: number, mode: number): Promise<void> {
+  private async addEntry(dirIno: number, name: string, ino: number, mode: number, mayGrow = true): Promise<void> {
     let dir = await this.ownWritable(dirIno);
     const nm = Buffer.from(name, 'utf8');
     const ftype = fileTypeOf(mode);
-    const bs = this.sb.blockSize;
     const nBlocks = this.dirBlockCount(dir);
     if (dir.hasFlag(INODE_FLAG.INDEX)) {
       const root = await this.dirBlockFor(dir, 0);
@@ -166,8 +165,10 @@ export class Ext4Writer extends Ext4Storage {
           return;
         }
         if (await this.splitLeaf(dir, look, leaf, b, { ino, name: nm, fileType: ftype }, nBlocks)) return;
+        // The index node is full: grow the index by a node (or a level), then try again.
+        if (mayGrow && (await this.growIndex(dir, look, nBlocks))) return this.addEntry(dirIno, name, ino, mode, false);
       }
-      // A damaged index, or a full index node (growing the index is not implemented): go linear.
+      // A damaged index, or one that cannot grow further here: go linear.
       await this.dropIndex(dir, nBlocks);
       dir = await this.own(dirIno);
     }
@@ -181,13 +182,9 @@ export class Ext4Writer extends Ext4Storage {
       }
     }
     // No room: a new block at the end.
-    const { extents, treeBlocks } = await this.mapping(dir);
-    const goal = extents.length ? extents[extents.length - 1]!.pblk + extents[extents.length - 1]!.len : 0;
-    const [a] = await this.allocRange(goal, 1);
-    await this.writeDirBlock(dir, a!.start, this.packDir([{ ino, name: nm, fileType: ftype }]));
-    dir.size = dir.size + bs;
     this.touch(dir, 'mtime', 'ctime');
-    await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+    const last = await this.fileMap(dir).map(Math.max(0, nBlocks - 1), 1);
+    await this.appendDirBlock(dir, nBlocks, this.packDir([{ ino, name: nm, fileType: ftype }]), last.pblk ? last.pblk + 1 : 0);
   }
 
   /**
@@ -209,20 +206,64 @@ export class Ext4Writer extends Ext4Storage {
     const splitHash = all[mid]!.hash;
     // Equal hashes on both sides: the new index entry marks a continuation (low bit set).
     const continued = all[mid - 1]!.hash === splitHash ? 1 : 0;
-    const { extents, treeBlocks } = await this.mapping(dir);
-    const [a] = await this.allocRange(leaf.pblk, 1);
-    await this.writeDirBlock(dir, a!.start, this.packDir(all.slice(mid)));
-    dir.size = dir.size + this.sb.blockSize;
     this.touch(dir, 'mtime', 'ctime');
-    await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+    await this.appendDirBlock(dir, nBlocks, this.packDir(all.slice(mid)), leaf.pblk);
     const idx = await this.dirBlockFor(dir, nodeLblk);
     dxInsert(idx.buf, nodeLblk === 0, index + 1, splitHash + continued, nBlocks);
+    await this.writeDxNode(dir, idx.pblk, idx.buf, nodeLblk === 0);
+    await this.writeDirBlock(dir, leaf.pblk, this.packDir(all.slice(0, mid)));
+    return true;
+  }
+
+  /** Write an index node with its metadata_csum tail. */
+  private async writeDxNode(dir: Inode, pblk: number, buf: Buffer, root: boolean): Promise<void> {
     if (this.sb.metadataCsum) {
       const seed = crc32cU32(crc32cU32(this.sb.csumSeed, dir.ino), dir.generation);
-      idx.buf.writeUInt32LE(dxCsum(seed, idx.buf, nodeLblk === 0), idx.buf.length - 4);
+      buf.writeUInt32LE(dxCsum(seed, buf, root), buf.length - 4);
     }
-    await this.writeDirBlock(dir, idx.pblk, idx.buf);
-    await this.writeDirBlock(dir, leaf.pblk, this.packDir(all.slice(0, mid)));
+    await this.writeDirBlock(dir, pblk, buf);
+  }
+
+  /** Append one block to a directory (written first) and map it. */
+  private async appendDirBlock(dir: Inode, nBlocks: number, data: Buffer, goal: number): Promise<void> {
+    const { extents, treeBlocks } = await this.mapping(dir);
+    const [a] = await this.allocRange(goal, 1);
+    await this.writeDirBlock(dir, a!.start, data);
+    dir.size = dir.size + this.sb.blockSize;
+    await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+  }
+
+  /**
+   * Make room in a full index: a full root with no levels below gets one (its entries move to
+   * a new node); a full node under a root with room is split in two. False otherwise.
+   */
+  private async growIndex(dir: Inode, look: DxLookup, nBlocks: number): Promise<boolean> {
+    const csum = this.sb.metadataCsum;
+    const bs = this.sb.blockSize;
+    const root = await this.dirBlockFor(dir, 0);
+    const rootNode = parseDxNode(root.buf, true, csum, nBlocks);
+    if (!rootNode) return false;
+    if (look.info.levels === 0) {
+      await this.appendDirBlock(dir, nBlocks, dxNewNode(bs, csum, dxPairs(root.buf, true, 0, rootNode.count)), root.pblk);
+      const fresh = (await this.dirBlockFor(dir, 0)).buf;
+      dxSetCount(fresh, true, 1);
+      fresh.writeUInt32LE(nBlocks, dxCountOffset(true) + 4);
+      dxSetLevels(fresh, 1);
+      await this.writeDxNode(dir, root.pblk, fresh, true);
+      return true;
+    }
+    if (look.info.levels !== 1 || rootNode.count >= rootNode.limit) return false;
+    const { node, lblk } = look.bottom;
+    const mid = Math.floor(node.count / 2);
+    const upper = dxPairs((await this.dirBlockFor(dir, lblk)).buf, false, mid, node.count);
+    const splitHash = node.hashes[mid]!;
+    await this.appendDirBlock(dir, nBlocks, dxNewNode(bs, csum, upper), root.pblk);
+    const lower = await this.dirBlockFor(dir, lblk);
+    dxSetCount(lower.buf, false, mid);
+    await this.writeDxNode(dir, lower.pblk, lower.buf, false);
+    const fresh = (await this.dirBlockFor(dir, 0)).buf;
+    dxInsert(fresh, true, dxFind(rootNode, look.hash) + 1, splitHash, nBlocks);
+    await this.writeDxNode(dir, root.pblk, fresh, true);
     return true;
   }
 

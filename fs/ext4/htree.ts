@@ -151,3 +151,32 @@ export function dxInsert(block: Buffer, root: boolean, pos: number, hash: number
   block.writeUInt32LE(child, at + pos * 8 + 4);
   block.writeUInt16LE(count + 1, at + 2);
 }
+
+/**
+ * A new interior index node holding `entries` (raw 8-byte {hash, block} pairs; the first
+ * pair's hash slot is overwritten by limit/count, as on disk).
+ */
+export function dxNewNode(blockSize: number, csum: boolean, entries: Buffer): Buffer {
+  const buf = Buffer.alloc(blockSize);
+  buf.writeUInt16LE(blockSize === 65536 ? 65535 : blockSize, 4);
+  const limit = Math.floor((blockSize - NODE_ENTRIES - (csum ? DX_TAIL : 0)) / 8);
+  entries.copy(buf, NODE_ENTRIES);
+  buf.writeUInt16LE(limit, NODE_ENTRIES);
+  buf.writeUInt16LE(entries.length / 8, NODE_ENTRIES + 2);
+  return buf;
+}
+
+/** The raw pairs [from, to) of an index node (pair 0's hash slot reads as limit/count). */
+export function dxPairs(block: Buffer, root: boolean, from: number, to: number): Buffer {
+  const at = dxCountOffset(root);
+  return Buffer.from(block.subarray(at + from * 8, at + to * 8));
+}
+
+/** Set an index node's count, and for the root its depth below (indirect_levels). */
+export function dxSetCount(block: Buffer, root: boolean, count: number): void {
+  block.writeUInt16LE(count, dxCountOffset(root) + 2);
+}
+
+export function dxSetLevels(root: Buffer, levels: number): void {
+  root.writeUInt8(levels, ROOT_INFO + 6);
+}

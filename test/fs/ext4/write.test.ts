@@ -443,3 +443,39 @@ test('ext4 write: allocations spill into never-used (BLOCK_UNINIT / INODE_UNINIT
   await fsck(image);
   assert.equal((await run('debugfs', ['-R', 'cat /big', image])).length, 10 << 20);
 });
+
+test('ext4 write: a growing htree gains an index level, then splits index nodes (1 KiB blocks)', async () => {
+  const { image, dev, fs } = await writableCopy('ext4-htree-grow', 'ext4-1k');
+  const many = await ino(fs, '/many');
+  const levels = async (fsx: Filesystem): Promise<number> => {
+    const e = fsx as Ext4Fs;
+    const dir = await e.inode(many);
+    const r = await e.fileMap(dir).map(0, 1);
+    const root = await e.io.readBlocks(r.pblk, 1);
+    // indirect_levels, and how many index entries the root holds.
+    return root.readUInt8(0x1e) * 1000 + root.readUInt16LE(0x22);
+  };
+  assert.ok((await levels(fs)) < 1000, 'no index level below the root yet');
+  // Long names fill 1 KiB leaves fast: four entries each.
+  const added: string[] = [];
+  for (let i = 0; i < 1100; i++) {
+    const n = `grow-${i}-${'z'.repeat(190)}`;
+    await fs.create(many, n, 0o644, 0, 0);
+    added.push(n);
+  }
+  const grown = await levels(fs);
+  assert.equal(Math.floor(grown / 1000), 1, 'one index level below the root');
+  assert.ok(grown % 1000 >= 2, `the level-1 node was split (root holds ${grown % 1000} entries)`);
+  await fs.close();
+  await dev.close();
+  await fsck(image);
+  const [ls, st] = await debugfsBatch(image, ['ls -l /many', 'stat /many']);
+  assert.match(st!, /Flags: 0x81000/);
+  const names = parseLs(ls!);
+  assert.equal(names.size - 2, 400 + 1100);
+  const ro = await RawFile.open(image);
+  const fs2 = (await ext4Driver.open(ro)) as Ext4Fs;
+  const dir = await fs2.inode(many);
+  for (const n of added) assert.equal((await fs2.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n.slice(0, 12)}`);
+  await ro.close();
+});
