@@ -84,6 +84,10 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     }
     let io = new BlockIO(dev, sb.blockSize, sb.blocksCount);
     let gd = await GroupDescs.read(io, sb);
+    if (sb.has(INCOMPAT.RECOVER) && !sb.journalInum) {
+      if (writable) throw new FsError('EROFS', `${dev.name}: needs recovery from an external journal, which this driver cannot replay; open read-only`);
+      warn(`${dev.name}: needs recovery from an external journal; reading without it (recent changes may be missing)`);
+    }
     if (sb.has(INCOMPAT.RECOVER) && sb.journalInum) {
       const tmp = new Ext4Fs(io, sb, gd, false, warn);
       const jinode = await tmp.inode(sb.journalInum);
