@@ -73,7 +73,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   static async openParts(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<{ io: BlockIO; sb: Superblock; gd: GroupDescs; writable: boolean; warn: (m: string) => void }> {
     const warn = opts.warn ?? ((m: string) => process.emitWarning(m));
     let sb = await Superblock.read(dev);
-    let writable = opts.writable === true;
+    const writable = opts.writable === true;
     if (writable && !dev.canWrite()) throw new FsError('EROFS', `${dev.name}: device is read-only`);
     if (writable) {
       const roUnknown = sb.roCompat & ~WRITABLE_RO_COMPAT;
