@@ -79,7 +79,8 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       const roUnknown = sb.roCompat & ~WRITABLE_RO_COMPAT;
       const inUnknown = sb.incompat & ~WRITABLE_INCOMPAT;
       if (roUnknown || inUnknown) {
-        throw new FsError('EROFS', `${dev.name}: ext4 features ${roUnknown ? `RO_COMPAT 0x${roUnknown.toString(16)} ` : ''}${inUnknown ? `INCOMPAT 0x${inUnknown.toString(16)}` : ''}cannot be written by this driver; open read-only`);
+        const which = [roUnknown ? `RO_COMPAT 0x${roUnknown.toString(16)}` : '', inUnknown ? `INCOMPAT 0x${inUnknown.toString(16)}` : ''].filter(Boolean).join(' and ');
+        throw new FsError('EROFS', `${dev.name}: ext4 features ${which} cannot be written by this driver; open read-only`);
       }
     }
     let io = new BlockIO(dev, sb.blockSize, sb.blocksCount);
@@ -251,6 +252,15 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     if (acl) {
       const block = await this.xattrBlock(acl, inode.ino);
       out.push(...parseEntries(block, XATTR_BLOCK_HEADER, 0, this.dev, `inode ${inode.ino} xattr block ${acl}`));
+    }
+    for (const x of out) {
+      if (x.valueInum === undefined) continue;
+      // ea_inode: the value is the data of an inode flagged EA_INODE.
+      const ea = await this.liveInode(x.valueInum);
+      if (!ea.hasFlag(INODE_FLAG.EA_INODE) || ea.size !== x.valueSize) {
+        throw corrupt(this.dev, `inode ${inode.ino} xattr ${fullName(x)}`, `value inode ${x.valueInum} is not its EA inode (flags 0x${ea.flags.toString(16)}, size ${ea.size} for ${x.valueSize})`);
+      }
+      x.value = await this.readData(ea, 0, ea.size);
     }
     return out;
   }
