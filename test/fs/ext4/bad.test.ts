@@ -247,3 +247,50 @@ test('ext4 bad input: directory sizes past the blocks are holes, absurd ones are
   });
   await expectEio(huge, /i_size 1099511627776 is larger than 4294967296/, async (fs) => fs.readdir((await resolvePath(fs, '/d')).ino));
 });
+
+test('ext4 bad input: fuzzed inode tables, directories and extent blocks give FsErrors only', async () => {
+  for (const csum of [false, true]) {
+    const base = await baseImage(csum);
+    // Metadata lives in the first megabyte of this small image: inode tables, directories, trees.
+    const targets = [
+      await debugfsNum(base, 'imap /frag', /located at block (\d+)/),
+      await debugfsNum(base, 'bmap /d 0', /(\d+)/),
+      await debugfsNum(base, 'stat /frag', /\(ETB0\):\s*(\d+)/),
+      await debugfsNum(base, 'bmap / 0', /(\d+)/),
+    ];
+    const dir = await scratch('ext4-fuzz-meta');
+    const copy = join(dir, 'fuzz.img');
+    let seed = csum ? 99 : 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 40; round++) {
+      await copyFile(base, copy);
+      const fh = await open(copy, 'r+');
+      for (let k = 0; k < 6; k++) await fh.write(Buffer.from([rnd(256)]), 0, 1, targets[rnd(targets.length)]! * 1024 + rnd(1024));
+      await fh.close();
+      const dev = await RawFile.open(copy);
+      try {
+        const fs = await ext4Driver.open(dev, { warn: () => undefined });
+        const walk = async (ino: number, depth: number): Promise<void> => {
+          for (const e of await fs.readdir(ino)) {
+            const type = e.attr.mode & 0o170000;
+            if (type === 0o040000 && depth < 4) await walk(e.attr.ino, depth + 1);
+            else if (type === 0o100000) await fs.read(e.attr.ino, 0, Math.min(e.attr.size, 1 << 20));
+            else if (type === 0o120000) await fs.readlink(e.attr.ino);
+            await fs.listxattr(e.attr.ino);
+          }
+        };
+        await walk(fs.rootIno, 0);
+        await resolvePath(fs, '/d/f7').catch((e: unknown) => {
+          if (!(e instanceof FsError)) throw e;
+        });
+      } catch (e) {
+        assert.ok(e instanceof FsError || (e as Error).name === 'DiskError', `round ${round}: unexpected ${(e as Error).stack}`);
+      } finally {
+        await dev.close();
+      }
+    }
+  }
+});
