@@ -23,7 +23,6 @@ export async function readBlockMapTree(io: BlockIO, iBlock: Buffer, ino: number)
   };
   const walk = async (block: number, level: number, start: number): Promise<void> => {
     if (BigInt(block) >= io.blocksCount) throw corrupt(io.name, `inode ${ino} block map`, `indirect block ${block} is outside the filesystem`);
-    treeBlocks.push(block);
     const buf = await io.block(block, `inode ${ino} indirect block`);
     const span = per ** (level - 1);
     for (let i = 0; i < per; i++) {
@@ -32,6 +31,8 @@ export async function readBlockMapTree(io: BlockIO, iBlock: Buffer, ino: number)
       if (level === 1) add(start + i, b);
       else await walk(b, level - 1, start + i * span);
     }
+    // Children before their parent: the order `buildBlockMap` asks for blocks in.
+    treeBlocks.push(block);
   };
   for (let i = 0; i < DIRECT; i++) {
     const b = iBlock.readUInt32LE(i * 4);

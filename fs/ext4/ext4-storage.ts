@@ -148,19 +148,28 @@ export abstract class Ext4Storage extends Ext4Fs {
     const bs = this.sb.blockSize;
     let goal = list[0]?.pblk ?? 0;
     const iBlock = Buffer.alloc(I_BLOCK_BYTES);
+    // Old indirect blocks are reused in the order they were found, so an append rewrites
+    // only the indirect blocks whose entries changed (rebuilding all would be quadratic).
+    const pool = [...oldTree];
     const tree = await buildBlockMap(list, iBlock, bs, async () => {
+      const reused = pool.shift();
+      if (reused !== undefined) return reused;
       const r = await this.alloc.allocBlocks(goal, 1);
       goal = r.start + 1;
       return r.start;
     });
-    for (const t of tree) await this.io.write(t.block, t.data);
+    // Bitmaps first (new data and indirect blocks), then the map, then the inode.
+    await this.alloc.flush();
+    for (const t of tree) {
+      const old = oldTree.includes(t.block) ? await this.io.block(t.block, `inode ${inode.ino} indirect block`) : null;
+      if (!old || !old.equals(t.data)) await this.io.write(t.block, t.data);
+    }
     iBlock.copy(inode.iBlock);
     let dataBlocks = 0;
     for (const e of list) dataBlocks += e.len;
     inode.setBlocks512((dataBlocks + tree.length + (inode.fileAcl ? 1 : 0)) * (bs / 512));
-    await this.alloc.flush();
     await this.save(inode);
-    for (const b of oldTree) await this.alloc.freeBlocks(b, 1);
+    for (const b of pool) await this.alloc.freeBlocks(b, 1);
   }
 
   /** Rebuild the inode's tree from `list`: new tree blocks written before the inode, old ones freed after. */
