@@ -3,6 +3,7 @@ import { readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
+import { probeFilesystem } from '../../../fs/drivers.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import type { Attr, Filesystem } from '../../../fs/filesystem.js';
@@ -155,4 +156,19 @@ test('ext4 read: ea_inode values (xattr data kept in its own inode)', async () =
   const wdev = await RawFile.open(image, true);
   await assert.rejects(ext4Driver.open(wdev, { writable: true }), /INCOMPAT 0x400 cannot be written/);
   await wdev.close();
+});
+
+test('ext4 probe: the superblock magic decides; registered in the driver list', async () => {
+  const { image } = await variantImage(VARIANTS[0]!);
+  const dev = await RawFile.open(image);
+  assert.equal(await ext4Driver.probe(dev), true);
+  assert.equal(await probeFilesystem(dev), ext4Driver);
+  await dev.close();
+  const blank = join(await scratch('ext4-probe'), 'zero.img');
+  await writeFile(blank, Buffer.alloc(1 << 20));
+  const zdev = await RawFile.open(blank);
+  assert.equal(await ext4Driver.probe(zdev), false);
+  assert.equal(await probeFilesystem(zdev), undefined);
+  await assert.rejects(ext4Driver.open(zdev), /ext4 superblock: bad magic/);
+  await zdev.close();
 });
