@@ -6,6 +6,16 @@
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt } from '../errors.js';
 
+/**
+ * A block replaced by the journal: its content is the device block `from` (kept there, not in
+ * memory, so a large journal costs no memory), with its first word put back when jbd2 had
+ * escaped it.
+ */
+export interface OverlayBlock {
+  from: number;
+  restoreWord: number | null;
+}
+
 /** Bytes of metadata blocks kept in memory. */
 const CACHE_BYTES = 32 << 20;
 const PREFETCH_GAP = 8;
@@ -14,7 +24,7 @@ const PREFETCH_MAX = 256;
 export class BlockIO {
   private readonly cache = new Map<number, Buffer>();
   /** Journal blocks that replace device blocks (read-only open of a dirty journal). */
-  overlay = new Map<number, Buffer>();
+  overlay = new Map<number, OverlayBlock>();
 
   private readonly cacheBlocks: number;
 
@@ -51,6 +61,13 @@ export class BlockIO {
     return buf;
   }
 
+  /** The content an overlay entry stands for, read from where the journal keeps it. */
+  async overlayData(o: OverlayBlock): Promise<Buffer> {
+    const buf = await this.dev.read(BigInt(o.from) * BigInt(this.blockSize), this.blockSize);
+    if (o.restoreWord !== null) buf.writeUInt32BE(o.restoreWord, 0);
+    return buf;
+  }
+
   /** A cached block without I/O, or undefined. */
   cached(block: number): Buffer | undefined {
     return this.cache.get(block);
@@ -62,7 +79,7 @@ export class BlockIO {
     if (this.overlay.size) {
       for (let i = 0; i < count; i++) {
         const o = this.overlay.get(block + i);
-        if (o) o.copy(buf, i * this.blockSize);
+        if (o) (await this.overlayData(o)).copy(buf, i * this.blockSize);
       }
     }
     return buf;

@@ -76,3 +76,52 @@ export function writeDirTail(block: Buffer): void {
   block.writeUInt16LE(DIR_TAIL_SIZE, o + 4);
   block.writeUInt8(TAIL_FILETYPE, o + 7);
 }
+
+/**
+ * The inode of the entry named `want` in one region, or null; checks each rec_len it walks
+ * over (a lookup need not build every entry).
+ */
+export function findDirent(buf: Buffer, want: Buffer, fileType: boolean, dev: string, where: string, at?: bigint): number | null {
+  let off = 0;
+  while (off < buf.length) {
+    if (off + DIRENT_HEADER > buf.length) throw corrupt(dev, where, `directory entry at offset ${off} overruns the block`, at === undefined ? undefined : at + BigInt(off));
+    const ino = buf.readUInt32LE(off);
+    const recLen = recLenFromDisk(buf.readUInt16LE(off + 4), buf.length);
+    const nameLen = fileType ? buf[off + 6]! : buf.readUInt16LE(off + 6);
+    if (recLen < DIRENT_HEADER || recLen % 4 !== 0 || off + recLen > buf.length || (ino !== 0 && direntSize(nameLen) > recLen)) {
+      throw corrupt(dev, where, `directory entry at offset ${off} has bad rec_len ${recLen} (name_len ${nameLen})`, at === undefined ? undefined : at + BigInt(off));
+    }
+    if (ino !== 0 && nameLen === want.length && buf.compare(want, 0, want.length, off + DIRENT_HEADER, off + DIRENT_HEADER + nameLen) === 0) return ino;
+    off += recLen;
+  }
+  return null;
+}
+
+export interface PackEntry {
+  ino: number;
+  name: Buffer;
+  fileType: number;
+}
+
+/**
+ * A directory block holding exactly `entries`, the last one spanning the free space (an empty
+ * block is one unused entry), with a checksum tail when `csum` (checksum filled later).
+ */
+export function packDirBlock(entries: PackEntry[], blockSize: number, fileType: boolean, csum: boolean): Buffer {
+  const span = blockSize - (csum ? DIR_TAIL_SIZE : 0);
+  const buf = Buffer.alloc(blockSize);
+  let off = 0;
+  entries.forEach((e, i) => {
+    const len = i === entries.length - 1 ? span - off : direntSize(e.name.length);
+    writeDirent(buf, off, e.ino, e.name, e.fileType, len, fileType);
+    off += len;
+  });
+  if (!entries.length) buf.writeUInt16LE(recLenToDisk(span), 4);
+  if (csum) writeDirTail(buf);
+  return buf;
+}
+
+/** The "." and ".." entries that start every directory. */
+export function dotEntries(self: number, parent: number): PackEntry[] {
+  return [{ ino: self, name: Buffer.from('.'), fileType: 2 }, { ino: parent, name: Buffer.from('..'), fileType: 2 }];
+}

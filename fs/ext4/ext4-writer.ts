@@ -1,6 +1,7 @@
 /**
- * Writes for ext4 (extent-mapped) filesystems: files, directories (linear, and htree kept
- * valid or turned linear), links, symlinks, device nodes, attributes and xattrs, with
+ * Writes for ext2/3/4 (extent trees or block maps): files, directories (linear, or htree with
+ * leaf and index-node splits; linear again only if the index is damaged or cannot grow),
+ * links, symlinks, device nodes, attributes and xattrs, with
  * metadata_csum checksums. Ordering: data, then the bitmaps and counts that allocate it, then
  * the inode or tree that points at it, then the directory entry; frees go the other way, so a
  * crash leaves at worst leaked blocks or link counts that e2fsck repairs without loss.
@@ -9,163 +10,40 @@ import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
 import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
 import { aclToDisk } from './acl.js';
-import { Allocator } from './alloc.js';
-import { fileTypeOf, INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK, SUPERBLOCK_OFFSET } from './constants.js';
-import { DIR_TAIL_SIZE, direntSize, hasDirTail, parseDirents, recLenToDisk, writeDirent, writeDirTail, type RawDirent } from './dirent.js';
-import { buildTree, extentTailOffset, readExtentTree, runsOf, setRange, treeBlocksNeeded, type Extent } from './extent-list.js';
-import { dirBlockCsum, Ext4Fs, inodeCsum, xattrBlockCsum } from './ext4fs.js';
-import { dxLeaves, nameHash } from './htree.js';
-import { GOOD_OLD_INODE_SIZE, I, I_BLOCK_BYTES, Inode } from './inode.js';
-import { Superblock } from './superblock.js';
-import { blockHash, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, layoutEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
+import { fileTypeOf, INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } from './constants.js';
+import { crc32cU32 } from './crc32c.js';
+import { direntSize, dotEntries, recLenToDisk, writeDirent } from './dirent.js';
+import { Ext4Fs } from './ext4fs.js';
+import { Ext4Storage, type OpenedParts } from './ext4-storage.js';
+import { buildTree, runsOf, setRange, type Extent } from './extent-list.js';
+import { dxCountOffset, dxCsum, dxFind, dxInsert, dxLeaves, dxNewNode, dxPairs, dxSetCount, dxSetLevels, nameHash, parseDxNode, type DxLookup } from './htree.js';
+import { I_BLOCK_BYTES, type Inode } from './inode.js';
+import { INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, splitName } from './xattr.js';
 
 const MAX_LINKS = 65000;
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;
-const DEFAULT_EXTRA_ISIZE = 32;
 /** Blocks written at once when filling newly allocated space. */
 const WRITE_CHUNK_BLOCKS = 256;
 
-function now(): Timespec {
-  const ms = Date.now();
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1e6 };
-}
-
-export class Ext4Writer extends Ext4Fs {
-  private readonly alloc: Allocator;
-
-  private constructor(p: Awaited<ReturnType<typeof Ext4Fs.openParts>>) {
-    super(p.io, p.sb, p.gd, true, p.warn);
-    this.alloc = new Allocator(this.io, this.sb, this.gd);
+export class Ext4Writer extends Ext4Storage {
+  private constructor(p: OpenedParts) {
+    super(p);
   }
 
   static async openWritable(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<Ext4Writer> {
-    const sb = await Superblock.read(dev);
-    if (!sb.has(INCOMPAT.EXTENTS)) {
-      throw new FsError('EROFS', `${dev.name}: ext2/ext3 (block-mapped) filesystems are read-only in this driver; open read-only`);
-    }
     return new Ext4Writer(await Ext4Fs.openParts(dev, { ...opts, writable: true }));
-  }
-
-  // ---- inodes ----
-
-  /** A private copy of an inode to change and then `save`. */
-  private async own(ino: number): Promise<Inode> {
-    const live = await this.liveInode(ino);
-    return new Inode(ino, Buffer.from(live.raw));
-  }
-
-  private async save(inode: Inode): Promise<void> {
-    inode.seal(this.sb.csumSeed, this.sb.metadataCsum);
-    const { block, offset } = this.inodeLocation(inode.ino);
-    const buf = await this.io.block(block, `inode ${inode.ino}`);
-    inode.raw.copy(buf, offset);
-    await this.io.write(block, buf);
-    this.inodes.set(inode.ino, new Inode(inode.ino, buf.subarray(offset, offset + this.sb.inodeSize)));
-  }
-
-  private async writeSuper(): Promise<void> {
-    await this.alloc.flush();
-    await this.io.dev.write(BigInt(SUPERBLOCK_OFFSET), this.sb.encode());
-    this.io.forget(Math.floor(SUPERBLOCK_OFFSET / this.sb.blockSize));
-  }
-
-  private writableInode(inode: Inode): void {
-    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) throw new FsError('ENOTSUP', `${this.dev}: inode ${inode.ino} keeps inline data; changing it is not supported`);
-    if (inode.type === S_IFREG || inode.type === S_IFDIR || (inode.type === S_IFLNK && !this.isFastSymlink(inode))) {
-      if (!inode.hasFlag(INODE_FLAG.EXTENTS)) throw new FsError('ENOTSUP', `${this.dev}: inode ${inode.ino} is block-mapped; only extent-mapped files can be changed`);
-    }
-  }
-
-  private async newInode(parent: number, mode: number, uid: number, gid: number): Promise<Inode> {
-    const dir = (mode & S_IFMT) === S_IFDIR;
-    const group = Math.floor((parent - 1) / this.sb.inodesPerGroup);
-    const ino = await this.alloc.allocInode(group, dir);
-    const raw = Buffer.alloc(this.sb.inodeSize);
-    if (this.sb.inodeSize > GOOD_OLD_INODE_SIZE) raw.writeUInt16LE(Math.min(this.sb.wantExtraIsize || DEFAULT_EXTRA_ISIZE, this.sb.inodeSize - GOOD_OLD_INODE_SIZE), I.extraIsize);
-    raw.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, I.generation);
-    const inode = new Inode(ino, raw);
-    inode.mode = mode;
-    inode.uid = uid;
-    inode.gid = gid;
-    inode.links = 1;
-    const t = now();
-    for (const f of ['atime', 'mtime', 'ctime', 'crtime'] as const) inode.setTime(f, t);
-    const type = mode & S_IFMT;
-    if (type === S_IFREG || type === S_IFDIR) {
-      inode.flags = INODE_FLAG.EXTENTS;
-      buildTree([], inode.iBlock, [], this.sb.blockSize);
-    }
-    return inode;
-  }
-
-  private touch(inode: Inode, ...fields: ('atime' | 'mtime' | 'ctime')[]): void {
-    const t = now();
-    for (const f of fields) inode.setTime(f, t);
-  }
-
-  // ---- extent trees and blocks ----
-
-  private async mapping(inode: Inode): Promise<{ extents: Extent[]; treeBlocks: number[] }> {
-    if (!inode.hasFlag(INODE_FLAG.EXTENTS)) return { extents: [], treeBlocks: [] };
-    return readExtentTree(this.io, inode.iBlock, inode.ino);
-  }
-
-  /** Rebuild the inode's tree from `list`: new tree blocks written before the inode, old ones freed after. */
-  private async commitExtents(inode: Inode, list: Extent[], oldTree: number[]): Promise<void> {
-    const bs = this.sb.blockSize;
-    const need = treeBlocksNeeded(list.length, bs);
-    const blocks: number[] = [];
-    const goal = list[0]?.pblk ?? this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup));
-    while (blocks.length < need) {
-      const r = await this.alloc.allocBlocks(goal, need - blocks.length);
-      for (let i = 0; i < r.len; i++) blocks.push(r.start + i);
-    }
-    const iBlock = Buffer.alloc(I_BLOCK_BYTES);
-    const tree = buildTree(list, iBlock, blocks, bs);
-    for (const t of tree) {
-      const tail = extentTailOffset(t.data);
-      if (this.sb.metadataCsum) t.data.writeUInt32LE(inodeCsum(this.sb.csumSeed, inode, t.data, tail), tail);
-      await this.io.write(t.block, t.data);
-      this.extCache.delete(t.block);
-    }
-    iBlock.copy(inode.iBlock);
-    let dataBlocks = 0;
-    for (const e of list) dataBlocks += e.len;
-    inode.setBlocks512((dataBlocks + need + (inode.fileAcl ? 1 : 0)) * (bs / 512));
-    inode.flags = inode.flags & ~INODE_FLAG.HUGE_FILE;
-    await this.alloc.flush();
-    await this.save(inode);
-    for (const b of oldTree) {
-      this.extCache.delete(b);
-      await this.alloc.freeBlocks(b, 1);
-    }
-  }
-
-  /** Allocate blocks for [lblk, lblk+len), returning runs (several if space is fragmented). */
-  private async allocRange(goal: number, len: number): Promise<{ start: number; len: number }[]> {
-    const out: { start: number; len: number }[] = [];
-    let left = len;
-    let g = goal;
-    while (left > 0) {
-      const r = await this.alloc.allocBlocks(g, Math.min(left, 32768));
-      out.push(r);
-      left -= r.len;
-      g = r.start + r.len;
-    }
-    return out;
   }
 
   // ---- file data ----
 
   override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
-    const inode = await this.own(ino);
+    const inode = await this.ownWritable(ino);
     if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
-    this.writableInode(inode);
     if (data.length === 0) return 0;
     const bs = this.sb.blockSize;
     const end = offset + data.length;
-    if (!Number.isSafeInteger(offset) || offset < 0 || end > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: write past the largest file size`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || end > this.maxBytes(inode)) throw new FsError('EFBIG', `${this.dev}: write past the largest file size`);
     const src = Buffer.from(data.buffer, data.byteOffset, data.length);
     const mapped = await this.mapping(inode);
     let extents = mapped.extents;
@@ -222,11 +100,10 @@ export class Ext4Writer extends Ext4Fs {
   }
 
   override async truncate(ino: number, size: number): Promise<void> {
-    const inode = await this.own(ino);
+    const inode = await this.ownWritable(ino);
     if (inode.type !== S_IFREG) throw new FsError(inode.type === S_IFDIR ? 'EISDIR' : 'EINVAL', `${this.dev}: inode ${ino} is not a regular file`);
-    this.writableInode(inode);
     const bs = this.sb.blockSize;
-    if (!Number.isSafeInteger(size) || size < 0 || size > 2 ** 32 * bs) throw new FsError('EFBIG', `${this.dev}: size ${size} too large`);
+    if (!Number.isSafeInteger(size) || size < 0 || size > this.maxBytes(inode)) throw new FsError('EFBIG', `${this.dev}: size ${size} too large`);
     const { extents, treeBlocks } = await this.mapping(inode);
     let list = extents;
     const freed: Extent[] = [];
@@ -251,25 +128,6 @@ export class Ext4Writer extends Ext4Fs {
 
   // ---- directories ----
 
-  private async dirBlockFor(dir: Inode, lblk: number): Promise<{ pblk: number; buf: Buffer }> {
-    const r = await this.fileMap(dir).map(lblk, 1);
-    if (!r.pblk) throw corrupt(this.dev, `directory inode ${dir.ino}`, `hole at block ${lblk}`);
-    return { pblk: r.pblk, buf: Buffer.from(await this.io.block(r.pblk, `directory inode ${dir.ino}`)) };
-  }
-
-  private async writeDirBlock(dir: Inode, pblk: number, buf: Buffer): Promise<void> {
-    if (this.sb.metadataCsum && hasDirTail(buf)) buf.writeUInt32LE(dirBlockCsum(this.sb.csumSeed, dir, buf), buf.length - 4);
-    await this.io.write(pblk, buf);
-  }
-
-  private usable(buf: Buffer): Buffer {
-    return this.sb.metadataCsum && hasDirTail(buf) ? buf.subarray(0, buf.length - DIR_TAIL_SIZE) : buf;
-  }
-
-  private entriesOf(dir: Inode, buf: Buffer, lblk: number): RawDirent[] {
-    return parseDirents(this.usable(buf), this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${dir.ino} block ${lblk}`);
-  }
-
   /** Try to put an entry into one block; true when it fit. */
   private tryInsert(dir: Inode, buf: Buffer, lblk: number, name: Buffer, ino: number, ftype: number): boolean {
     const need = direntSize(name.length);
@@ -289,19 +147,17 @@ export class Ext4Writer extends Ext4Fs {
     return false;
   }
 
-  private async addEntry(dirIno: number, name: string, ino: number, mode: number): Promise<void> {
-    let dir = await this.own(dirIno);
-    this.writableInode(dir);
+  private async addEntry(dirIno: number, name: string, ino: number, mode: number, mayGrow = true): Promise<void> {
+    let dir = await this.ownWritable(dirIno);
     const nm = Buffer.from(name, 'utf8');
     const ftype = fileTypeOf(mode);
-    const bs = this.sb.blockSize;
     const nBlocks = this.dirBlockCount(dir);
     if (dir.hasFlag(INODE_FLAG.INDEX)) {
       const root = await this.dirBlockFor(dir, 0);
-      const leaves = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
+      const look = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
         (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, nm), async (l) => (await this.dirBlockFor(dir, l)).buf).catch(() => null);
-      const leaf = leaves?.[leaves.length - 1];
-      if (leaf !== undefined) {
+      if (look) {
+        const leaf = look.leaves[0]!;
         const b = await this.dirBlockFor(dir, leaf);
         if (this.tryInsert(dir, b.buf, leaf, nm, ino, ftype)) {
           await this.writeDirBlock(dir, b.pblk, b.buf);
@@ -309,8 +165,11 @@ export class Ext4Writer extends Ext4Fs {
           await this.save(dir);
           return;
         }
+        if (await this.splitLeaf(dir, look, leaf, b, { ino, name: nm, fileType: ftype }, nBlocks)) return;
+        // The index node is full: grow the index by a node (or a level), then try again.
+        if (mayGrow && (await this.growIndex(dir, look, nBlocks))) return this.addEntry(dirIno, name, ino, mode, false);
       }
-      // The leaf is full (splitting leaves is not implemented): make the directory linear.
+      // A damaged index, or one that cannot grow further here: go linear.
       await this.dropIndex(dir, nBlocks);
       dir = await this.own(dirIno);
     }
@@ -324,43 +183,104 @@ export class Ext4Writer extends Ext4Fs {
       }
     }
     // No room: a new block at the end.
-    const { extents, treeBlocks } = await this.mapping(dir);
-    const goal = extents.length ? extents[extents.length - 1]!.pblk + extents[extents.length - 1]!.len : 0;
-    const [a] = await this.allocRange(goal, 1);
-    const buf = Buffer.alloc(bs);
-    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
-    writeDirent(buf, 0, ino, nm, ftype, span, this.sb.has(INCOMPAT.FILETYPE));
-    if (this.sb.metadataCsum) writeDirTail(buf);
-    await this.writeDirBlock(dir, a!.start, buf);
-    dir.size = dir.size + bs;
     this.touch(dir, 'mtime', 'ctime');
+    const last = await this.fileMap(dir).map(Math.max(0, nBlocks - 1), 1);
+    await this.appendDirBlock(dir, nBlocks, this.packDir([{ ino, name: nm, fileType: ftype }]), last.pblk ? last.pblk + 1 : 0);
+  }
+
+  /**
+   * Split a full htree leaf by hash: the upper half moves to a new block at the end of the
+   * directory, indexed right after the old leaf. False when the index node has no room.
+   */
+  private async splitLeaf(dir: Inode, look: DxLookup, leafLblk: number, leaf: { pblk: number; buf: Buffer }, add: { ino: number; name: Buffer; fileType: number }, nBlocks: number): Promise<boolean> {
+    const { node, index, lblk: nodeLblk } = look.bottom;
+    if (node.count >= node.limit) return false;
+    const hashOf = (n: Buffer): number => nameHash(look.info, this.sb.unsignedHash, this.sb.hashSeed, n);
+    const all: { ino: number; name: Buffer; fileType: number; hash: number }[] = this.entriesOf(dir, leaf.buf, leafLblk).filter((e) => e.ino !== 0).map((e) => ({ ino: e.ino, name: Buffer.from(e.name), fileType: e.fileType, hash: hashOf(e.name) }));
+    all.push({ ...add, hash: look.hash });
+    all.sort((a, b) => a.hash - b.hash);
+    // Split by bytes, so both halves fit whatever the name lengths.
+    const total = all.reduce((n, e) => n + direntSize(e.name.length), 0);
+    let mid = 0;
+    for (let used = 0; mid < all.length - 1 && used + direntSize(all[mid]!.name.length) <= total / 2; mid++) used += direntSize(all[mid]!.name.length);
+    if (mid === 0) mid = 1;
+    const splitHash = all[mid]!.hash;
+    // Equal hashes on both sides: the new index entry marks a continuation (low bit set).
+    const continued = all[mid - 1]!.hash === splitHash ? 1 : 0;
+    this.touch(dir, 'mtime', 'ctime');
+    await this.appendDirBlock(dir, nBlocks, this.packDir(all.slice(mid)), leaf.pblk);
+    const idx = await this.dirBlockFor(dir, nodeLblk);
+    dxInsert(idx.buf, nodeLblk === 0, index + 1, splitHash + continued, nBlocks);
+    await this.writeDxNode(dir, idx.pblk, idx.buf, nodeLblk === 0);
+    await this.writeDirBlock(dir, leaf.pblk, this.packDir(all.slice(0, mid)));
+    return true;
+  }
+
+  /** Write an index node with its metadata_csum tail. */
+  private async writeDxNode(dir: Inode, pblk: number, buf: Buffer, root: boolean): Promise<void> {
+    if (this.sb.metadataCsum) {
+      const seed = crc32cU32(crc32cU32(this.sb.csumSeed, dir.ino), dir.generation);
+      buf.writeUInt32LE(dxCsum(seed, buf, root), buf.length - 4);
+    }
+    await this.writeDirBlock(dir, pblk, buf);
+  }
+
+  /** Append one block to a directory (written first) and map it. */
+  private async appendDirBlock(dir: Inode, nBlocks: number, data: Buffer, goal: number): Promise<void> {
+    const { extents, treeBlocks } = await this.mapping(dir);
+    const [a] = await this.allocRange(goal, 1);
+    await this.writeDirBlock(dir, a!.start, data);
+    dir.size = dir.size + this.sb.blockSize;
     await this.commitExtents(dir, setRange(extents, nBlocks, 1, a!.start), treeBlocks);
+  }
+
+  /**
+   * Make room in a full index: a full root with no levels below gets one (its entries move to
+   * a new node); a full node under a root with room is split in two. False otherwise.
+   */
+  private async growIndex(dir: Inode, look: DxLookup, nBlocks: number): Promise<boolean> {
+    const csum = this.sb.metadataCsum;
+    const bs = this.sb.blockSize;
+    const root = await this.dirBlockFor(dir, 0);
+    const rootNode = parseDxNode(root.buf, true, csum, nBlocks);
+    if (!rootNode) return false;
+    if (look.info.levels === 0) {
+      await this.appendDirBlock(dir, nBlocks, dxNewNode(bs, csum, dxPairs(root.buf, true, 0, rootNode.count)), root.pblk);
+      const fresh = (await this.dirBlockFor(dir, 0)).buf;
+      dxSetCount(fresh, true, 1);
+      fresh.writeUInt32LE(nBlocks, dxCountOffset(true) + 4);
+      dxSetLevels(fresh, 1);
+      await this.writeDxNode(dir, root.pblk, fresh, true);
+      return true;
+    }
+    if (look.info.levels !== 1 || rootNode.count >= rootNode.limit) return false;
+    const { node, lblk } = look.bottom;
+    const mid = Math.floor(node.count / 2);
+    const upper = dxPairs((await this.dirBlockFor(dir, lblk)).buf, false, mid, node.count);
+    const splitHash = node.hashes[mid]!;
+    await this.appendDirBlock(dir, nBlocks, dxNewNode(bs, csum, upper), root.pblk);
+    const lower = await this.dirBlockFor(dir, lblk);
+    dxSetCount(lower.buf, false, mid);
+    await this.writeDxNode(dir, lower.pblk, lower.buf, false);
+    const fresh = (await this.dirBlockFor(dir, 0)).buf;
+    dxInsert(fresh, true, dxFind(rootNode, look.hash) + 1, splitHash, nBlocks);
+    await this.writeDxNode(dir, root.pblk, fresh, true);
+    return true;
   }
 
   /** Turn an htree directory into a linear one: index blocks become empty entry blocks. */
   private async dropIndex(dir: Inode, nBlocks: number): Promise<void> {
     const bs = this.sb.blockSize;
     const csum = this.sb.metadataCsum;
-    const span = bs - (csum ? DIR_TAIL_SIZE : 0);
     for (let lblk = 0; lblk < nBlocks; lblk++) {
       const b = await this.dirBlockFor(dir, lblk);
       const firstIno = b.buf.readUInt32LE(0);
       const firstLen = b.buf.readUInt16LE(4);
       const isNode = firstIno === 0 && (firstLen === (bs === 65536 ? 65535 : bs) || firstLen === 0);
       if (lblk === 0) {
-        const dot = b.buf.readUInt32LE(0);
-        const dotdot = b.buf.readUInt32LE(12);
-        const fresh = Buffer.alloc(bs);
-        const ft = this.sb.has(INCOMPAT.FILETYPE);
-        writeDirent(fresh, 0, dot, Buffer.from('.'), 2, 12, ft);
-        writeDirent(fresh, 12, dotdot, Buffer.from('..'), 2, span - 12, ft);
-        if (csum) writeDirTail(fresh);
-        await this.writeDirBlock(dir, b.pblk, fresh);
+        await this.writeDirBlock(dir, b.pblk, this.packDir(dotEntries(b.buf.readUInt32LE(0), b.buf.readUInt32LE(12))));
       } else if (isNode && csum) {
-        const fresh = Buffer.alloc(bs);
-        fresh.writeUInt16LE(recLenToDisk(span), 4);
-        writeDirTail(fresh);
-        await this.writeDirBlock(dir, b.pblk, fresh);
+        await this.writeDirBlock(dir, b.pblk, this.packDir([]));
       }
     }
     dir.flags = dir.flags & ~INODE_FLAG.INDEX;
@@ -369,8 +289,7 @@ export class Ext4Writer extends Ext4Fs {
 
   /** Remove the entry `name` from a directory; returns the inode it named. */
   private async removeEntry(dirIno: number, name: string): Promise<number> {
-    const dir = await this.own(dirIno);
-    this.writableInode(dir);
+    const dir = await this.ownWritable(dirIno);
     const nm = Buffer.from(name, 'utf8');
     const n = this.dirBlockCount(dir);
     for (let lblk = 0; lblk < n; lblk++) {
@@ -417,6 +336,7 @@ export class Ext4Writer extends Ext4Fs {
     inode.size = 0;
     inode.fileAcl = 0;
     if (inode.hasFlag(INODE_FLAG.EXTENTS)) buildTree([], inode.iBlock, [], this.sb.blockSize);
+    else if (extents.length || treeBlocks.length) inode.iBlock.fill(0);
     inode.setBlocks512(0);
     await this.save(inode);
     for (const e of extents) await this.alloc.freeBlocks(e.pblk, e.len);
@@ -461,13 +381,7 @@ export class Ext4Writer extends Ext4Fs {
     const inode = await this.newInode(parent, (mode & 0o7777) | S_IFDIR, uid, gid);
     inode.links = 2;
     const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
-    const buf = Buffer.alloc(bs);
-    const ft = this.sb.has(INCOMPAT.FILETYPE);
-    const span = bs - (this.sb.metadataCsum ? DIR_TAIL_SIZE : 0);
-    writeDirent(buf, 0, inode.ino, Buffer.from('.'), 2, 12, ft);
-    writeDirent(buf, 12, parent, Buffer.from('..'), 2, span - 12, ft);
-    if (this.sb.metadataCsum) writeDirTail(buf);
-    await this.writeDirBlock(inode, a!.start, buf);
+    await this.writeDirBlock(inode, a!.start, this.packDir(dotEntries(inode.ino, parent)));
     inode.size = bs;
     await this.commitExtents(inode, [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }], []);
     await this.addEntry(parent, name, inode.ino, S_IFDIR);
@@ -537,7 +451,7 @@ export class Ext4Writer extends Ext4Fs {
       await this.alloc.flush();
       await this.save(inode);
     } else {
-      inode.flags = INODE_FLAG.EXTENTS;
+      if (this.sb.has(INCOMPAT.EXTENTS)) inode.flags = INODE_FLAG.EXTENTS;
       const [a] = await this.allocRange(0, 1);
       const buf = Buffer.alloc(this.sb.blockSize);
       t.copy(buf);
@@ -598,7 +512,8 @@ export class Ext4Writer extends Ext4Fs {
     await this.writeSuper();
   }
 
-  private async setDotDot(dir: Inode, parent: number): Promise<void> {
+  private async setDotDot(moved: Inode, parent: number): Promise<void> {
+    const dir = await this.ownWritable(moved.ino);
     const b = await this.dirBlockFor(dir, 0);
     const dotdot = this.entriesOf(dir, b.buf, 0)[1];
     if (!dotdot || dotdot.name.toString('latin1') !== '..') throw corrupt(this.dev, `directory inode ${dir.ino}`, 'no ".." entry');
@@ -660,50 +575,6 @@ export class Ext4Writer extends Ext4Fs {
     const next = list.filter((x) => !(key && x.index === key.index && x.name === key.name));
     if (next.length === list.length) throw new FsError('ENODATA', `${this.dev}: inode ${ino} has no xattr ${name}`);
     await this.storeXattrs(inode, next);
-  }
-
-  /** Lay out all xattrs: in the inode if they fit, else in one external block. */
-  private async storeXattrs(inode: Inode, list: Xattr[]): Promise<void> {
-    const bs = this.sb.blockSize;
-    const ibody = GOOD_OLD_INODE_SIZE + inode.extraIsize;
-    const area = inode.raw.subarray(ibody);
-    const oldBlock = inode.fileAcl;
-    const inInode = this.sb.inodeSize > GOOD_OLD_INODE_SIZE && area.length > 8 && layoutEntries(area, 4, 4, list, false);
-    if (inInode) {
-      area.writeUInt32LE(list.length ? XATTR_MAGIC : 0, 0);
-      if (!list.length) area.fill(0);
-      inode.fileAcl = 0;
-    } else {
-      if (area.length >= 4) area.fill(0);
-      const block = Buffer.alloc(bs);
-      if (!layoutEntries(block, XATTR_BLOCK_HEADER, 0, list, true)) throw new FsError('ENOSPC', `${this.dev}: xattrs of inode ${inode.ino} do not fit in one block`);
-      block.writeUInt32LE(XATTR_MAGIC, 0);
-      block.writeUInt32LE(1, 4);
-      block.writeUInt32LE(1, 8);
-      block.writeUInt32LE(blockHash(block), 0xc);
-      const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
-      if (this.sb.metadataCsum) block.writeUInt32LE(xattrBlockCsum(this.sb.csumSeed, a!.start, block), 0x10);
-      await this.io.write(a!.start, block);
-      await this.alloc.flush();
-      inode.fileAcl = a!.start;
-    }
-    const delta = (inode.fileAcl ? 1 : 0) - (oldBlock ? 1 : 0);
-    inode.setBlocks512(inode.blocks512(false, bs) + delta * (bs / 512));
-    this.touch(inode, 'ctime');
-    await this.save(inode);
-    if (oldBlock) await this.releaseXattrBlock(oldBlock);
-    await this.writeSuper();
-  }
-
-  /** Drop one reference to an xattr block, freeing it at zero. */
-  private async releaseXattrBlock(block: number): Promise<void> {
-    const buf = Buffer.from(await this.xattrBlock(block, 0));
-    const refs = buf.readUInt32LE(4);
-    if (refs > 1) {
-      buf.writeUInt32LE(refs - 1, 4);
-      if (this.sb.metadataCsum) buf.writeUInt32LE(xattrBlockCsum(this.sb.csumSeed, block, buf), 0x10);
-      await this.io.write(block, buf);
-    } else await this.alloc.freeBlocks(block, 1);
   }
 
   override async fsync(): Promise<void> {

@@ -10,13 +10,13 @@ import { UnsupportedWrites } from '../unsupported.js';
 import { aclFromDisk } from './acl.js';
 import { BlockIO } from './block-io.js';
 import { BlockMap } from './block-map.js';
-import { COMPAT, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SUPERBLOCK_OFFSET, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT } from './constants.js';
+import { COMPAT, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, SUPERBLOCK_OFFSET, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT } from './constants.js';
 import { crc32c, crc32cU32 } from './crc32c.js';
-import { DIR_TAIL_SIZE, hasDirTail, parseDirents, type RawDirent } from './dirent.js';
+import { DIR_TAIL_SIZE, findDirent, hasDirTail, parseDirents, type RawDirent } from './dirent.js';
 import { ExtentCache, ExtentMap } from './extents.js';
 import type { FileMap, Run } from './file-map.js';
 import { BG_INODE_UNINIT, GroupDescs } from './group-desc.js';
-import { dxLeaves, nameHash } from './htree.js';
+import { dxLeaves, nameHash, type DxNode } from './htree.js';
 import { inlineDirRegions, inlineFileData } from './inline.js';
 import { GOOD_OLD_INODE_SIZE, I_BLOCK_BYTES, Inode } from './inode.js';
 import { replayJournal } from './journal.js';
@@ -25,6 +25,8 @@ import { fullName, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, INDEX_SYSTEM, parseEntri
 
 /** Inodes kept parsed in memory. */
 const INODE_CACHE = 16384;
+/** Directories larger than this (far past any real one) are refused. */
+const MAX_DIR_BYTES = 4 * 2 ** 30;
 /** Blocks read at once when scanning a directory. */
 const DIR_CHUNK_BLOCKS = 64;
 /** A single read request larger than this is refused (callers read in chunks). */
@@ -47,6 +49,10 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   readonly type: string;
   readonly extCache = new ExtentCache();
   protected readonly inodes = new Map<number, Inode>();
+  /** Directory block buffers (from the block cache) whose checksum was verified. */
+  protected verifiedDirBlocks = new WeakSet<Buffer>();
+  /** Parsed htree nodes, per block buffer. */
+  protected dxNodes = new WeakMap<Buffer, DxNode | null>();
 
   protected constructor(
     readonly io: BlockIO,
@@ -56,25 +62,33 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     protected readonly warn: (m: string) => void,
   ) {
     super();
-    const journal = sb.hasCompat(COMPAT.HAS_JOURNAL);
-    this.type = sb.has(INCOMPAT.EXTENTS) || sb.has(INCOMPAT.FLEX_BG) || sb.has(INCOMPAT.BIT64) ? 'ext4' : journal ? 'ext3' : 'ext2';
+    // As blkid (and so libguestfs's vfs-type) names it: any feature ext3 lacks makes it ext4.
+    const ext3Incompat = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.META_BG;
+    const ext3RoCompat = RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.BTREE_DIR;
+    const ext4 = (sb.incompat & ~ext3Incompat) !== 0 || (sb.roCompat & ~ext3RoCompat) !== 0;
+    this.type = ext4 ? 'ext4' : sb.hasCompat(COMPAT.HAS_JOURNAL) ? 'ext3' : 'ext2';
   }
 
   /** Open: superblock, group descriptors, then the journal if it needs recovery. */
   static async openParts(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<{ io: BlockIO; sb: Superblock; gd: GroupDescs; writable: boolean; warn: (m: string) => void }> {
     const warn = opts.warn ?? ((m: string) => process.emitWarning(m));
     let sb = await Superblock.read(dev);
-    let writable = opts.writable === true;
+    const writable = opts.writable === true;
     if (writable && !dev.canWrite()) throw new FsError('EROFS', `${dev.name}: device is read-only`);
     if (writable) {
       const roUnknown = sb.roCompat & ~WRITABLE_RO_COMPAT;
       const inUnknown = sb.incompat & ~WRITABLE_INCOMPAT;
       if (roUnknown || inUnknown) {
-        throw new FsError('EROFS', `${dev.name}: ext4 features ${roUnknown ? `RO_COMPAT 0x${roUnknown.toString(16)} ` : ''}${inUnknown ? `INCOMPAT 0x${inUnknown.toString(16)}` : ''}cannot be written by this driver; open read-only`);
+        const which = [roUnknown ? `RO_COMPAT 0x${roUnknown.toString(16)}` : '', inUnknown ? `INCOMPAT 0x${inUnknown.toString(16)}` : ''].filter(Boolean).join(' and ');
+        throw new FsError('EROFS', `${dev.name}: ext4 features ${which} cannot be written by this driver; open read-only`);
       }
     }
     let io = new BlockIO(dev, sb.blockSize, sb.blocksCount);
     let gd = await GroupDescs.read(io, sb);
+    if (sb.has(INCOMPAT.RECOVER) && !sb.journalInum) {
+      if (writable) throw new FsError('EROFS', `${dev.name}: needs recovery from an external journal, which this driver cannot replay; open read-only`);
+      warn(`${dev.name}: needs recovery from an external journal; reading without it (recent changes may be missing)`);
+    }
     if (sb.has(INCOMPAT.RECOVER) && sb.journalInum) {
       const tmp = new Ext4Fs(io, sb, gd, false, warn);
       const jinode = await tmp.inode(sb.journalInum);
@@ -84,7 +98,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
         io.overlay = replay.blocks;
       } else if (writable) {
         // Data before the marks that say it is there: replayed blocks, then a clean journal, then the superblock flag.
-        for (const [b, data] of replay?.blocks ?? []) await io.write(b, data);
+        for (const [b, o] of replay?.blocks ?? []) await io.write(b, await io.overlayData(o));
         await dev.flush();
         if (replay) await io.write(replay.cleanSuper.block, replay.cleanSuper.data);
         await dev.flush();
@@ -239,6 +253,15 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       const block = await this.xattrBlock(acl, inode.ino);
       out.push(...parseEntries(block, XATTR_BLOCK_HEADER, 0, this.dev, `inode ${inode.ino} xattr block ${acl}`));
     }
+    for (const x of out) {
+      if (x.valueInum === undefined) continue;
+      // ea_inode: the value is the data of an inode flagged EA_INODE.
+      const ea = await this.liveInode(x.valueInum);
+      if (!ea.hasFlag(INODE_FLAG.EA_INODE) || ea.size !== x.valueSize) {
+        throw corrupt(this.dev, `inode ${inode.ino} xattr ${fullName(x)}`, `value inode ${x.valueInum} is not its EA inode (flags 0x${ea.flags.toString(16)}, size ${ea.size} for ${x.valueSize})`);
+      }
+      x.value = await this.readData(ea, 0, ea.size);
+    }
     return out;
   }
 
@@ -290,19 +313,20 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     if (end <= offset) return Buffer.alloc(0);
     if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) return Buffer.from(inlineFileData(inode, await this.inlineExtra(inode)).subarray(offset, end));
     const bs = this.sb.blockSize;
-    const out = Buffer.alloc(end - offset);
     const first = Math.floor(offset / bs);
     const last = Math.ceil(end / bs);
     const map = this.fileMap(inode);
     const reads: Promise<void>[] = [];
     let pend: Run | null = null;
+    let outBuf: Buffer | undefined;
+    const output = (): Buffer => (outBuf ??= Buffer.alloc(end - offset));
     const flush = (r: Run): void => {
       // Copy the part of the run that overlaps [offset, end).
       reads.push(this.io.readBlocks(r.pblk, r.len).then((buf) => {
         const runStart = r.lblk * bs;
         const from = Math.max(offset, runStart);
         const to = Math.min(end, runStart + r.len * bs);
-        buf.copy(out, from - offset, from - runStart, to - runStart);
+        buf.copy(output(), from - offset, from - runStart, to - runStart);
       }));
     };
     for (let lblk = first; lblk < last;) {
@@ -320,9 +344,15 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       }
       lblk += r.len;
     }
+    if (pend && reads.length === 0 && pend.lblk <= first && pend.lblk + pend.len >= last) {
+      // One device run covers the whole request: hand back its buffer without a copy.
+      const buf = await this.io.readBlocks(pend.pblk, pend.len);
+      const skip = offset - pend.lblk * bs;
+      return buf.subarray(skip, skip + (end - offset));
+    }
     if (pend) flush(pend);
     await Promise.all(reads);
-    return out;
+    return output();
   }
 
   async extents(ino: number): Promise<FileExtent[]> {
@@ -392,15 +422,22 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   protected dirBlockCount(inode: Inode): number {
     const bs = this.sb.blockSize;
     if (inode.size % bs !== 0) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is not a multiple of the block size`);
+    if (inode.size > MAX_DIR_BYTES) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is larger than ${MAX_DIR_BYTES}, the most this driver reads`);
     return inode.size / bs;
   }
 
   /** Check a directory block's checksum tail (metadata_csum); htree nodes carry none here. */
   protected checkDirBlock(inode: Inode, buf: Buffer, at: bigint): void {
-    if (!this.sb.metadataCsum || !hasDirTail(buf)) return;
+    if (!this.sb.metadataCsum || !hasDirTail(buf) || this.verifiedDirBlocks.has(buf)) return;
     if (dirBlockCsum(this.sb.csumSeed, inode, buf) !== buf.readUInt32LE(buf.length - 4)) {
       throw corrupt(this.dev, `directory inode ${inode.ino} block`, 'checksum mismatch', at);
     }
+    this.verifiedDirBlocks.add(buf);
+  }
+
+  /** The entries area of a directory block: without the checksum tail. */
+  protected entryArea(buf: Buffer): Buffer {
+    return this.sb.metadataCsum && hasDirTail(buf) ? buf.subarray(0, buf.length - DIR_TAIL_SIZE) : buf;
   }
 
   /** One logical block of a directory, or null for a hole. */
@@ -422,12 +459,16 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     const n = this.dirBlockCount(inode);
     const map = this.fileMap(inode);
     for (let lblk = 0; lblk < n;) {
-      const r = await map.map(lblk, Math.min(DIR_CHUNK_BLOCKS, n - lblk));
+      // Holes are skipped whole; mapped runs are read in bounded chunks.
+      const r = await map.map(lblk, n - lblk);
       if (r.pblk && !r.unwritten) {
         this.io.checkBlock(r.pblk, r.len, `directory inode ${inode.ino}`);
-        const chunk = await this.io.readBlocks(r.pblk, r.len);
-        for (let i = 0; i < r.len; i++) {
-          yield { buf: chunk.subarray(i * bs, (i + 1) * bs), lblk: lblk + i, at: BigInt(r.pblk + i) * BigInt(bs) };
+        for (let done = 0; done < r.len; done += DIR_CHUNK_BLOCKS) {
+          const count = Math.min(DIR_CHUNK_BLOCKS, r.len - done);
+          const chunk = await this.io.readBlocks(r.pblk + done, count);
+          for (let i = 0; i < count; i++) {
+            yield { buf: chunk.subarray(i * bs, (i + 1) * bs), lblk: lblk + done + i, at: BigInt(r.pblk + done + i) * BigInt(bs) };
+          }
         }
       }
       lblk += r.len;
@@ -437,7 +478,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   /** Live entries of a region (no unused slots, no checksum tail), with "." and "..". */
   protected regionEntries(inode: Inode, reg: DirRegion): RawDirent[] {
     if (reg.at !== undefined) this.checkDirBlock(inode, reg.buf, reg.at);
-    const buf = reg.lblk >= 0 && this.sb.metadataCsum && hasDirTail(reg.buf) ? reg.buf.subarray(0, reg.buf.length - DIR_TAIL_SIZE) : reg.buf;
+    const buf = reg.lblk >= 0 ? this.entryArea(reg.buf) : reg.buf;
     return parseDirents(buf, this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${inode.ino}${reg.lblk >= 0 ? ` block ${reg.lblk}` : ' inline data'}`, reg.at).filter((e) => e.ino !== 0);
   }
 
@@ -480,14 +521,15 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       if (!b) throw corrupt(this.dev, `directory inode ${dir.ino}`, `htree points at hole ${lblk}`);
       return b.buf;
     };
-    const leaves = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
-      (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, want), readBlock);
-    if (!leaves) return null;
-    for (const lblk of leaves) {
+    const found = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
+      (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, want), readBlock, this.dxNodes);
+    if (!found) return null;
+    for (const lblk of found.leaves) {
       const b = await this.dirBlock(dir, lblk);
       if (!b) return null;
-      const hit = this.regionEntries(dir, { buf: b.buf, lblk, at: b.at }).find((e) => e.name.equals(want));
-      if (hit) return { ino: hit.ino };
+      this.checkDirBlock(dir, b.buf, b.at);
+      const hit = findDirent(this.entryArea(b.buf), want, this.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${dir.ino} block ${lblk}`, b.at);
+      if (hit !== null) return { ino: hit };
     }
     return { ino: null };
   }
@@ -579,4 +621,3 @@ export function xattrBlockCsum(seed: number, block: number, buf: Buffer): number
   return crc32c(crc32c(seed, nr), copy);
 }
 
-export { S_IFMT };

@@ -5,7 +5,7 @@
  */
 import { corrupt } from '../errors.js';
 import type { BlockIO } from './block-io.js';
-import { EXT_ENTRY, EXT_HEADER, EXT_MAGIC, EXT_MAX_DEPTH, extentTailOffset, parseExtentNode } from './extents.js';
+import { EXT_ENTRY, EXT_HEADER, EXT_MAGIC, EXT_MAX_DEPTH, parseExtentNode } from './extents.js';
 import type { Run } from './file-map.js';
 
 export interface Extent {
@@ -160,4 +160,3 @@ export function buildTree(list: Extent[], iBlock: Buffer, blocks: number[], bloc
   return out;
 }
 
-export { extentTailOffset };

@@ -136,7 +136,9 @@ export function groupFirstBlock(sb: Superblock, g: number): number {
 
 /** Where GDT block `i` lives: after the primary superblock, or (meta_bg) in its meta group. */
 function gdtBlockLocation(sb: Superblock, i: number): number {
-  if (!sb.has(INCOMPAT.META_BG) || i < sb.firstMetaBg) return sb.firstDataBlock + 1 + i;
+  // 1 KiB blocks with bigalloc start group 0 at block 0, but the superblock still fills block 1.
+  const zeroAdjust = sb.blockSize === 1024 && sb.firstDataBlock === 0 ? 1 : 0;
+  if (!sb.has(INCOMPAT.META_BG) || i < sb.firstMetaBg) return sb.firstDataBlock + zeroAdjust + 1 + i;
   const group = i * (sb.blockSize / sb.descSize);
-  return groupFirstBlock(sb, group) + (sb.hasSuperBackup(group) ? 1 : 0);
+  return groupFirstBlock(sb, group) + (sb.hasSuperBackup(group) ? 1 : 0) + (group === 0 ? zeroAdjust : 0);
 }

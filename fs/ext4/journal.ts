@@ -5,7 +5,7 @@
  * sequence's, or at a bad checksum. Replay yields the final image of each journaled block.
  */
 import { corrupt } from '../errors.js';
-import type { BlockIO } from './block-io.js';
+import type { BlockIO, OverlayBlock } from './block-io.js';
 import { crc32c } from './crc32c.js';
 import type { FileMap } from './file-map.js';
 
@@ -19,8 +19,8 @@ const COMMIT_CHECKSUM = 0x10;
 const DEFAULT_FC_BLOCKS = 256;
 
 export interface JournalReplay {
-  /** Device block → its content after replay. */
-  blocks: Map<number, Buffer>;
+  /** Device block → where its content after replay lives. */
+  blocks: Map<number, OverlayBlock>;
   transactions: number;
   /** Next sequence number (for the journal superblock after a real replay). */
   nextSequence: number;
@@ -141,23 +141,21 @@ export async function replayJournal(io: BlockIO, jmap: FileMap, journalBlocks: n
   // Revokes count only from transactions that committed.
   for (const [blockNr, s] of revoked) if (s >= seq) revoked.delete(blockNr);
 
-  const blocks = new Map<number, Buffer>();
+  const blocks = new Map<number, OverlayBlock>();
   for (const t of txns) {
     for (const tag of t.tags) {
       if ((revoked.get(tag.fsBlock) ?? -1) >= t.seq) continue;
-      const data = Buffer.from(await read(tag.logBlock));
       if (tag.csum !== null) {
         const seqBuf = Buffer.alloc(4);
         seqBuf.writeUInt32BE(t.seq);
-        const c = crc32c(crc32c(seed, seqBuf), data);
+        const c = crc32c(crc32c(seed, seqBuf), await read(tag.logBlock));
         if ((csumV3 ? c : c & 0xffff) !== tag.csum) {
           warn(`${io.name}: journal data block for fs block ${tag.fsBlock} (sequence ${t.seq}) has a bad checksum; not replayed`);
           continue;
         }
       }
-      if (tag.escaped) data.writeUInt32BE(JBD2_MAGIC, 0);
       io.checkBlock(tag.fsBlock, 1, `${where} tag (sequence ${t.seq})`);
-      blocks.set(tag.fsBlock, data);
+      blocks.set(tag.fsBlock, { from: await phys(tag.logBlock), restoreWord: tag.escaped ? JBD2_MAGIC : null });
     }
   }
   const clean = Buffer.from(sb);

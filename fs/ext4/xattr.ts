@@ -26,7 +26,13 @@ export interface Xattr {
   /** Name without the prefix. */
   name: string;
   value: Buffer;
+  /** ea_inode: the value lives in this inode (and `value` is empty until read from it). */
+  valueInum?: number;
+  valueSize?: number;
 }
+
+/** Linux's largest xattr value (XATTR_SIZE_MAX): an EA inode's value is capped by it. */
+export const XATTR_SIZE_MAX = 65536;
 
 export function entrySize(nameLen: number): number {
   return (ENTRY_HEADER + nameLen + 3) & ~3;
@@ -69,16 +75,18 @@ export function parseEntries(buf: Buffer, entriesAt: number, valueBase: number, 
     const valueSize = buf.readUInt32LE(off + 8);
     const size = entrySize(nameLen);
     if (off + size > buf.length) throw corrupt(dev, where, `xattr entry at offset ${off} name overruns its area`);
-    if (valueInum !== 0) throw corrupt(dev, where, `xattr entry at offset ${off} keeps its value in inode ${valueInum} (ea_inode is not supported)`);
+    const name = buf.subarray(off + ENTRY_HEADER, off + ENTRY_HEADER + nameLen).toString('latin1');
+    if (valueInum !== 0) {
+      if (valueSize > XATTR_SIZE_MAX) throw corrupt(dev, where, `xattr entry at offset ${off} has a ${valueSize}-byte value in inode ${valueInum}`);
+      out.push({ index, name, value: Buffer.alloc(0), valueInum, valueSize });
+      off += size;
+      continue;
+    }
     const vStart = valueBase + valueOffs;
     if (valueSize > 0 && (vStart < entriesAt || vStart + valueSize > buf.length)) {
       throw corrupt(dev, where, `xattr value of ${valueSize} bytes at offset ${vStart} is outside its area`);
     }
-    out.push({
-      index,
-      name: buf.subarray(off + ENTRY_HEADER, off + ENTRY_HEADER + nameLen).toString('latin1'),
-      value: Buffer.from(buf.subarray(vStart, vStart + valueSize)),
-    });
+    out.push({ index, name, value: Buffer.from(buf.subarray(vStart, vStart + valueSize)) });
     off += size;
   }
 }

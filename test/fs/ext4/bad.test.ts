@@ -10,7 +10,8 @@ import type { Filesystem } from '../../../fs/filesystem.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
-import { pattern } from './images.js';
+import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
+import { pattern, VARIANTS, variantImage } from './images.js';
 
 const ISLANDS = 12;
 
@@ -203,4 +204,93 @@ test('ext4 bad input: inode and directory block checksums are checked (metadata_
   });
   await expectEio(dirb, /directory inode \d+ block: checksum mismatch/, async (fs) => fs.readdir((await resolvePath(fs, '/d')).ino));
   assert.equal((crc32c(0xffffffff, Buffer.from('123456789')) ^ 0xffffffff) >>> 0, 0xe3069283, 'crc32c check value');
+});
+
+test('ext4 bad input: a damaged htree index falls back to a linear scan', async () => {
+  const { image: base } = await variantImage(VARIANTS.find((v) => v.name === 'ext4-default')!);
+  const dir = await scratch('ext4-bad-htree');
+  const image = join(dir, 'fs.img');
+  await copyFile(base, image);
+  const blk = await debugfsNum(image, 'bmap /many 0', /(\d+)/);
+  const bs = await debugfsNum(image, 'stats', /Block size:\s+(\d+)/);
+  const fh = await open(image, 'r+');
+  // dx_root_info.info_length (must be 8) and the root's count.
+  await fh.write(Buffer.from([0x33]), 0, 1, blk * bs + 0x1d);
+  await fh.close();
+  const before = await hashFile(image);
+  const dev = await RawFile.open(image);
+  const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+  const many = await resolvePath(fs, '/many');
+  const dirInode = await fs.inode(many.ino);
+  assert.equal(await fs.htreeLookup(dirInode, Buffer.from('entry-5-nnnnn')), null, 'the index is seen as damaged');
+  for (const i of [0, 5, 123, 399]) {
+    const name = `entry-${i}-${'n'.repeat(i % 40)}`;
+    assert.equal((await readFile(fs, `/many/${name}`)).toString(), `${i}\n`);
+  }
+  assert.equal((await fs.readdir(many.ino)).length, 400);
+  await dev.close();
+  assert.equal(await hashFile(image), before);
+});
+
+test('ext4 bad input: directory sizes past the blocks are holes, absurd ones are refused', async () => {
+  const holey = await broken(false, 'dirsize', async (img) => {
+    await run('debugfs', ['-w', '-R', `sif /d size ${2 ** 31}`, img]);
+  });
+  const dev = await RawFile.open(holey);
+  const fs = await ext4Driver.open(dev);
+  const started = Date.now();
+  assert.equal((await fs.readdir((await resolvePath(fs, '/d')).ino)).length, 20);
+  assert.ok(Date.now() - started < 5000, 'holes are skipped, not walked');
+  await dev.close();
+  const huge = await broken(false, 'dirhuge', async (img) => {
+    await run('debugfs', ['-w', '-R', `sif /d size ${2 ** 40}`, img]);
+  });
+  await expectEio(huge, /i_size 1099511627776 is larger than 4294967296/, async (fs) => fs.readdir((await resolvePath(fs, '/d')).ino));
+});
+
+test('ext4 bad input: fuzzed inode tables, directories and extent blocks give FsErrors only', async () => {
+  for (const csum of [false, true]) {
+    const base = await baseImage(csum);
+    // Metadata lives in the first megabyte of this small image: inode tables, directories, trees.
+    const targets = [
+      await debugfsNum(base, 'imap /frag', /located at block (\d+)/),
+      await debugfsNum(base, 'bmap /d 0', /(\d+)/),
+      await debugfsNum(base, 'stat /frag', /\(ETB0\):\s*(\d+)/),
+      await debugfsNum(base, 'bmap / 0', /(\d+)/),
+    ];
+    const dir = await scratch('ext4-fuzz-meta');
+    const copy = join(dir, 'fuzz.img');
+    let seed = csum ? 99 : 7;
+    const rnd = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 40; round++) {
+      await copyFile(base, copy);
+      const fh = await open(copy, 'r+');
+      for (let k = 0; k < 6; k++) await fh.write(Buffer.from([rnd(256)]), 0, 1, targets[rnd(targets.length)]! * 1024 + rnd(1024));
+      await fh.close();
+      const dev = await RawFile.open(copy);
+      try {
+        const fs = await ext4Driver.open(dev, { warn: () => undefined });
+        const walk = async (ino: number, depth: number): Promise<void> => {
+          for (const e of await fs.readdir(ino)) {
+            const type = e.attr.mode & 0o170000;
+            if (type === 0o040000 && depth < 4) await walk(e.attr.ino, depth + 1);
+            else if (type === 0o100000) await fs.read(e.attr.ino, 0, Math.min(e.attr.size, 1 << 20));
+            else if (type === 0o120000) await fs.readlink(e.attr.ino);
+            await fs.listxattr(e.attr.ino);
+          }
+        };
+        await walk(fs.rootIno, 0);
+        await resolvePath(fs, '/d/f7').catch((e: unknown) => {
+          if (!(e instanceof FsError)) throw e;
+        });
+      } catch (e) {
+        assert.ok(e instanceof FsError || (e as Error).name === 'DiskError', `round ${round}: unexpected ${(e as Error).stack}`);
+      } finally {
+        await dev.close();
+      }
+    }
+  }
 });

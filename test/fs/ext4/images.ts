@@ -89,6 +89,10 @@ export const VARIANTS: Variant[] = [
   { name: 'ext4-inline', mkfs: ['mkfs.ext4', '-O', 'inline_data'], size: '64M', type: 'ext4' },
   { name: 'ext4-1k', mkfs: ['mkfs.ext4', '-b', '1024'], size: '64M', type: 'ext4', htree: true, hashAlg: 'legacy' },
   { name: 'ext4-i128', mkfs: ['mkfs.ext4', '-I', '128'], size: '64M', type: 'ext4' },
+  { name: 'ext4-bigalloc', mkfs: ['mkfs.ext4', '-O', 'bigalloc', '-C', '16384'], size: '64M', type: 'ext4' },
+  { name: 'ext4-i1024', mkfs: ['mkfs.ext4', '-I', '1024'], size: '64M', type: 'ext4' },
+  // 75 groups of 1 KiB blocks: the descriptor table spans meta groups.
+  { name: 'ext4-metabg', mkfs: ['mkfs.ext4', '-b', '1024', '-O', 'meta_bg,^resize_inode'], size: '600M', type: 'ext4' },
 ];
 
 /** Build (or reuse) the image of one variant; also returns the source tree it was made from. */

@@ -9,6 +9,8 @@ import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
 import { e2fsck } from './images.js';
 
+const ESCAPED = Buffer.concat([Buffer.from('c03b3998', 'hex'), Buffer.from('escaped')]);
+
 interface JVariant {
   name: string;
   mkfs: string[];
@@ -17,6 +19,7 @@ interface JVariant {
 const JVARIANTS: JVariant[] = [
   { name: 'ext4-csum-v3', mkfs: ['mkfs.ext4', '-b', '1024'], jo: 'jo -c' },
   { name: 'ext3-nocsum', mkfs: ['mkfs.ext3', '-b', '4096'], jo: 'jo' },
+  { name: 'ext4-csum-v2', mkfs: ['mkfs.ext4', '-b', '4096'], jo: 'jo -c -v 2' },
 ];
 
 /**
@@ -27,17 +30,18 @@ async function dirtyImage(v: JVariant): Promise<{ image: string; blocks: Record<
   const recipe = JSON.stringify(v) + dirtyImage.toString();
   const dir = await fixture(`ext4-journal-${v.name}`, recipe, async (out) => {
     await mkdir(join(out, 'src'), { recursive: true });
-    for (const f of ['a', 'b', 'c']) await writeFile(join(out, 'src', `${f}.txt`), `original-${f.toUpperCase()}\n`);
+    for (const f of ['a', 'b', 'c', 'd']) await writeFile(join(out, 'src', `${f}.txt`), `original-${f.toUpperCase()}\n`);
     const image = join(out, 'fs.img');
     await run('truncate', ['-s', '32M', image]);
     await run(v.mkfs[0]!, [...v.mkfs.slice(1), '-q', '-F', '-d', join(out, 'src'), image]);
     const bs = Number(/Block size:\s+(\d+)/.exec(await run('dumpe2fs', ['-h', image]))![1]);
     const blk: Record<string, number> = {};
-    for (const f of ['a', 'b', 'c']) blk[f] = Number((await run('debugfs', ['-R', `bmap /${f}.txt 0`, image])).trim());
-    await writeFile(join(out, 'new1'), Buffer.concat([Buffer.from('journaled-A\n'), Buffer.alloc(bs - 12), Buffer.from('journaled-B\n'), Buffer.alloc(bs - 12)]));
+    for (const f of ['a', 'b', 'c', 'd']) blk[f] = Number((await run('debugfs', ['-R', `bmap /${f}.txt 0`, image])).trim());
+    // d.txt's new block starts with the jbd2 magic, so the journal stores it escaped.
+    await writeFile(join(out, 'new1'), Buffer.concat([Buffer.from('journaled-A\n'), Buffer.alloc(bs - 12), Buffer.from('journaled-B\n'), Buffer.alloc(bs - 12), ESCAPED, Buffer.alloc(bs - ESCAPED.length)]));
     await writeFile(join(out, 'new2'), Buffer.concat([Buffer.from('uncommitted-C\n'), Buffer.alloc(bs - 14)]));
     await run('debugfs', ['-w', '-f', '-', image], {
-      input: [v.jo, `jw -b ${blk.a},${blk.b} ${join(out, 'new1')}`, `jw -r ${blk.b} ${join(out, 'new2')}`, `jw -c -b ${blk.c} ${join(out, 'new2')}`, 'jc'].join('\n'),
+      input: [v.jo, `jw -b ${blk.a},${blk.b},${blk.d} ${join(out, 'new1')}`, `jw -r ${blk.b} ${join(out, 'new2')}`, `jw -c -b ${blk.c} ${join(out, 'new2')}`, 'jc'].join('\n'),
     });
     await writeFile(join(out, 'blocks.json'), JSON.stringify({ blk, bs }));
   });
@@ -63,6 +67,10 @@ for (const v of JVARIANTS) {
     const before = await hashFile(image);
     const ours = await contents(image);
     assert.deepEqual(ours, ['journaled-A', 'original-B\n', 'original-C\n']);
+    assert.match(await run('debugfs', ['-R', 'logdump -a', image]), /logged at journal block \d+ \(flags 0xb\)/, 'd.txt is journaled escaped (0x1), same-uuid (0x2) and last (0x8)');
+    const dev = await RawFile.open(image);
+    assert.deepEqual(await readFile(await ext4Driver.open(dev, { warn: () => undefined }), '/d.txt'), ESCAPED, 'escaped block restored');
+    await dev.close();
     assert.equal(await hashFile(image), before, 'read-only open wrote to the image');
     // The device itself still holds the old bytes: the replay lived in memory only.
     const fh = await open(image, 'r');
@@ -97,3 +105,16 @@ for (const v of JVARIANTS) {
     assert.deepEqual(await contents(copy), ['journaled-A', 'journaled-B', 'original-C\n']);
   });
 }
+
+test('ext4 journal: a writable open replays into the image, clears needs_recovery, e2fsck is clean', async () => {
+  const { image } = await dirtyImage(JVARIANTS[0]!);
+  const dir = await scratch('ext4-journal-rw');
+  const copy = join(dir, 'rw.img');
+  await copyFile(image, copy);
+  assert.deepEqual(await contents(copy, true), ['journaled-A', 'original-B\n', 'original-C\n']);
+  assert.doesNotMatch(await run('dumpe2fs', ['-h', copy]), /needs_recovery/);
+  assert.match(await run('dumpe2fs', ['-h', copy]), /Journal start:\s+0\b/);
+  await e2fsck(['-fn', copy]);
+  assert.equal(await run('debugfs', ['-R', 'cat /a.txt', copy]), 'journaled-A');
+  assert.deepEqual(await contents(copy), ['journaled-A', 'original-B\n', 'original-C\n']);
+});

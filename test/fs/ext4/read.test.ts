@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFile, readlink } from 'node:fs/promises';
+import { readFile, readlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
+import { probeFilesystem } from '../../../fs/drivers.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import type { Attr, Filesystem } from '../../../fs/filesystem.js';
 import { resolvePath } from '../../../fs/path.js';
+import { scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
 import { debugfsBatch, parseStat, refTime } from './debugfs-ref.js';
 import { ACL_XATTR, pattern, SPARSE_AT, SPARSE_SIZE, VARIANTS, variantImage } from './images.js';
@@ -41,6 +43,7 @@ for (const v of VARIANTS) {
     const dev = await RawFile.open(image);
     const fs = await ext4Driver.open(dev);
     assert.equal(fs.type, v.type);
+    assert.equal(fs.type, (await run('blkid', ['-o', 'value', '-s', 'TYPE', image])).trim(), 'type as blkid names it');
     assert.equal(fs.writable, false);
     assert.equal(fs.label(), `lbl-${v.name}`.slice(0, 16));
     assert.equal(fs.uuid(), '6f1c6a53-3b0c-4a4e-9a2e-5d7c1b2a3e4f');
@@ -130,3 +133,42 @@ for (const v of VARIANTS) {
     assert.equal(await hashFile(image), before, 'read-only open changed the image');
   });
 }
+
+test('ext4 read: ea_inode values (xattr data kept in its own inode)', async () => {
+  const dir = await scratch('ext4-ea-inode');
+  const image = join(dir, 'fs.img');
+  await writeFile(join(dir, 'value'), pattern('ea-inode', 4096));
+  await writeFile(join(dir, 'f'), 'f\n');
+  await run('truncate', ['-s', '32M', image]);
+  await run('mkfs.ext4', ['-q', '-F', '-b', '4096', '-O', 'ea_inode', image]);
+  await run('debugfs', ['-w', '-f', '-', image], { input: [`write ${join(dir, 'f')} f`, `ea_set -f ${join(dir, 'value')} f user.huge`, 'ea_set f user.small tiny'].join('\n') });
+  await run('debugfs', ['-R', `ea_get -f ${join(dir, 'ref')} f user.huge`, image]);
+  const dev = await RawFile.open(image);
+  const fs = await ext4Driver.open(dev);
+  const f = await resolvePath(fs, '/f');
+  assert.deepEqual((await fs.listxattr(f.ino)).sort(), ['user.huge', 'user.small']);
+  const value = await fs.getxattr(f.ino, 'user.huge');
+  assert.deepEqual(value, await readFile(join(dir, 'ref')));
+  assert.deepEqual(value, pattern('ea-inode', 4096));
+  assert.equal((await fs.getxattr(f.ino, 'user.small')).toString(), 'tiny');
+  // Values in EA inodes need their reference counts kept: such filesystems stay read-only.
+  await dev.close();
+  const wdev = await RawFile.open(image, true);
+  await assert.rejects(ext4Driver.open(wdev, { writable: true }), /INCOMPAT 0x400 cannot be written/);
+  await wdev.close();
+});
+
+test('ext4 probe: the superblock magic decides; registered in the driver list', async () => {
+  const { image } = await variantImage(VARIANTS[0]!);
+  const dev = await RawFile.open(image);
+  assert.equal(await ext4Driver.probe(dev), true);
+  assert.equal(await probeFilesystem(dev), ext4Driver);
+  await dev.close();
+  const blank = join(await scratch('ext4-probe'), 'zero.img');
+  await writeFile(blank, Buffer.alloc(1 << 20));
+  const zdev = await RawFile.open(blank);
+  assert.equal(await ext4Driver.probe(zdev), false);
+  assert.equal(await probeFilesystem(zdev), undefined);
+  await assert.rejects(ext4Driver.open(zdev), /ext4 superblock: bad magic/);
+  await zdev.close();
+});
