@@ -279,25 +279,33 @@ export class NamespaceWriter {
     return new NtfsFile(f.device, records[0]!, records);
   }
 
-  /** Drop a $FILE_NAME (parent, name) from the file's record; free the file when none is left. */
-  async dropName(f: NtfsFile, parent: number, names: Set<string>): Promise<void> {
-    const keep = f.all(AT.FILE_NAME).filter((a) => {
+  /**
+   * Drop the $FILE_NAMEs (parent, one of `names`) from the file's record, the first replaced
+   * by `replacement` when given (a rename); free the file when no name is left.
+   */
+  async dropName(f: NtfsFile, parent: number, names: Set<string>, replacement?: Buffer): Promise<void> {
+    const drop = f.all(AT.FILE_NAME).filter((a) => {
       const fn = parseFileName(a.value!, this.device, `MFT record ${f.num}`);
-      return !(fn.parent === parent && names.has(fn.name));
+      return fn.parent === parent && names.has(fn.name);
     });
-    if (keep.length === 0) {
+    const left = f.all(AT.FILE_NAME).length - drop.length + (replacement ? 1 : 0);
+    if (left === 0) {
       await this.freeFile(f);
       return;
     }
     let file = f;
-    for (const a of f.all(AT.FILE_NAME)) {
-      if (keep.includes(a)) continue;
+    for (const [i, a] of drop.entries()) {
       const cur = file.all(AT.FILE_NAME).find((x) => x.value!.equals(a.value!))!;
       const r = file.records.find((x) => x.number === cur.record)!;
-      replaceAttribute(r, cur, Buffer.alloc(0), this.device);
+      let bytes: Buffer = Buffer.alloc(0);
+      if (i === 0 && replacement) {
+        bytes = residentAttr(cur, replacement);
+        bytes[22] = 1;
+      }
+      replaceAttribute(r, cur, bytes, this.device);
       file = await this.reparse(file, r);
     }
-    file.base.raw.writeUInt16LE(keep.length, 18);
+    file.base.raw.writeUInt16LE(left, 18);
     this.w.touch(file);
     for (const r of file.records) await this.w.writeRecord(r);
   }

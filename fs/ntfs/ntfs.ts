@@ -585,9 +585,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     try {
       await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
       this.forget(parent);
-      await ns.addName(await this.mft.file(num), fn);
-      this.forget(num);
-      await ns.dropName(await this.mft.file(num), parent, names);
+      await ns.dropName(await this.mft.file(num), parent, names, fn);
       this.forget(num);
       await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
     } finally {
