@@ -26,6 +26,9 @@ export function reparseHex(kind: 'junction' | 'symlink', target: string, relativ
   return `0x${Buffer.concat([top, body]).toString('hex')}`;
 }
 
+/** A reparse point of a tag no one here follows (WOF, 0x80000017) with 4 bytes of data. */
+export const OTHER_TAG = '0x1700008004000000abcdef01';
+
 async function mounted(mnt: string): Promise<boolean> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   return info.split('\n').some((l) => l.split(' ')[4] === mnt);
@@ -99,6 +102,8 @@ touch wsym-abs wsym-rel wsym-missing
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', '\\??\\C:\\dir\\SUB\\hello.txt')} wsym-abs
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', 'dir\\sub', true)} wsym-rel
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', '\\??\\D:\\nowhere\\x')} wsym-missing
+echo 'not followed' > other-tag
+setfattr -n system.ntfs_reparse_data -v ${OTHER_TAG} other-tag
 ${compress ? `mkdir comp
 setfattr -n system.ntfs_attrib_be -v 0x00000800 comp
 yes 'compress me please' | head -c 300000 > comp/text
@@ -121,8 +126,15 @@ cd ..` : ''}
 }
 
 export function imageRecipe(spec: ImageSpec): string {
-  return `v2 mkntfs -F -Q -c ${spec.clusterSize} -L guestkit ${spec.sizeMiB}M\n${populateScript(spec)}`;
+  return `v3 mkntfs -F -Q -c ${spec.clusterSize} -L guestkit ${spec.sizeMiB}M\n${populateScript(spec)}`;
 }
+
+/** The images the tests use: three cluster sizes, the 4 KiB one with a 10,000-entry directory. */
+export const SPECS: Record<512 | 4096 | 65536, ImageSpec> = {
+  512: { clusterSize: 512, sizeMiB: 96 },
+  4096: { clusterSize: 4096, sizeMiB: 128, manyFiles: 10000 },
+  65536: { clusterSize: 65536, sizeMiB: 256 },
+};
 
 /** Build (or reuse) a populated NTFS image. */
 export function ntfsImage(spec: ImageSpec): Promise<string> {

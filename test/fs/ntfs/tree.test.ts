@@ -8,18 +8,8 @@ import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import { resolvePath } from '../../../fs/path.js';
 import { run, runStatus } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
+import { rng } from './rng.js';
 import { copyImage, smallImage, withNtfs3g } from './images.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface FileNode { kind: 'file'; data: Buffer }
 interface LinkNode { kind: 'link'; target: string }

@@ -8,19 +8,8 @@ import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile, run, runStatus } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
-import { copyImage, ntfsImage, smallImage, withNtfs3g } from './images.js';
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.js';
+import { copyImage, ntfsImage, SPECS, smallImage, withNtfs3g } from './images.js';
 
 interface Model {
   data: Buffer;
@@ -100,7 +89,7 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
 });
 
 test('ntfs write: compressed files and read-only opens refuse writes, not one byte written', async () => {
-  const img = await copyImage(await ntfsImage({ clusterSize: 4096, sizeMiB: 96 }), 'ntfs-comp');
+  const img = await copyImage(await ntfsImage(SPECS[4096]), 'ntfs-comp');
   const before = await hashFile(img);
   const dev = await RawFile.open(img, true);
   const fs = await ntfsDriver.open(dev, { writable: true });
