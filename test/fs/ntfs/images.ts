@@ -148,6 +148,21 @@ export function ntfsImage(spec: ImageSpec): Promise<string> {
   });
 }
 
+/** The largest cluster size NTFS has (2 MiB), with a few files. */
+export function hugeClusterImage(): Promise<string> {
+  const script = `set -e
+mkdir -p x/y
+echo hi > x/y/z
+head -c 5000000 /dev/urandom > big
+truncate -s 3G sparse
+printf end >> sparse`;
+  return fixture('ntfs-c2m.img', `v1 mkntfs -c 2M 1G\n${script}`, async (path) => {
+    await run('truncate', ['-s', '1G', path]);
+    await run('mkntfs', ['-F', '-Q', '-q', '-c', String(2 << 20), path]);
+    await withNtfs3g(path, 'rw', (mnt) => run('bash', ['-c', script], { cwd: mnt }));
+  });
+}
+
 /** A small image for corruption and write tests: mkntfs plus a few files. */
 export function smallImage(): Promise<string> {
   const script = `set -e

@@ -9,7 +9,7 @@ import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { run } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
-import { ntfsImage, OTHER_TAG, SPECS, withNtfs3g, type ImageSpec } from './images.js';
+import { hugeClusterImage, ntfsImage, OTHER_TAG, SPECS, withNtfs3g, type ImageSpec } from './images.js';
 import { walkNtfs3g, walkOurs } from './reference.js';
 
 // ntfs-3g 2022.10.3 shows a relative Windows symlink and reparse tags it has no plugin for
@@ -40,6 +40,17 @@ for (const clusterSize of [512, 4096, 65536] as const) {
     await compareWithNtfs3g(SPECS[clusterSize]);
   });
 }
+
+test('ntfs c2M: 2 MiB clusters match ntfs-3g', { timeout: 300_000 }, async () => {
+  const img = await hugeClusterImage();
+  const ref = await withNtfs3g(img, 'ro,streams_interface=xattr', (mnt) => walkNtfs3g(mnt, SKIP));
+  const { dev, fs } = await openImage(img);
+  const ours = await walkOurs(fs, SKIP);
+  assert.equal(ours.size, 5);
+  assert.deepEqual(ours, ref);
+  assert.equal((await fs.statfs()).blockSize, 2 << 20);
+  await dev.close();
+});
 
 test('ntfs: lookups in a 10,000-entry directory (deep index tree)', async () => {
   const img = await ntfsImage(SPECS[4096]);
