@@ -19,7 +19,8 @@ import { toNtfsTime } from './time.js';
 import { compareKeys, type UpCase } from './upcase.js';
 import type { NtfsWriter } from './writer.js';
 
-const FIRST_FREE = 24;
+/** As ntfs-3g: records below 64 stay free for $MFT's own extension records. */
+const FIRST_FREE = 64;
 const FILE_ATTR_ARCHIVE = 0x20;
 const FILE_NAME_DIR_FLAG = 0x10000000;
 const align8 = (n: number): number => (n + 7) & ~7;

@@ -370,6 +370,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
     this.writer ??= new NtfsWriter(this.io, this.mft);
+    this.ns ??= new NamespaceWriter(this.io, this.mft, this.writer, this.upcase);
     return this.writer;
   }
 
@@ -382,6 +383,36 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     return file;
   }
 
+  /**
+   * Refresh the sizes and times that directory entries keep of a file (as ntfs-3g does), so
+   * Windows and ntfsls show what $STANDARD_INFORMATION and $DATA say. Entries are patched
+   * in place: the key keeps its length.
+   */
+  private async syncNames(ino: number): Promise<void> {
+    const f = await this.mft.file(ino);
+    const data = f.find(AT.DATA);
+    const si = f.residentValue(AT.STANDARD_INFORMATION);
+    if (!data || !si) return;
+    const alloc = !data.resident && (data.flags & (ATTR_FLAG.COMPRESSED | ATTR_FLAG.SPARSE)) !== 0 ? data.compSize : data.allocSize;
+    for (const a of f.all(AT.FILE_NAME)) {
+      const fn = parseFileName(a.value!, this.dev.name, `MFT record ${ino}`);
+      const tree = await this.dir(fn.parent);
+      const hits = await tree.findIn(
+        (k) => this.ns!.compare(a.value!, k),
+        (e) => Number(e.raw.readBigUInt64LE(0) & 0xffffffffffffn) === ino,
+      );
+      const hit = hits.find((h) => Number(h.entry.raw.readBigUInt64LE(0) & 0xffffffffffffn) === ino);
+      if (!hit) continue;
+      const k = hit.entry.key;
+      si.copy(k, 16, 8, 24);
+      k.writeBigUInt64LE(BigInt(alloc), 40);
+      k.writeBigUInt64LE(BigInt(data.dataSize), 48);
+      if (hit.node.vcn >= 0) await tree.writeBlock(hit.node, (st, pos, b) => this.writer!.writeStream(st, pos, b));
+      else await this.writer!.writeRecord(tree.file.records.find((r) => r.number === tree.file.all(AT.INDEX_ROOT)[0]!.record)!);
+      this.forget(fn.parent);
+    }
+  }
+
   override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
     const f = await this.writableFile(ino, 'write');
     if (!f.has(AT.DATA)) throw new FsError('EIO', `${this.dev.name}: MFT record ${ino} has no $DATA`);
@@ -389,6 +420,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (data.length === 0) return 0;
     try {
       await this.writer!.write(f, AT.DATA, '', offset, data);
+      this.forget(ino);
+      await this.syncNames(ino);
     } finally {
       this.forget(ino);
     }
@@ -400,6 +433,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.dev.name}: bad size ${size}`);
     try {
       await this.writer!.truncate(f, AT.DATA, '', size);
+      this.forget(ino);
+      await this.syncNames(ino);
     } finally {
       this.forget(ino);
     }
@@ -450,9 +485,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   private nsOf(op: string): NamespaceWriter {
-    const w = this.writerOf(op);
-    this.ns ??= new NamespaceWriter(this.io, this.mft, w, this.upcase);
-    return this.ns;
+    this.writerOf(op);
+    return this.ns!;
   }
 
   private checkName(name: string): void {

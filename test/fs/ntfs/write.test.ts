@@ -75,6 +75,13 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
   await dev.close();
   await ntfsfixClean(img);
   assert.deepEqual(await clusterProblems(img), [], 'runs and $Bitmap agree');
+  // Directory entries carry the new sizes too (ntfsls reads them from the index).
+  for (const [p, m] of model) {
+    const dir = p.slice(0, p.lastIndexOf('/')) || '/';
+    const base = p.slice(p.lastIndexOf('/') + 1);
+    const line = (await run('ntfsls', ['-l', '-p', dir, img])).split('\n').find((l) => l.endsWith(` ${base}`));
+    assert.equal(Number(line?.trim().split(/\s+/)[0]), m.data.length, `ntfsls size of ${p}`);
+  }
   await withNtfs3g(img, 'ro,streams_interface=xattr', async (mnt) => {
     for (const [p, m] of model) {
       assert.ok((await readHostFile(join(mnt, p))).equals(m.data), `${p}: ntfs-3g reads the model's bytes`);
