@@ -184,7 +184,7 @@ test('ntfs tree: a seeded random sequence of namespace and data ops matches a mo
   await checkVolume(img, model);
 });
 
-test('ntfs tree: 1,000 creates then 700 unlinks in one directory keep a valid multi-level index', { timeout: 600_000 }, async () => {
+test('ntfs tree: 3,000 creates then 2,000 unlinks in one directory keep a valid multi-level index', { timeout: 600_000 }, async () => {
   const img = await copyImage(await smallImage(), 'ntfs-bigdir');
   const dev = await RawFile.open(img, true);
   const fs = await ntfsDriver.open(dev, { writable: true });
@@ -194,16 +194,16 @@ test('ntfs tree: 1,000 creates then 700 unlinks in one directory keep a valid mu
     model.set(p, v === 'dir' ? { kind: 'dir' } : { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
   }
   model.set('/big-dir', { kind: 'dir' });
-  const names = Array.from({ length: 1000 }, (_, i) => `entry-${(i * 7919) % 1000}-${'x'.repeat(i % 40)}`);
+  const names = Array.from({ length: 3000 }, (_, i) => `entry-${(i * 7919) % 3000}-${'x'.repeat(i % 40)}`);
   for (const n of names) {
     await fs.create(d.ino, n, 0o644, 0, 0);
     model.set(`/big-dir/${n}`, { kind: 'file', data: Buffer.alloc(0) });
   }
-  for (const n of names.slice(0, 700)) {
+  for (const n of names.slice(0, 2000)) {
     await fs.unlink(d.ino, n);
     model.delete(`/big-dir/${n}`);
   }
-  assert.equal((await fs.readdir(d.ino)).length, 300);
+  assert.equal((await fs.readdir(d.ino)).length, 1000);
   await fs.close();
   await dev.close();
   await checkVolume(img, model);
