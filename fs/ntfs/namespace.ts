@@ -21,6 +21,8 @@ import type { NtfsWriter } from './writer.js';
 
 /** As ntfs-3g: records below 64 stay free for $MFT's own extension records. */
 const FIRST_FREE = 64;
+/** $MFT grows by this many records' worth of clusters at a time. */
+const MFT_GROWTH = 256;
 const FILE_ATTR_ARCHIVE = 0x20;
 const FILE_NAME_DIR_FLAG = 0x10000000;
 const align8 = (n: number): number => (n + 7) & ~7;
@@ -86,7 +88,9 @@ export class NamespaceWriter {
       if (seq > 0xffff) seq = 1;
     } else {
       num = this.mft.recordCount;
-      await this.w.truncate(mftFile, AT.DATA, '', (num + 1) * this.mft.recordSize, true);
+      const size = (num + 1) * this.mft.recordSize;
+      const have = mftFile.find(AT.DATA)!.allocSize;
+      await this.w.truncate(mftFile, AT.DATA, '', size, true, size <= have ? have : size + MFT_GROWTH * this.mft.recordSize);
       await this.mft.refresh();
       mftFile = await this.mft.file(0);
     }

@@ -134,8 +134,12 @@ export class NtfsWriter {
     await this.commit(f, rec, bm);
   }
 
-  /** Set the size; `initAll` marks the new bytes initialized (the caller writes them all). */
-  async truncate(f: NtfsFile, type: number, name: string, size: number, initAll = false): Promise<void> {
+  /**
+   * Set the size. `initAll` marks the new bytes initialized (the caller writes them all);
+   * `reserve` keeps (or allocates) clusters up to that many bytes, for metadata that grows
+   * in steps ($MFT), so it does not fragment one record at a time.
+   */
+  async truncate(f: NtfsFile, type: number, name: string, size: number, initAll = false, reserve = 0): Promise<void> {
     const a = this.streamAttr(f, type, name);
     if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
     const rec = this.recordOf(f, a);
@@ -146,7 +150,7 @@ export class NtfsWriter {
       return;
     }
     const bm = await this.clusters();
-    const keep = Math.ceil(size / this.cs);
+    const keep = Math.max(Math.ceil(size / this.cs), Math.ceil(reserve / this.cs));
     let runs = a.runs.map((r) => ({ ...r }));
     if (keep <= allocEnd(runs)) {
       const freed = cutRuns(runs, keep);
