@@ -627,6 +627,40 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     }
   }
 
+  /**
+   * FIFOs, sockets and device nodes as ntfs-3g makes them (Interix): system files whose data
+   * is empty (FIFO), one byte (socket), or IntxCHR/IntxBLK with 64-bit major and minor.
+   */
+  override async mknod(parent: number, name: string, mode: number, rdev: number): Promise<Attr> {
+    const type = mode & S_IFMT;
+    let data: Buffer;
+    if (type === 0o010000) data = Buffer.alloc(0);
+    else if (type === 0o140000) data = Buffer.alloc(1);
+    else if (type === 0o020000 || type === 0o060000) {
+      data = Buffer.alloc(24);
+      data.write(type === 0o020000 ? INTX_MAGIC.CHAR : INTX_MAGIC.BLOCK, 0, 'latin1');
+      data.writeBigUInt64LE(BigInt(((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff)), 8);
+      data.writeBigUInt64LE(BigInt((rdev & 0xff) | ((rdev >>> 12) & 0xfff00)), 16);
+    } else if (type === 0o100000) {
+      return this.create(parent, name);
+    } else throw new FsError('EINVAL', `mknod of type 0o${type.toString(8)} is not supported`);
+    const ino = await this.makeNode(parent, name, false, 'mknod', true);
+    if (data.length) await this.writer!.write(await this.mft.file(ino), AT.DATA, '', 0, data);
+    this.forget(ino);
+    return this.getattr(ino);
+  }
+
+  /** As ntfs-3g without a user mapping ("silent"): ownership and modes come from the mount options. */
+  override async chmod(ino: number): Promise<void> {
+    this.writerOf('chmod');
+    await this.mft.file(ino);
+  }
+
+  override async chown(ino: number): Promise<void> {
+    this.writerOf('chown');
+    await this.mft.file(ino);
+  }
+
   override async utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
     const w = this.writerOf('utimens');
     const f = await this.mft.file(ino);

@@ -102,6 +102,9 @@ touch wsym-abs wsym-rel wsym-missing
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', '\\??\\C:\\dir\\SUB\\hello.txt')} wsym-abs
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', 'dir\\sub', true)} wsym-rel
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', '\\??\\D:\\nowhere\\x')} wsym-missing
+mkfifo a-fifo
+mknod a-blockdev b 8 17
+mknod a-chardev c 4 1
 echo 'not followed' > other-tag
 setfattr -n system.ntfs_reparse_data -v ${OTHER_TAG} other-tag
 ${compress ? `mkdir comp
@@ -126,7 +129,7 @@ cd ..` : ''}
 }
 
 export function imageRecipe(spec: ImageSpec): string {
-  return `v3 mkntfs -F -Q -c ${spec.clusterSize} -L guestkit ${spec.sizeMiB}M\n${populateScript(spec)}`;
+  return `v4 mkntfs -F -Q -c ${spec.clusterSize} -L guestkit ${spec.sizeMiB}M\n${populateScript(spec)}`;
 }
 
 /** The images the tests use: three cluster sizes, the 4 KiB one with a 10,000-entry directory. */

@@ -14,6 +14,7 @@ export interface Seen {
   nlink: number;
   uid: number;
   gid: number;
+  rdev: number;
   size?: number;
   blocks?: number;
   atime: string;
@@ -83,7 +84,7 @@ export async function walkNtfs3g(mnt: string, skip: Set<string>): Promise<Map<st
       const type = Number(st.mode) & S_IFMT;
       const nsOf = (ns: bigint): string => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
       const s: Seen = {
-        ino: Number(st.ino), mode: Number(st.mode), nlink: Number(st.nlink), uid: Number(st.uid), gid: Number(st.gid),
+        ino: Number(st.ino), mode: Number(st.mode), nlink: Number(st.nlink), uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev),
         atime: nsOf(st.atimeNs), mtime: nsOf(st.mtimeNs), ctime: nsOf(st.ctimeNs),
         xattrs: { ...xa.get(path), ...attrib.get(path) },
       };
@@ -136,7 +137,7 @@ export async function seenOurs(fs: Filesystem, a: Attr): Promise<Seen> {
   for (const n of await fs.listxattr(a.ino)) xattrs[n] = (await fs.getxattr(a.ino, n)).toString('hex');
   xattrs['system.ntfs_attrib'] = (await fs.getxattr(a.ino, 'system.ntfs_attrib')).toString('hex');
   const s: Seen = {
-    ino: a.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid,
+    ino: a.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev,
     atime: ts(a.atime), mtime: ts(a.mtime), ctime: ts(a.ctime), xattrs,
   };
   if (type === S_IFLNK) {

@@ -208,3 +208,32 @@ test('ntfs tree: 3,000 creates then 2,000 unlinks in one directory keep a valid 
   await dev.close();
   await checkVolume(img, model);
 });
+
+test('ntfs tree: FIFOs, sockets, device nodes and symlinks are made as ntfs-3g makes them; chmod/chown are silent', async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-special');
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  await fs.mknod(fs.rootIno, 'fifo', 0o010644, 0, 0, 0);
+  await fs.mknod(fs.rootIno, 'sock', 0o140644, 0, 0, 0);
+  const rdev = (8 << 8) | 17; // makedev(8, 17)
+  await fs.mknod(fs.rootIno, 'sdb1', 0o060644, rdev, 0, 0);
+  await fs.mknod(fs.rootIno, 'tty', 0o020644, (4 << 8) | 1, 0, 0);
+  const link = await fs.symlink(fs.rootIno, 'to-big', 'big', 0, 0);
+  await fs.chmod(link.ino, 0o600);
+  await fs.chown(link.ino, 1000, 1000);
+  await assert.rejects(fs.mkdir(fs.rootIno, 'fifo', 0o755, 0, 0), /EEXIST/);
+  await fs.close();
+  await dev.close();
+  const fix = await runStatus('ntfsfix', ['-n', img]);
+  assert.equal(fix.code, 0, fix.stdout);
+  const seen = await withNtfs3g(img, 'ro', async (mnt) => {
+    const out: Record<string, string> = {};
+    for (const n of ['fifo', 'sock', 'sdb1', 'tty', 'to-big']) out[n] = (await run('stat', ['-c', '%F %t:%T', join(mnt, n)])).trim();
+    out.target = await readlink(join(mnt, 'to-big'));
+    return out;
+  });
+  assert.deepEqual(seen, {
+    fifo: 'fifo 0:0', sock: 'socket 0:0', sdb1: 'block special file 8:11', tty: 'character special file 4:1',
+    'to-big': 'symbolic link 0:0', target: 'big',
+  });
+});
