@@ -342,9 +342,17 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (total % 8 !== 0 && bits.length > 0) bits[bits.length - 1]! &= (1 << (total % 8)) - 1;
     for (let i = 0; i < bits.length; i++) used += POPCOUNT[bits[i]!]!;
     const free = Math.max(0, total - used);
+    // Inodes as ntfs-3g counts them: every bit $MFT's $BITMAP has room for, plus the
+    // records the free clusters could still hold.
+    const mftBitmap = (await this.mft.file(0)).find(AT.BITMAP);
+    const mbits = mftBitmap ? await new AttrStream(this.io, mftBitmap, '$MFT $BITMAP').read(0, mftBitmap.dataSize) : Buffer.alloc(0);
+    let inUse = 0;
+    for (let i = 0; i < mbits.length; i++) inUse += POPCOUNT[mbits[i]!]!;
+    const slots = (mftBitmap?.allocSize ?? 0) * 8;
+    const more = Math.floor((free * this.boot.clusterSize) / this.mft.recordSize);
     return {
       blockSize: this.boot.clusterSize, blocks: total, freeBlocks: free, availBlocks: free,
-      files: this.mft.recordCount, freeFiles: 0, nameMax: 255,
+      files: slots + more, freeFiles: slots - inUse + more, nameMax: 255,
     };
   }
 

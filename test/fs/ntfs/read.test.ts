@@ -112,7 +112,7 @@ test('ntfs: sparse, fragmented and compressed files: extents and statfs as the t
   assert.ok(comp.blocks * 512 < comp.size / 4, 'stored compressed');
   assert.deepEqual(await clusterProblems(img), [], 'mkntfs + ntfs-3g leave runs and $Bitmap agreeing (checks the checker)');
   const st = await fs.statfs();
-  const df = await withNtfs3g(img, 'ro', (mnt) => run('stat', ['-f', '-c', '%S %b %f', mnt]));
-  assert.equal(`${st.blockSize} ${st.blocks} ${st.freeBlocks}`, df.trim(), 'statfs as ntfs-3g');
+  const df = await withNtfs3g(img, 'ro', (mnt) => run('stat', ['-f', '-c', '%S %b %f %c %d', mnt]));
+  assert.equal(`${st.blockSize} ${st.blocks} ${st.freeBlocks} ${st.files} ${st.freeFiles}`, df.trim(), 'statfs as ntfs-3g');
   await dev.close();
 });
