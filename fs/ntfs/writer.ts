@@ -108,9 +108,18 @@ export class NtfsWriter {
   }
 
   async write(f: NtfsFile, type: number, name: string, offset: number, data: Uint8Array): Promise<void> {
+    const end = offset + data.length;
+    const merged = f.find(type, name);
+    if (merged && !merged.resident && (merged.flags & (ATTR_FLAG.COMPRESSED | ATTR_FLAG.ENCRYPTED)) === 0 && end <= merged.initSize && allocated(merged.runs, Math.floor(offset / this.cs), Math.ceil(end / this.cs) - 1)) {
+      // Overwriting bytes that already have clusters: no runs or sizes change, so this works
+      // for data spread over extension records too (a fragmented registry hive, say).
+      await this.writeStream(new AttrStream(this.io, merged, `MFT record ${f.num} $DATA`), offset, data);
+      this.touch(f);
+      await this.writeRecord(f.base);
+      return;
+    }
     const a = this.streamAttr(f, type, name);
     if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
-    const end = offset + data.length;
     const rec = this.recordOf(f, a);
     if (a.resident) {
       const old = a.value!;
@@ -233,6 +242,16 @@ export class NtfsWriter {
       p = runEnd;
     }
   }
+}
+
+/** Whether clusters [from, to] all have runs with clusters (no holes, not past the end). */
+function allocated(runs: Run[], from: number, to: number): boolean {
+  for (let v = from; v <= to;) {
+    const r = runs[findRun(runs, v)];
+    if (!r || r.lcn < 0) return false;
+    v = r.vcn + r.len;
+  }
+  return true;
 }
 
 function allocEnd(runs: Run[]): number {

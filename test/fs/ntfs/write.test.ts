@@ -109,3 +109,24 @@ test('ntfs write: compressed files and read-only opens refuse writes, not one by
   await dev.close();
   assert.equal(await hashFile(img), before);
 });
+
+test('ntfs write: overwriting allocated bytes of a file spread over extension records works; growing it is refused', async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-extents');
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  const f = await resolvePath(fs, '/manyruns');
+  await fs.write(f.ino, 298 * 65536, Buffer.from('P298'));
+  await fs.write(f.ino, 5 * 65536 + 1, Buffer.from('5!'));
+  await assert.rejects(fs.write(f.ino, 65536 * 3 + 8192, Buffer.from('into a hole')), /ENOTSUP: .*data spread over several MFT records cannot be written yet/);
+  await fs.close();
+  await dev.close();
+  await ntfsfixClean(img);
+  assert.deepEqual(await clusterProblems(img), []);
+  await withNtfs3g(img, 'ro', async (mnt) => {
+    const b = await readHostFile(join(mnt, 'manyruns'));
+    assert.equal(b.toString('latin1', 298 * 65536, 298 * 65536 + 5), 'P298\0');
+    assert.equal(b.toString('latin1', 299 * 65536, 299 * 65536 + 4), 'p299');
+    assert.equal(b.toString('latin1', 5 * 65536, 5 * 65536 + 3), 'p5!');
+    assert.equal(b.toString('latin1', 6 * 65536, 6 * 65536 + 2), 'p6');
+  });
+});
