@@ -322,6 +322,7 @@ export class NtfsWritable extends NtfsFilesystem {
     if (!si?.value || si.value.length < 48) throw corrupt(this.dev.name, `MFT record ${ino}`, 'no $STANDARD_INFORMATION', f.base.at);
     if (mtime) si.value.writeBigUInt64LE(toNtfsTime(mtime), 8);
     if (atime) si.value.writeBigUInt64LE(toNtfsTime(atime), 24);
+    si.value.writeBigUInt64LE(now(), 16);
     try {
       await w.writeRecord(f.base);
     } finally {

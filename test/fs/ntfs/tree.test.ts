@@ -237,3 +237,17 @@ test('ntfs tree: FIFOs, sockets, device nodes and symlinks are made as ntfs-3g m
     'to-big': 'symbolic link 0:0', target: 'big',
   });
 });
+
+test('ntfs tree: utimens sets the times ntfs-3g shows', async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-times');
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  const big = await resolvePath(fs, '/big');
+  await fs.utimens(big.ino, { sec: 1_600_000_000, nsec: 123_456_700 }, { sec: 1_500_000_000, nsec: 900 });
+  const a = await fs.getattr(big.ino);
+  assert.deepEqual([a.atime, a.mtime], [{ sec: 1_600_000_000, nsec: 123_456_700 }, { sec: 1_500_000_000, nsec: 900 }]);
+  await fs.close();
+  await dev.close();
+  const seen = await withNtfs3g(img, 'ro', (mnt) => run('stat', ['-c', '%X.%x|%Y.%y', join(mnt, 'big')]));
+  assert.match(seen, /^1600000000\..*\.123456700 \+0000\|1500000000\..*\.000000900 \+0000/);
+});
