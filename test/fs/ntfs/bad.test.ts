@@ -244,3 +244,34 @@ test('ntfs bad input: an index node that is its own child (a loop) is refused, n
     await fs.dev.close();
   });
 });
+
+test('ntfs: a $LogFile with transactions not replayed opens read-only with a warning', async () => {
+  await damaged('logfile', async (img) => {
+    const fs = await openNtfs(img);
+    const log = (await fs.mft.file(2)).find(AT.DATA)!;
+    const at = BigInt(log.runs[0]!.lcn) * BigInt(fs.boot.clusterSize);
+    await fs.dev.close();
+    // A restart page whose restart area has a client in use and no "clean" flag.
+    const page = Buffer.alloc(512);
+    page.write('RSTR', 0, 'latin1');
+    page.writeUInt16LE(0x1e, 4);
+    page.writeUInt16LE(9, 6);
+    page.writeUInt32LE(4096, 16);
+    page.writeUInt32LE(4096, 20);
+    page.writeUInt16LE(0x30, 24);
+    page.writeUInt16LE(0, 0x30 + 12);
+    page.writeUInt16LE(0, 0x30 + 14);
+    await patch(img, at, page);
+  }, async (img) => {
+    const warnings: string[] = [];
+    const fs = await openNtfs(img, { warn: (m) => warnings.push(m) });
+    assert.equal((await readFile(fs, '/d/e/f')).toString(), 'hi\n');
+    assert.match(warnings.join('\n'), /\$LogFile holds transactions that were not replayed \(unclean shutdown\); mounted read-only/);
+    await fs.dev.close();
+    await assert.rejects(openNtfs(img, { writable: true }), /EROFS: .*\$LogFile holds transactions/);
+    const forced = await openNtfs(img, { writable: true, options: { force: true }, warn: (m) => warnings.push(m) });
+    assert.equal(forced.writable, true);
+    assert.match(warnings.join('\n'), /writing anyway \(force\)/);
+    await forced.dev.close();
+  });
+});
