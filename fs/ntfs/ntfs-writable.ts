@@ -24,7 +24,11 @@ export class NtfsWritable extends NtfsFilesystem {
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
     this.writer ??= new NtfsWriter(this.io, this.mft);
-    this.ns ??= new NamespaceWriter(this.io, this.mft, this.writer, this.upcase);
+    if (!this.ns) {
+      const ns = new NamespaceWriter(this.io, this.mft, this.writer, this.upcase);
+      this.writer.records = { alloc: () => ns.allocRecord(), free: (n) => ns.freeRecordBit(n) };
+      this.ns = ns;
+    }
     return this.writer;
   }
 
