@@ -112,7 +112,10 @@ export class NtfsWritable extends NtfsFilesystem {
       if (exists && flags & XATTR_CREATE) throw new FsError('EEXIST', `${name}: attribute exists`);
       if (!exists && flags & XATTR_REPLACE) throw new FsError('ENODATA', `${name}: no such attribute`);
       if (!exists) {
-        insertAttribute(f.base, newResidentAttr(AT.DATA, stream), this.dev.name);
+        // No room for one more attribute: move a resident stream out first (as ntfs-3g).
+        const bytes = newResidentAttr(AT.DATA, stream);
+        while (f.base.raw.readUInt32LE(24) + bytes.length > f.base.raw.length && (await w.makeRoom(f))) f = await this.mft.file(ino);
+        insertAttribute(f.base, bytes, this.dev.name);
         await w.writeRecord(f.base);
         f = await this.mft.file(ino);
       } else {
@@ -224,6 +227,20 @@ export class NtfsWritable extends NtfsFilesystem {
     return names;
   }
 
+  /** Run `fn`; when the record of `ino` has no room, move a resident stream out and retry. */
+  private async roomy<T>(ino: number, fn: () => Promise<T>): Promise<T> {
+    for (let tries = 0; ; tries++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof FsError) || e.code !== 'ENOSPC' || !/has no room/.test(e.message) || tries >= 3) throw e;
+        this.forget(ino);
+        if (!(await this.writer!.makeRoom(await this.mft.file(ino)))) throw e;
+        this.forget(ino);
+      }
+    }
+  }
+
   override async unlink(parent: number, name: string): Promise<void> {
     await this.removeName(parent, name, false, 'unlink');
   }
@@ -241,7 +258,7 @@ export class NtfsWritable extends NtfsFilesystem {
     const parent = await this.mft.file(newParent);
     const fn = fileNameValue(fileRef(newParent, parent.base.sequence), newName, false, now());
     try {
-      await ns.addName(f, fn);
+      await this.roomy(ino, async () => ns.addName(await this.mft.file(ino), fn));
       await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(ino, f.base.sequence)), key: fn });
     } finally {
       this.forget(newParent, ino);
@@ -266,19 +283,19 @@ export class NtfsWritable extends NtfsFilesystem {
     }
     const target = await this.exact(newParent, newName);
     if (target === num && parent === newParent && name === newName) return;
-    if (target !== undefined && target !== num) {
-      const t = await this.mft.file(target);
-      if (t.isDir !== f.isDir) throw new FsError(t.isDir ? 'EISDIR' : 'ENOTDIR', `${newName}: ${t.isDir ? 'is a directory' : 'not a directory'}`);
-      await this.removeName(newParent, newName, t.isDir, 'rename');
-    }
+    const t = target !== undefined && target !== num ? await this.mft.file(target) : undefined;
+    if (t && t.isDir !== f.isDir) throw new FsError(t.isDir ? 'EISDIR' : 'ENOTDIR', `${newName}: ${t.isDir ? 'is a directory' : 'not a directory'}`);
+    if (t?.isDir && (await (await this.dir(t.num)).entries()).length > 0) throw new FsError('ENOTEMPTY', `${newName}: directory not empty`);
     const names = this.namesWithPartner(f, parent, name);
     const np = await this.mft.file(newParent);
     const fn = fileNameValue(fileRef(newParent, np.base.sequence), newName, f.isDir, now());
     try {
+      // The record first: if it has no room for the new name, nothing has changed yet.
+      await this.roomy(num, async () => ns.dropName(await this.mft.file(num), parent, names, fn));
+      this.forget(num);
+      if (t) await this.removeName(newParent, newName, t.isDir, 'rename');
       await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
       this.forget(parent);
-      await ns.dropName(await this.mft.file(num), parent, names, fn);
-      this.forget(num);
       await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
     } finally {
       this.forget(parent, newParent, num);

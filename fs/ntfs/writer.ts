@@ -276,6 +276,11 @@ export class NtfsWriter {
       await this.commit(f, rec);
       return;
     }
+    await this.moveOut(f, rec, a, value);
+  }
+
+  /** Make resident attribute `a` (holding `value`) non-resident: clusters hold the bytes. */
+  private async moveOut(f: NtfsFile, rec: MftRecord, a: AttrRecord, value: Buffer): Promise<void> {
     const bm = await this.clusters();
     const count = Math.ceil(value.length / this.cs);
     const runs = this.cover([], 0, count - 1, bm);
@@ -285,6 +290,17 @@ export class NtfsWriter {
     await this.writeStream(stream, 0, padded);
     replaceAttribute(rec, a, nonResidentAttr(a, { runs, allocSize: count * this.cs, dataSize: value.length, initSize: value.length }, this.cs), this.device);
     await this.commit(f, rec, bm);
+  }
+
+  /**
+   * Free room in the base record by moving its largest resident stream out to clusters, as
+   * ntfs-3g does; false when there is none worth moving.
+   */
+  async makeRoom(f: NtfsFile): Promise<boolean> {
+    const a = f.base.attrs.filter((x) => x.type === AT.DATA && x.resident && x.value!.length >= 16).sort((x, y) => y.value!.length - x.value!.length)[0];
+    if (!a) return false;
+    await this.moveOut(f, f.base, a, Buffer.from(a.value!));
+    return true;
   }
 
   private async commit(f: NtfsFile, rec: MftRecord, bm?: ClusterBitmap): Promise<void> {

@@ -32,7 +32,7 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
   let fs: Filesystem = await ntfsDriver.open(dev, { writable: true });
   const model = new Map<string, Model>();
   for (const p of files) model.set(p, { data: await readFile(fs, p), xattrs: new Map() });
-  const rand = rng(20261122);
+  const rand = rng(Number(process.env.NTFS_WRITE_SEED ?? 20261122));
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const OPS = 300;
   for (let i = 0; i < OPS; i++) {
