@@ -167,7 +167,7 @@ printf end >> sparse`;
 }
 
 /** A small image for corruption and write tests: mkntfs plus a few files. */
-export function smallImage(): Promise<string> {
+export function smallImage(clusterSize = 4096): Promise<string> {
   const script = `set -e
 mkdir -p d/e
 echo hi > d/e/f
@@ -175,9 +175,11 @@ yes abc | head -c 300000 > big
 for i in $(seq 1 300); do : > "d/name-$i"; done
 truncate -s 20M manyruns
 for i in $(seq 0 299); do printf "p$i" | dd of=manyruns bs=65536 seek=$i conv=notrunc status=none; done`;
-  return fixture('ntfs-small.img', `v2 mkntfs -c 4096 32M\n${script}`, async (path) => {
-    await run('truncate', ['-s', '32M', path]);
-    await run('mkntfs', ['-F', '-Q', '-q', '-c', '4096', path]);
+  const sizeMiB = clusterSize > 4096 ? 128 : 32;
+  const name = clusterSize === 4096 ? 'ntfs-small.img' : `ntfs-small-c${clusterSize}.img`;
+  return fixture(name, `v2 mkntfs -c ${clusterSize} ${sizeMiB}M\n${script}`, async (path) => {
+    await run('truncate', ['-s', `${sizeMiB}M`, path]);
+    await run('mkntfs', ['-F', '-Q', '-q', '-c', String(clusterSize), path]);
     await withNtfs3g(path, 'streams_interface=xattr', async (mnt) => {
       await run('bash', ['-c', script], { cwd: mnt });
     });

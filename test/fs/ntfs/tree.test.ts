@@ -59,134 +59,136 @@ async function checkVolume(img: string, model: Map<string, ModelNode>): Promise<
   for (const [p, v] of want) assert.equal(seen.get(p), v, p);
 }
 
-test('ntfs tree: a seeded random sequence of namespace and data ops matches a model; ntfsfix-clean; ntfs-3g sees exactly the model', { timeout: 600_000 }, async () => {
-  const img = await copyImage(await smallImage(), 'ntfs-tree');
-  const dev = await RawFile.open(img, true);
-  let fs: Filesystem = await ntfsDriver.open(dev, { writable: true });
-  // Start from what is there.
-  const model = new Map<string, ModelNode>();
-  const seed = await withNtfs3g(img, 'ro', shownByNtfs3g);
-  for (const [p, v] of seed) {
-    if (v === 'dir') model.set(p, { kind: 'dir' });
-    else model.set(p, { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
-  }
-  const rand = rng(Number(process.env.NTFS_TREE_SEED ?? 424242));
-  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const dirs = (): string[] => ['', ...[...model].filter(([, n]) => n.kind === 'dir').map(([p]) => p)];
-  const files = (): string[] => [...model].filter(([, n]) => n.kind === 'file').map(([p]) => p);
-  const newName = (): string => pick(['n', 'Ünï-', '日本-', 'long-name-with-more-characters-']) + Math.floor(rand() * 60);
-  const ino = async (p: string): Promise<number> => (await resolvePath(fs, p || '/', false)).ino;
-  const split = (p: string): [string, string] => [p.slice(0, p.lastIndexOf('/')), p.slice(p.lastIndexOf('/') + 1)];
-  const OPS = 400;
-  const done = new Map<string, number>();
-  const did = (what: string): void => void done.set(what, (done.get(what) ?? 0) + 1);
-  for (let i = 0; i < OPS; i++) {
-    const op = rand();
-    const parent = pick(dirs());
-    const name = newName();
-    const path = `${parent}/${name}`;
-    const exists = model.has(path);
-    if (op < 0.25) {
-      if (exists) {
-        await assert.rejects(fs.create(await ino(parent), name, 0o644, 0, 0), /EEXIST/);
-        continue;
-      }
-      const a = await fs.create(await ino(parent), name, 0o644, 0, 0);
-      const data = Buffer.alloc(Math.floor(rand() * 3000), `c${i}`);
-      if (data.length) await fs.write(a.ino, 0, data);
-      model.set(path, { kind: 'file', data });
-      did('create');
-    } else if (op < 0.35) {
-      if (exists) continue;
-      await fs.mkdir(await ino(parent), name, 0o755, 0, 0);
-      model.set(path, { kind: 'dir' });
-      did('mkdir');
-    } else if (op < 0.5 && files().length) {
-      const p = pick(files());
-      const n = model.get(p) as FileNode;
-      const off = Math.floor(rand() * (n.data.length + 100));
-      const data = Buffer.alloc(Math.floor(rand() * 20000) + 1, `w${i}`);
-      await fs.write(await ino(p), off, data);
-      const g = Buffer.alloc(Math.max(n.data.length, off + data.length));
-      n.data.copy(g);
-      data.copy(g, off);
-      n.data = g;
-    } else if (op < 0.62 && files().length) {
-      const p = pick([...files(), ...[...model].filter(([, n]) => n.kind === 'link').map(([q]) => q)]);
-      const [d, b] = split(p);
-      await fs.unlink(await ino(d), b);
-      model.delete(p);
-      did('unlink');
-    } else if (op < 0.7) {
-      const empty = dirs().filter((d) => d !== '' && ![...model.keys()].some((k) => k.startsWith(`${d}/`)));
-      const full = dirs().filter((d) => d !== '' && [...model.keys()].some((k) => k.startsWith(`${d}/`)));
-      if (full.length && rand() < 0.2) {
-        const [d, b] = split(pick(full));
-        await assert.rejects(fs.rmdir(await ino(d), b), /ENOTEMPTY/);
-      } else if (empty.length) {
-        const p = pick(empty);
+for (const clusterSize of [4096, 512, 65536]) {
+  test(`ntfs tree c${clusterSize}: a seeded random sequence of namespace and data ops matches a model; ntfsfix-clean; ntfs-3g sees exactly the model`, { timeout: 600_000 }, async () => {
+    const img = await copyImage(await smallImage(clusterSize), `ntfs-tree-c${clusterSize}`);
+    const dev = await RawFile.open(img, true);
+    let fs: Filesystem = await ntfsDriver.open(dev, { writable: true });
+    // Start from what is there.
+    const model = new Map<string, ModelNode>();
+    const seed = await withNtfs3g(img, 'ro', shownByNtfs3g);
+    for (const [p, v] of seed) {
+      if (v === 'dir') model.set(p, { kind: 'dir' });
+      else model.set(p, { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
+    }
+    const rand = rng(Number(process.env.NTFS_TREE_SEED ?? 424242));
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const dirs = (): string[] => ['', ...[...model].filter(([, n]) => n.kind === 'dir').map(([p]) => p)];
+    const files = (): string[] => [...model].filter(([, n]) => n.kind === 'file').map(([p]) => p);
+    const newName = (): string => pick(['n', 'Ünï-', '日本-', 'long-name-with-more-characters-']) + Math.floor(rand() * 60);
+    const ino = async (p: string): Promise<number> => (await resolvePath(fs, p || '/', false)).ino;
+    const split = (p: string): [string, string] => [p.slice(0, p.lastIndexOf('/')), p.slice(p.lastIndexOf('/') + 1)];
+    const OPS = 400;
+    const done = new Map<string, number>();
+    const did = (what: string): void => void done.set(what, (done.get(what) ?? 0) + 1);
+    for (let i = 0; i < OPS; i++) {
+      const op = rand();
+      const parent = pick(dirs());
+      const name = newName();
+      const path = `${parent}/${name}`;
+      const exists = model.has(path);
+      if (op < 0.25) {
+        if (exists) {
+          await assert.rejects(fs.create(await ino(parent), name, 0o644, 0, 0), /EEXIST/);
+          continue;
+        }
+        const a = await fs.create(await ino(parent), name, 0o644, 0, 0);
+        const data = Buffer.alloc(Math.floor(rand() * 3000), `c${i}`);
+        if (data.length) await fs.write(a.ino, 0, data);
+        model.set(path, { kind: 'file', data });
+        did('create');
+      } else if (op < 0.35) {
+        if (exists) continue;
+        await fs.mkdir(await ino(parent), name, 0o755, 0, 0);
+        model.set(path, { kind: 'dir' });
+        did('mkdir');
+      } else if (op < 0.5 && files().length) {
+        const p = pick(files());
+        const n = model.get(p) as FileNode;
+        const off = Math.floor(rand() * (n.data.length + 100));
+        const data = Buffer.alloc(Math.floor(rand() * 20000) + 1, `w${i}`);
+        await fs.write(await ino(p), off, data);
+        const g = Buffer.alloc(Math.max(n.data.length, off + data.length));
+        n.data.copy(g);
+        data.copy(g, off);
+        n.data = g;
+      } else if (op < 0.62 && files().length) {
+        const p = pick([...files(), ...[...model].filter(([, n]) => n.kind === 'link').map(([q]) => q)]);
         const [d, b] = split(p);
-        await fs.rmdir(await ino(d), b);
+        await fs.unlink(await ino(d), b);
         model.delete(p);
-        did('rmdir');
+        did('unlink');
+      } else if (op < 0.7) {
+        const empty = dirs().filter((d) => d !== '' && ![...model.keys()].some((k) => k.startsWith(`${d}/`)));
+        const full = dirs().filter((d) => d !== '' && [...model.keys()].some((k) => k.startsWith(`${d}/`)));
+        if (full.length && rand() < 0.2) {
+          const [d, b] = split(pick(full));
+          await assert.rejects(fs.rmdir(await ino(d), b), /ENOTEMPTY/);
+        } else if (empty.length) {
+          const p = pick(empty);
+          const [d, b] = split(p);
+          await fs.rmdir(await ino(d), b);
+          model.delete(p);
+          did('rmdir');
+        }
+      } else if (op < 0.82) {
+        const someDirs = dirs().filter((d) => d !== '');
+        const src = rand() < 0.3 && someDirs.length ? pick(someDirs) : pick([...model.keys()]);
+        const n = model.get(src)!;
+        if (n.kind === 'dir' && (path === src || path.startsWith(`${src}/`))) continue;
+        const target = model.get(path);
+        if (target && (target.kind === 'dir') !== (n.kind === 'dir')) continue;
+        if (target?.kind === 'dir' && [...model.keys()].some((k) => k.startsWith(`${path}/`))) continue;
+        const [d, b] = split(src);
+        // A record already full of names has no room for a longer one: a clear ENOSPC, no change.
+        const renamed = await fs.rename(await ino(d), b, await ino(parent), name).then(() => true, (e: Error) => {
+          assert.match(e.message, /ENOSPC: .*has no room for \d+ bytes of attribute 0x30/);
+          return false;
+        });
+        if (!renamed || src === path) continue;
+        const moved = [...model].filter(([k]) => k === src || k.startsWith(`${src}/`));
+        if (target) model.delete(path);
+        for (const [k] of moved) model.delete(k);
+        for (const [k, v] of moved) model.set(path + k.slice(src.length), v);
+        did(n.kind === 'dir' ? 'rename dir' : 'rename');
+      } else if (op < 0.9 && files().length) {
+        if (exists) continue;
+        const p = pick(files());
+        // A record already full (e.g. of runs) has no room for another name: a clear ENOSPC.
+        const linked = await fs.link(await ino(p), await ino(parent), name).catch((e: Error) => {
+          assert.match(e.message, /ENOSPC: .*has no room for a new attribute/);
+          return undefined;
+        });
+        if (linked) {
+          model.set(path, model.get(p)!);
+          did('link');
+        }
+      } else if (op < 0.95) {
+        if (exists) continue;
+        const target = pick(['../x', 'a/b/c', `target-${i}`]);
+        await fs.symlink(await ino(parent), name, target, 0, 0);
+        model.set(path, { kind: 'link', target });
+        did('symlink');
+      } else if (files().length) {
+        const p = pick(files());
+        const n = model.get(p) as FileNode;
+        const size = Math.floor(rand() * 30000);
+        await fs.truncate(await ino(p), size);
+        const t = Buffer.alloc(size);
+        n.data.copy(t, 0, 0, Math.min(size, n.data.length));
+        n.data = t;
       }
-    } else if (op < 0.82) {
-      const someDirs = dirs().filter((d) => d !== '');
-      const src = rand() < 0.3 && someDirs.length ? pick(someDirs) : pick([...model.keys()]);
-      const n = model.get(src)!;
-      if (n.kind === 'dir' && (path === src || path.startsWith(`${src}/`))) continue;
-      const target = model.get(path);
-      if (target && (target.kind === 'dir') !== (n.kind === 'dir')) continue;
-      if (target?.kind === 'dir' && [...model.keys()].some((k) => k.startsWith(`${path}/`))) continue;
-      const [d, b] = split(src);
-      // A record already full of names has no room for a longer one: a clear ENOSPC, no change.
-      const renamed = await fs.rename(await ino(d), b, await ino(parent), name).then(() => true, (e: Error) => {
-        assert.match(e.message, /ENOSPC: .*has no room for \d+ bytes of attribute 0x30/);
-        return false;
-      });
-      if (!renamed || src === path) continue;
-      const moved = [...model].filter(([k]) => k === src || k.startsWith(`${src}/`));
-      if (target) model.delete(path);
-      for (const [k] of moved) model.delete(k);
-      for (const [k, v] of moved) model.set(path + k.slice(src.length), v);
-      did(n.kind === 'dir' ? 'rename dir' : 'rename');
-    } else if (op < 0.9 && files().length) {
-      if (exists) continue;
-      const p = pick(files());
-      // A record already full (e.g. of runs) has no room for another name: a clear ENOSPC.
-      const linked = await fs.link(await ino(p), await ino(parent), name).catch((e: Error) => {
-        assert.match(e.message, /ENOSPC: .*has no room for a new attribute/);
-        return undefined;
-      });
-      if (linked) {
-        model.set(path, model.get(p)!);
-        did('link');
+      if (i % 100 === 99) {
+        await fs.close();
+        fs = await ntfsDriver.open(dev, { writable: true });
       }
-    } else if (op < 0.95) {
-      if (exists) continue;
-      const target = pick(['../x', 'a/b/c', `target-${i}`]);
-      await fs.symlink(await ino(parent), name, target, 0, 0);
-      model.set(path, { kind: 'link', target });
-      did('symlink');
-    } else if (files().length) {
-      const p = pick(files());
-      const n = model.get(p) as FileNode;
-      const size = Math.floor(rand() * 30000);
-      await fs.truncate(await ino(p), size);
-      const t = Buffer.alloc(size);
-      n.data.copy(t, 0, 0, Math.min(size, n.data.length));
-      n.data = t;
     }
-    if (i % 100 === 99) {
-      await fs.close();
-      fs = await ntfsDriver.open(dev, { writable: true });
-    }
-  }
-  await fs.close();
-  await dev.close();
-  for (const what of ['create', 'mkdir', 'unlink', 'rmdir', 'rename', 'rename dir', 'link', 'symlink']) assert.ok((done.get(what) ?? 0) > 3, `${what} ran (${JSON.stringify([...done])})`);
-  await checkVolume(img, model);
-});
+    await fs.close();
+    await dev.close();
+    for (const what of ['create', 'mkdir', 'unlink', 'rmdir', 'rename', 'rename dir', 'link', 'symlink']) assert.ok((done.get(what) ?? 0) > 3, `${what} ran (${JSON.stringify([...done])})`);
+    await checkVolume(img, model);
+  });
+}
 
 test('ntfs tree: 3,000 creates then 2,000 unlinks in one directory keep a valid multi-level index', { timeout: 600_000 }, async () => {
   const img = await copyImage(await smallImage(), 'ntfs-bigdir');
