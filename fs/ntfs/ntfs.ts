@@ -317,6 +317,21 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
         if (!d) throw new FsError('ENODATA', `${name}: MFT record ${ino} has no security descriptor`);
         return Buffer.from(d);
       }
+      case 'system.ntfs_crtime':
+      case 'system.ntfs_crtime_be':
+      case 'system.ntfs_times':
+      case 'system.ntfs_times_be': {
+        // As ntfs-3g: creation, or creation, modification, access and change times.
+        const times = name.startsWith('system.ntfs_crtime') ? [si.created] : [si.created, si.modified, si.accessed, si.changed];
+        const b = Buffer.alloc(times.length * 8);
+        times.forEach((t, i) => (name.endsWith('_be') ? b.writeBigUInt64BE(t, i * 8) : b.writeBigUInt64LE(t, i * 8)));
+        return b;
+      }
+      case 'system.ntfs_dos_name': {
+        const dos = file.all(AT.FILE_NAME).map((a) => parseFileName(a.value!, this.dev.name, `MFT record ${ino}`)).find((fn) => fn.namespace === NAMESPACE.DOS);
+        if (!dos) throw new FsError('ENODATA', `${name}: MFT record ${ino} has no DOS name`);
+        return Buffer.from(dos.name);
+      }
       case 'system.ntfs_reparse_data':
         if (!file.has(AT.REPARSE_POINT)) throw new FsError('ENODATA', `${name}: MFT record ${ino} is no reparse point`);
         return this.attrBytes(file, AT.REPARSE_POINT, '', MAX_XATTR);

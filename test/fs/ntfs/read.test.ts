@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import { probeFilesystem } from '../../../fs/drivers.js';
@@ -74,10 +75,18 @@ test('ntfs: lookups are case-insensitive, names keep their case, short names res
   assert.match(fs.uuid(), /^[0-9A-F]{16}$/);
   assert.equal((await readFile(fs, '/mixedcase.txt')).toString(), 'Mixed\n');
   assert.equal((await readFile(fs, '/DIR/Sub/HELLO.TXT')).toString(), 'hello\n');
-  const names = (await fs.readdir(fs.rootIno)).map((e) => e.name);
-  assert.ok(names.includes('MixedCase.TXT') && names.includes('Long File Name.txt') && names.includes('😀 smile.txt'));
-  assert.ok(!names.includes('LONGFI~1.TXT'), 'the DOS name is not listed');
-  assert.equal((await resolvePath(fs, '/LONGFI~1.TXT')).ino, (await resolvePath(fs, '/Long File Name.txt')).ino);
+  const listed = (await fs.readdir(fs.rootIno)).map((e) => e.name);
+  assert.ok(listed.includes('MixedCase.TXT') && listed.includes('Long File Name.txt') && listed.includes('😀 smile.txt'));
+  assert.ok(!listed.includes('LONGFI~1.TXT'), 'the DOS name is not listed');
+  const long = await resolvePath(fs, '/Long File Name.txt');
+  assert.equal((await resolvePath(fs, '/LONGFI~1.TXT')).ino, long.ino);
+  const names = ['system.ntfs_dos_name', 'system.ntfs_crtime', 'system.ntfs_crtime_be', 'system.ntfs_times', 'system.ntfs_times_be'];
+  const ref = await withNtfs3g(img, 'ro', async (mnt) => {
+    const out: string[] = [];
+    for (const n of names) out.push(await run('getfattr', ['-e', 'hex', '-n', n, join(mnt, 'Long File Name.txt')]));
+    return out.join('');
+  });
+  for (const n of names) assert.match(ref, new RegExp(`${n}=0x${(await fs.getxattr(long.ino, n)).toString('hex')}\n`), n);
   // Windows symlink and junction targets resolve inside the volume.
   assert.equal((await readFile(fs, '/wsym-abs')).toString(), 'hello\n');
   assert.equal((await resolvePath(fs, '/junction')).ino, (await resolvePath(fs, '/jtarget/inner')).ino);
