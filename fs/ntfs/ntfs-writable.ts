@@ -20,6 +20,14 @@ const S_IFMT = 0o170000;
 export class NtfsWritable extends NtfsFilesystem {
   private writer?: NtfsWriter;
   private ns?: NamespaceWriter;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Changes run one at a time (see SERIAL below): they share allocators and caches. */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
 
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
@@ -317,7 +325,7 @@ export class NtfsWritable extends NtfsFilesystem {
       data.writeBigUInt64LE(BigInt(((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff)), 8);
       data.writeBigUInt64LE(BigInt((rdev & 0xff) | ((rdev >>> 12) & 0xfff00)), 16);
     } else if (type === 0o100000) {
-      return this.create(parent, name);
+      return this.getattr(await this.makeNode(parent, name, false, 'mknod'));
     } else throw new FsError('EINVAL', `mknod of type 0o${type.toString(8)} is not supported`);
     const ino = await this.makeNode(parent, name, false, 'mknod', true);
     if (data.length) await this.writer!.write(await this.mft.file(ino), AT.DATA, '', 0, data);
@@ -350,6 +358,19 @@ export class NtfsWritable extends NtfsFilesystem {
       this.forget(ino);
     }
   }
+}
+
+/**
+ * The calls that change the volume, wrapped so that a FUSE layer calling them concurrently
+ * cannot allocate the same cluster or MFT record twice. (They never call each other.)
+ */
+const SERIAL = ['write', 'truncate', 'setxattr', 'removexattr', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'link', 'rename', 'mknod', 'chmod', 'chown', 'utimens'] as const;
+for (const m of SERIAL) {
+  const proto = NtfsWritable.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const call = proto[m]!;
+  proto[m] = function (this: NtfsWritable, ...args: unknown[]) {
+    return this.serialize(() => call.apply(this, args));
+  };
 }
 
 function refBytes(ref: bigint): Buffer {

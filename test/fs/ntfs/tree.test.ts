@@ -257,3 +257,24 @@ test('ntfs tree: utimens sets the times ntfs-3g shows', async () => {
   const seen = await withNtfs3g(img, 'ro', (mnt) => run('stat', ['-c', '%X.%x|%Y.%y', join(mnt, 'big')]));
   assert.match(seen, /^1600000000\..*\.123456700 \+0000\|1500000000\..*\.000000900 \+0000/);
 });
+
+test('ntfs tree: concurrent creates and writes (as a FUSE layer issues them) do not collide', { timeout: 120_000 }, async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-concurrent');
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  const d = await fs.mkdir(fs.rootIno, 'par', 0o755, 0, 0);
+  const model = new Map<string, ModelNode>();
+  for (const [p, v] of await withNtfs3g(img, 'ro', shownByNtfs3g)) {
+    model.set(p, v === 'dir' ? { kind: 'dir' } : { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
+  }
+  model.set('/par', { kind: 'dir' });
+  await Promise.all(Array.from({ length: 120 }, async (_, i) => {
+    const a = await fs.create(d.ino, `c-${i}`, 0o644, 0, 0);
+    const data = Buffer.alloc(1000 + i * 97, `p${i}`);
+    await fs.write(a.ino, 0, data);
+    model.set(`/par/c-${i}`, { kind: 'file', data });
+  }));
+  await fs.close();
+  await dev.close();
+  await checkVolume(img, model);
+});
