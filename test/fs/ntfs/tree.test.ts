@@ -48,6 +48,26 @@ async function shownByNtfs3g(mnt: string): Promise<Shown> {
   return out;
 }
 
+/** The model of an image as ntfs-3g shows it before a test changes it (files and dirs). */
+async function startingModel(img: string): Promise<Map<string, ModelNode>> {
+  const model = new Map<string, ModelNode>();
+  for (const [p, v] of await withNtfs3g(img, 'ro', shownByNtfs3g)) {
+    model.set(p, v === 'dir' ? { kind: 'dir' } : { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
+  }
+  return model;
+}
+
+/** A copy of the small image, its model, and a new directory `dir` made through our driver. */
+async function withNewDir(name: string, dir: string) {
+  const img = await copyImage(await smallImage(), name);
+  const model = await startingModel(img);
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  const d = await fs.mkdir(fs.rootIno, dir, 0o755, 0, 0);
+  model.set(`/${dir}`, { kind: 'dir' });
+  return { img, dev, fs, d, model };
+}
+
 async function checkVolume(img: string, model: Map<string, ModelNode>): Promise<void> {
   const fix = await runStatus('ntfsfix', ['-n', img]);
   assert.equal(fix.code, 0, fix.stdout + fix.stderr);
@@ -65,12 +85,7 @@ for (const clusterSize of [4096, 512, 65536]) {
     const dev = await RawFile.open(img, true);
     let fs: Filesystem = await ntfsDriver.open(dev, { writable: true });
     // Start from what is there.
-    const model = new Map<string, ModelNode>();
-    const seed = await withNtfs3g(img, 'ro', shownByNtfs3g);
-    for (const [p, v] of seed) {
-      if (v === 'dir') model.set(p, { kind: 'dir' });
-      else model.set(p, { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
-    }
+    const model = await startingModel(img);
     const rand = rng(Number(process.env.NTFS_TREE_SEED ?? 424242));
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const dirs = (): string[] => ['', ...[...model].filter(([, n]) => n.kind === 'dir').map(([p]) => p)];
@@ -191,15 +206,7 @@ for (const clusterSize of [4096, 512, 65536]) {
 }
 
 test('ntfs tree: 3,000 creates then 2,000 unlinks in one directory keep a valid multi-level index', { timeout: 600_000 }, async () => {
-  const img = await copyImage(await smallImage(), 'ntfs-bigdir');
-  const dev = await RawFile.open(img, true);
-  const fs = await ntfsDriver.open(dev, { writable: true });
-  const d = await fs.mkdir(fs.rootIno, 'big-dir', 0o755, 0, 0);
-  const model = new Map<string, ModelNode>();
-  for (const [p, v] of await withNtfs3g(img, 'ro', shownByNtfs3g)) {
-    model.set(p, v === 'dir' ? { kind: 'dir' } : { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
-  }
-  model.set('/big-dir', { kind: 'dir' });
+  const { img, dev, fs, d, model } = await withNewDir('ntfs-bigdir', 'big-dir');
   const names = Array.from({ length: 3000 }, (_, i) => `entry-${(i * 7919) % 3000}-${'x'.repeat(i % 40)}`);
   for (const n of names) {
     await fs.create(d.ino, n, 0o644, 0, 0);
@@ -259,15 +266,7 @@ test('ntfs tree: utimens sets the times ntfs-3g shows', async () => {
 });
 
 test('ntfs tree: concurrent creates and writes (as a FUSE layer issues them) do not collide', { timeout: 120_000 }, async () => {
-  const img = await copyImage(await smallImage(), 'ntfs-concurrent');
-  const dev = await RawFile.open(img, true);
-  const fs = await ntfsDriver.open(dev, { writable: true });
-  const d = await fs.mkdir(fs.rootIno, 'par', 0o755, 0, 0);
-  const model = new Map<string, ModelNode>();
-  for (const [p, v] of await withNtfs3g(img, 'ro', shownByNtfs3g)) {
-    model.set(p, v === 'dir' ? { kind: 'dir' } : { kind: 'file', data: Buffer.from(v.split(' ')[1]!, 'base64') });
-  }
-  model.set('/par', { kind: 'dir' });
+  const { img, dev, fs, d, model } = await withNewDir('ntfs-concurrent', 'par');
   await Promise.all(Array.from({ length: 120 }, async (_, i) => {
     const a = await fs.create(d.ino, `c-${i}`, 0o644, 0, 0);
     const data = Buffer.alloc(1000 + i * 97, `p${i}`);
