@@ -3,6 +3,7 @@ import type { BlockDevice } from '../../disk/block-device.js';
 import type { FsDriver } from '../filesystem.js';
 import { parseBoot } from './boot.js';
 import { NtfsFilesystem } from './ntfs.js';
+import { NtfsWritable } from './ntfs-writable.js';
 
 export const ntfsDriver: FsDriver = {
   type: 'ntfs',
@@ -10,5 +11,5 @@ export const ntfsDriver: FsDriver = {
     if (dev.size < 1024n) return false;
     return typeof parseBoot(await dev.read(0n, 512), dev.size, 0n) !== 'string';
   },
-  open: (dev, opts) => NtfsFilesystem.open(dev, opts),
+  open: (dev, opts) => (opts?.writable ? NtfsWritable : NtfsFilesystem).open(dev, opts),
 };

@@ -87,3 +87,25 @@ export function layoutIndex(entries: Entry[], rootFits: (n: Node) => boolean, bl
   }
   return { root: level, blocks };
 }
+
+/** Where entries start in an INDX block: after its header and update sequence array. */
+export function blockEntriesStart(blockSize: number): number {
+  return align8(0x28 + (blockSize / 512 + 1) * 2);
+}
+
+/** An INDX block (before fixups) holding node `n` at `vcn`. */
+export function blockBytes(vcn: number, n: Node, blockSize: number): Buffer {
+  const start = blockEntriesStart(blockSize);
+  const b = Buffer.alloc(blockSize);
+  b.write('INDX', 0, 'latin1');
+  b.writeUInt16LE(0x28, 4);
+  b.writeUInt16LE(blockSize / 512 + 1, 6);
+  b.writeBigUInt64LE(BigInt(vcn), 16);
+  const body = encodeEntries(n);
+  b.writeUInt32LE(start - 24, 24);
+  b.writeUInt32LE(start - 24 + body.length, 28);
+  b.writeUInt32LE(blockSize - 24, 32);
+  b[36] = n.endChild !== undefined ? 1 : 0;
+  body.copy(b, start);
+  return b;
+}

@@ -5,7 +5,7 @@
 import { corrupt } from '../errors.js';
 import { AT } from './attribute.js';
 import type { NtfsFile } from './file.js';
-import { applyFixups } from './fixup.js';
+import { applyFixups, protectFixups } from './fixup.js';
 import { AttrStream, type VolumeIo } from './stream.js';
 
 export const ENTRY_FLAG = { SUBNODE: 1, LAST: 2 } as const;
@@ -23,6 +23,8 @@ export interface IndexNode {
   entries: IndexEntry[];
   /** VCN, or -1 for the root. */
   vcn: number;
+  /** The node's fixed-up bytes (entries' `raw` point into them). */
+  buf: Buffer;
 }
 
 const MAX_DEPTH = 32;
@@ -49,7 +51,7 @@ export class IndexTree {
     const blockSize = rootVal.readUInt32LE(8);
     if (blockSize < 256 || blockSize > 65536 || (blockSize & (blockSize - 1)) !== 0) throw corrupt(dev, what, `bad index block size ${blockSize}`, file.base.at);
     const vcnSize = blockSize < io.clusterSize ? 512 : io.clusterSize;
-    const root: IndexNode = { vcn: -1, entries: parseEntries(rootVal, 16, dev, `${what} root`, file.base.at) };
+    const root: IndexNode = { vcn: -1, buf: rootVal, entries: parseEntries(rootVal, 16, dev, `${what} root`, file.base.at) };
     const allocAttr = file.find(AT.INDEX_ALLOCATION, name);
     let alloc: AttrStream | undefined;
     let bitmap: Buffer | undefined;
@@ -92,7 +94,12 @@ export class IndexTree {
     applyFixups(b, dev, what, at);
     const own = Number(b.readBigUInt64LE(16));
     if (own !== vcn) throw corrupt(dev, what, `record says it is VCN ${own}`, at);
-    return { vcn, entries: parseEntries(b, 24, dev, what, at) };
+    return { vcn, buf: b, entries: parseEntries(b, 24, dev, what, at) };
+  }
+
+  /** Write back block `node` after its entries were patched in place (same sizes). */
+  async writeBlock(node: IndexNode, write: (stream: AttrStream, pos: number, data: Buffer) => Promise<void>): Promise<void> {
+    await write(this.alloc!, node.vcn * this.vcnSize, protectFixups(node.buf));
   }
 
   /** Every entry with a key, in index order. */
@@ -119,7 +126,12 @@ export class IndexTree {
    * descending only where they can be. Stops at the first entry `exact` accepts.
    */
   async find(cmp: (key: Buffer) => number, exact?: (e: IndexEntry) => boolean): Promise<IndexEntry[]> {
-    const found: IndexEntry[] = [];
+    return (await this.findIn(cmp, exact)).map((h) => h.entry);
+  }
+
+  /** As `find`, with the node holding each entry. */
+  async findIn(cmp: (key: Buffer) => number, exact?: (e: IndexEntry) => boolean): Promise<{ entry: IndexEntry; node: IndexNode }[]> {
+    const found: { entry: IndexEntry; node: IndexNode }[] = [];
     const seen = new Set<number>();
     const walk = async (node: IndexNode, depth: number): Promise<boolean> => {
       for (const e of node.entries) {
@@ -131,7 +143,7 @@ export class IndexTree {
         }
         if (c < 0) return false;
         if (c === 0) {
-          found.push(e);
+          found.push({ entry: e, node });
           if (exact?.(e)) return true;
         }
       }

@@ -5,12 +5,12 @@
  * `layoutIndex` (root only, or a balanced tree of INDX blocks from $INDEX_ALLOCATION).
  */
 import { FsError } from '../errors.js';
-import { AT } from './attribute.js';
+import { AT, type AttrRecord } from './attribute.js';
 import { NtfsFile } from './file.js';
 import { NAMESPACE, parseFileName } from './filename.js';
 import { protectFixups } from './fixup.js';
-import { encodeEntries, layoutIndex, nodeSize, type Entry, type Node } from './index-build.js';
-import type { IndexTree } from './index.js';
+import { blockBytes, blockEntriesStart, encodeEntries, layoutIndex, nodeSize, type Entry, type Node } from './index-build.js';
+import { ENTRY_FLAG, type IndexNode, type IndexTree } from './index.js';
 import type { Mft } from './mft.js';
 import { parseRecord, RECORD_FLAG, type MftRecord } from './record.js';
 import { insertAttribute, nonResidentAttr, replaceAttribute, residentAttr } from './record-edit.js';
@@ -19,7 +19,10 @@ import { toNtfsTime } from './time.js';
 import { compareKeys, type UpCase } from './upcase.js';
 import type { NtfsWriter } from './writer.js';
 
-const FIRST_FREE = 24;
+/** As ntfs-3g: records below 64 stay free for $MFT's own extension records. */
+const FIRST_FREE = 64;
+/** $MFT grows by this many records' worth of clusters at a time. */
+const MFT_GROWTH = 256;
 const FILE_ATTR_ARCHIVE = 0x20;
 const FILE_NAME_DIR_FLAG = 0x10000000;
 const align8 = (n: number): number => (n + 7) & ~7;
@@ -85,7 +88,9 @@ export class NamespaceWriter {
       if (seq > 0xffff) seq = 1;
     } else {
       num = this.mft.recordCount;
-      await this.w.truncate(mftFile, AT.DATA, '', (num + 1) * this.mft.recordSize, true);
+      const size = (num + 1) * this.mft.recordSize;
+      const have = mftFile.find(AT.DATA)!.allocSize;
+      await this.w.truncate(mftFile, AT.DATA, '', size, true, size <= have ? have : size + MFT_GROWTH * this.mft.recordSize);
       await this.mft.refresh();
       mftFile = await this.mft.file(0);
     }
@@ -170,6 +175,7 @@ export class NamespaceWriter {
   }
 
   async addEntry(dir: NtfsFile, tree: IndexTree, e: Entry): Promise<void> {
+    if (await this.insertFast(dir, tree, e)) return;
     const entries = await this.entriesOf(tree);
     let i = 0;
     while (i < entries.length && this.compare(entries[i]!.key, e.key) < 0) i++;
@@ -179,6 +185,7 @@ export class NamespaceWriter {
 
   /** Remove the entries of record `num` named `name` (and its DOS partner) from `dir`. */
   async removeEntry(dir: NtfsFile, tree: IndexTree, num: number, names: Set<string>): Promise<void> {
+    if (names.size === 1 && (await this.removeFast(dir, tree, num, [...names][0]!))) return;
     const entries = (await this.entriesOf(tree)).filter((e) => {
       const ref = Number(e.head.readBigUInt64LE(0) & REF_MASK);
       return !(ref === num && names.has(e.key.toString('utf16le', 66, 66 + e.key[64]! * 2)));
@@ -190,24 +197,127 @@ export class NamespaceWriter {
     return (await tree.entries()).map((e) => ({ head: Buffer.from(e.raw.subarray(0, 8)), key: Buffer.from(e.key) }));
   }
 
+  /**
+   * Insert into the leaf where `e` belongs; a full leaf splits in two, its middle entry going
+   * up. Answers false (nothing written) where that is not enough: the caller rebuilds.
+   */
+  private async insertFast(dir: NtfsFile, tree: IndexTree, e: Entry): Promise<boolean> {
+    const path: { node: IndexNode; pos: number }[] = [];
+    for (let node = tree.root, depth = 0; ; depth++) {
+      const pos = node.entries.findIndex((x) => (x.flags & ENTRY_FLAG.LAST) !== 0 || this.compare(e.key, x.key) < 0);
+      if (pos < 0 || depth > 32) return false;
+      path.push({ node, pos });
+      const child = node.entries[pos]!.child;
+      if (child === undefined) break;
+      node = await tree.node(child);
+    }
+    const leaf = path[path.length - 1]!;
+    const leafNode = editable(leaf.node);
+    leafNode.entries.splice(leaf.pos, 0, e);
+    const cap = tree.blockSize - blockEntriesStart(tree.blockSize);
+    if (leaf.node.vcn < 0) {
+      if (!this.rootFits(dir, leafNode)) return false;
+      await this.writeRoot(dir, leafNode);
+      return true;
+    }
+    if (nodeSize(leafNode) <= cap) {
+      await this.writeBlock(dir, tree, leaf.node.vcn, leafNode);
+      return true;
+    }
+    const parent = path[path.length - 2];
+    const m = leafNode.entries.length >> 1;
+    const median = leafNode.entries[m]!;
+    const left: Node = { entries: leafNode.entries.slice(0, m) };
+    const right: Node = { entries: leafNode.entries.slice(m + 1) };
+    if (!parent || left.entries.length === 0 || right.entries.length === 0) return false;
+    const parentNode = editable(parent.node);
+    const up: Entry = { head: median.head, key: median.key, child: 0 };
+    parentNode.entries.splice(parent.pos, 0, up);
+    if (parent.node.vcn < 0 ? !this.rootFits(dir, parentNode) : nodeSize(parentNode) > cap) return false;
+    up.child = await this.newBlock(dir, tree);
+    await this.writeBlock(dir, tree, up.child, left);
+    await this.writeBlock(dir, tree, leaf.node.vcn, right);
+    if (parent.node.vcn < 0) await this.writeRoot(dir, parentNode);
+    else await this.writeBlock(dir, tree, parent.node.vcn, parentNode);
+    return true;
+  }
+
+  /** Remove a leaf entry in place when its node keeps at least one entry; false otherwise. */
+  private async removeFast(dir: NtfsFile, tree: IndexTree, num: number, name: string): Promise<boolean> {
+    const probe = fileNameValue(0n, name, false, 0n);
+    const hits = await tree.findIn((k) => this.compare(probe, k));
+    const hit = hits.find((h) => Number(h.entry.raw.readBigUInt64LE(0) & REF_MASK) === num && this.compare(probe, h.entry.key) === 0);
+    if (!hit || hit.entry.child !== undefined) return false;
+    const node = editable(hit.node);
+    const i = hit.node.entries.indexOf(hit.entry);
+    node.entries.splice(i, 1);
+    if (hit.node.vcn < 0) {
+      await this.writeRoot(dir, node);
+      return true;
+    }
+    if (node.entries.length === 0) return false;
+    await this.writeBlock(dir, tree, hit.node.vcn, node);
+    return true;
+  }
+
+  private rootAttrOf(dir: NtfsFile): { rec: MftRecord; attr: AttrRecord } {
+    const attr = dir.all(AT.INDEX_ROOT).find((a) => a.name === '$I30')!;
+    return { attr, rec: dir.records.find((r) => r.number === attr.record)! };
+  }
+
+  private rootFits(dir: NtfsFile, n: Node): boolean {
+    const { rec, attr } = this.rootAttrOf(dir);
+    const bytes = residentAttr(attr, Buffer.alloc(32 + nodeSize(n)));
+    return rec.raw.readUInt32LE(24) - rec.raw.readUInt32LE(attr.offset + 4) + bytes.length <= rec.raw.length;
+  }
+
+  private async writeRoot(dirIn: NtfsFile, n: Node): Promise<void> {
+    const dir = await this.mft.file(dirIn.num);
+    const { rec, attr } = this.rootAttrOf(dir);
+    replaceAttribute(rec, attr, residentAttr(attr, this.rootValue(attr.value!, n)), this.device);
+    this.w.touch(dir);
+    await this.w.writeRecord(rec);
+    if (rec !== dir.base) await this.w.writeRecord(dir.base);
+  }
+
+  private async writeBlock(dirIn: NtfsFile, tree: IndexTree, vcn: number, n: Node): Promise<void> {
+    const dir = await this.mft.file(dirIn.num);
+    const stream = new AttrStream(this.io, dir.find(AT.INDEX_ALLOCATION, '$I30')!, `MFT record ${dir.num} $INDEX_ALLOCATION`);
+    const vcnSize = tree.blockSize < this.io.clusterSize ? 512 : this.io.clusterSize;
+    await this.w.writeStream(stream, vcn * vcnSize, protectFixups(blockBytes(vcn, n, tree.blockSize)));
+  }
+
+  /** A free index block (marked in use in the $I30 $BITMAP, allocated if need be); its VCN. */
+  private async newBlock(dirIn: NtfsFile, tree: IndexTree): Promise<number> {
+    let dir = await this.mft.file(dirIn.num);
+    const bs = tree.blockSize;
+    const count = Math.floor(dir.find(AT.INDEX_ALLOCATION, '$I30')!.dataSize / bs);
+    const bm = dir.find(AT.BITMAP, '$I30')!;
+    const bits = await new AttrStream(this.io, bm, `MFT record ${dir.num} $BITMAP`).read(0, bm.dataSize);
+    let idx = 0;
+    while (idx < count && (bits[idx >> 3]! & (1 << (idx & 7))) !== 0) idx++;
+    if (idx === count) {
+      await this.w.truncate(dir, AT.INDEX_ALLOCATION, '$I30', (count + 1) * bs, true);
+      dir = await this.mft.file(dir.num);
+    }
+    const next = Buffer.alloc(Math.max(bits.length, align8((idx >> 3) + 1)));
+    bits.copy(next);
+    next[idx >> 3]! |= 1 << (idx & 7);
+    await this.w.write(dir, AT.BITMAP, '$I30', 0, next);
+    return (idx * bs) / (bs < this.io.clusterSize ? 512 : this.io.clusterSize);
+  }
+
   /** Rewrite directory `dir`'s $I30 index to hold exactly `entries` (sorted). */
   async rewriteIndex(dirIn: NtfsFile, tree: IndexTree, entries: Entry[]): Promise<void> {
     let dir = dirIn;
-    const rootAttr = () => dir.all(AT.INDEX_ROOT).find((a) => a.name === '$I30')!;
-    const rec = () => dir.records.find((r) => r.number === rootAttr().record)!;
-    const rootHead = Buffer.from(rootAttr().value!.subarray(0, 16));
-    const blockSize = rootHead.readUInt32LE(8);
-    const fits = (n: Node): boolean => {
-      const r = rec();
-      const attr = residentAttr(rootAttr(), Buffer.alloc(32 + nodeSize(n)));
-      return r.raw.readUInt32LE(24) - r.raw.readUInt32LE(rootAttr().offset + 4) + attr.length <= r.raw.length;
-    };
+    const blockSize = tree.blockSize;
+    const fits = (n: Node): boolean => this.rootFits(dir, n);
     if (!fits({ entries }) && !dir.has(AT.INDEX_ALLOCATION, '$I30')) {
       // Going from a small to a large index: empty the root (its entries are in `entries`)
       // to make room, then add empty $INDEX_ALLOCATION and $BITMAP.
-      const r = dir.base;
-      replaceAttribute(r, rootAttr(), residentAttr(rootAttr(), this.rootValue(rootHead, { entries: [] })), this.device);
-      dir = await this.reparse(dir, r);
+      const { rec, attr } = this.rootAttrOf(dir);
+      replaceAttribute(rec, attr, residentAttr(attr, this.rootValue(attr.value!, { entries: [] })), this.device);
+      dir = await this.reparse(dir, rec);
       insertAttribute(dir.base, nonResidentAttr({ type: AT.INDEX_ALLOCATION, name: '$I30', flags: 0, id: 0 } as never, { runs: [], allocSize: 0, dataSize: 0, initSize: 0 }, this.io.clusterSize), this.device);
       dir = await this.reparse(dir, dir.base);
       insertAttribute(dir.base, residentAttr({ type: AT.BITMAP, name: '$I30', flags: 0, id: 0 } as never, Buffer.alloc(8)), this.device);
@@ -217,47 +327,27 @@ export class NamespaceWriter {
     }
     const alloc = dir.find(AT.INDEX_ALLOCATION, '$I30');
     const vcnSize = blockSize < this.io.clusterSize ? 512 : this.io.clusterSize;
-    const perBlock = blockSize / vcnSize;
     let blockCount = alloc ? Math.floor(alloc.dataSize / blockSize) : 0;
     // Reuse blocks in order, then append new ones.
-    let nextBlock = 0;
-    const newVcn = (): number => (nextBlock++) * perBlock;
-    const entriesStart = align8(0x28 + (blockSize / 512 + 1) * 2);
-    const layout = layoutIndex(entries, fits, blockSize - entriesStart, newVcn);
-    const used = nextBlock;
+    let used = 0;
+    const newVcn = (): number => (used++ * blockSize) / vcnSize;
+    const layout = layoutIndex(entries, fits, blockSize - blockEntriesStart(blockSize), newVcn);
     if (used > blockCount) {
       await this.w.truncate(dir, AT.INDEX_ALLOCATION, '$I30', used * blockSize, true);
       dir = await this.mft.file(dir.num);
       blockCount = used;
     }
-    if (used > 0 || dir.has(AT.BITMAP, '$I30')) {
+    if (dir.has(AT.BITMAP, '$I30')) {
       const bm = dir.find(AT.BITMAP, '$I30')!;
       const bits = Buffer.alloc(Math.max(bm.dataSize, align8(Math.ceil(blockCount / 8))));
       for (let b = 0; b < used; b++) bits[b >> 3]! |= 1 << (b & 7);
       await this.w.write(dir, AT.BITMAP, '$I30', 0, bits);
       dir = await this.mft.file(dir.num);
     }
-    const stream = used > 0 ? new AttrStream(this.io, dir.find(AT.INDEX_ALLOCATION, '$I30')!, `MFT record ${dir.num} $INDEX_ALLOCATION`) : undefined;
-    for (const [vcn, node] of layout.blocks) {
-      const b = Buffer.alloc(blockSize);
-      b.write('INDX', 0, 'latin1');
-      b.writeUInt16LE(0x28, 4);
-      b.writeUInt16LE(blockSize / 512 + 1, 6);
-      b.writeBigUInt64LE(BigInt(vcn), 16);
-      const body = encodeEntries(node);
-      b.writeUInt32LE(entriesStart - 24, 24);
-      b.writeUInt32LE(entriesStart - 24 + body.length, 28);
-      b.writeUInt32LE(blockSize - 24, 32);
-      b[36] = node.endChild !== undefined ? 1 : 0;
-      body.copy(b, entriesStart);
-      await this.w.writeStream(stream!, vcn * vcnSize, protectFixups(b));
-    }
-    const r = rec();
-    replaceAttribute(r, rootAttr(), residentAttr(rootAttr(), this.rootValue(rootHead, layout.root)), this.device);
-    this.w.touch(dir);
-    await this.w.writeRecord(r);
-    if (r !== dir.base) await this.w.writeRecord(dir.base);
+    for (const [vcn, node] of layout.blocks) await this.writeBlock(dir, tree, vcn, node);
+    await this.writeRoot(dir, layout.root);
   }
+
 
   /** An $INDEX_ROOT value: the 16-byte head (type, collation, block size), header, entries. */
   private rootValue(head: Buffer, root: Node): Buffer {
@@ -279,25 +369,33 @@ export class NamespaceWriter {
     return new NtfsFile(f.device, records[0]!, records);
   }
 
-  /** Drop a $FILE_NAME (parent, name) from the file's record; free the file when none is left. */
-  async dropName(f: NtfsFile, parent: number, names: Set<string>): Promise<void> {
-    const keep = f.all(AT.FILE_NAME).filter((a) => {
+  /**
+   * Drop the $FILE_NAMEs (parent, one of `names`) from the file's record, the first replaced
+   * by `replacement` when given (a rename); free the file when no name is left.
+   */
+  async dropName(f: NtfsFile, parent: number, names: Set<string>, replacement?: Buffer): Promise<void> {
+    const drop = f.all(AT.FILE_NAME).filter((a) => {
       const fn = parseFileName(a.value!, this.device, `MFT record ${f.num}`);
-      return !(fn.parent === parent && names.has(fn.name));
+      return fn.parent === parent && names.has(fn.name);
     });
-    if (keep.length === 0) {
+    const left = f.all(AT.FILE_NAME).length - drop.length + (replacement ? 1 : 0);
+    if (left === 0) {
       await this.freeFile(f);
       return;
     }
     let file = f;
-    for (const a of f.all(AT.FILE_NAME)) {
-      if (keep.includes(a)) continue;
+    for (const [i, a] of drop.entries()) {
       const cur = file.all(AT.FILE_NAME).find((x) => x.value!.equals(a.value!))!;
       const r = file.records.find((x) => x.number === cur.record)!;
-      replaceAttribute(r, cur, Buffer.alloc(0), this.device);
+      let bytes: Buffer = Buffer.alloc(0);
+      if (i === 0 && replacement) {
+        bytes = residentAttr(cur, replacement);
+        bytes[22] = 1;
+      }
+      replaceAttribute(r, cur, bytes, this.device);
       file = await this.reparse(file, r);
     }
-    file.base.raw.writeUInt16LE(keep.length, 18);
+    file.base.raw.writeUInt16LE(left, 18);
     this.w.touch(file);
     for (const r of file.records) await this.w.writeRecord(r);
   }
@@ -324,6 +422,15 @@ export class NamespaceWriter {
       await this.freeRecordBit(r.number);
     }
   }
+}
+
+/** An index node's entries as editable copies (the end entry becomes `endChild`). */
+function editable(n: IndexNode): Node {
+  const last = n.entries[n.entries.length - 1]!;
+  return {
+    entries: n.entries.filter((x) => (x.flags & ENTRY_FLAG.LAST) === 0).map((x) => ({ head: Buffer.from(x.raw.subarray(0, 8)), key: Buffer.from(x.key), child: x.child })),
+    endChild: last.child,
+  };
 }
 
 function refHead(ref: bigint): Buffer {

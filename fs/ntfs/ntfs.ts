@@ -4,10 +4,9 @@
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
-import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
-import { toNtfsTime } from './time.js';
+import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
 import { UnsupportedWrites } from '../unsupported.js';
-import { buildAttr, classify, FILE_ATTR, INTX, INTX_MAX, ownership, stdInfo, type Ownership, type Shown, type StdInfo } from './attrs.js';
+import { buildAttr, classify, FILE_ATTR, INTX_MAX, ownership, stdInfo, type Ownership, type Shown, type StdInfo } from './attrs.js';
 import { AT, ATTR_FLAG } from './attribute.js';
 import { readBoot, type BootSector } from './boot.js';
 import type { NtfsFile } from './file.js';
@@ -19,15 +18,11 @@ import { SecureStore } from './security.js';
 import { AttrStream, isCompressed, refuseEncrypted, type VolumeIo } from './stream.js';
 import { compareKeys, UpCase } from './upcase.js';
 import { logFileProblem, volumeInfo, type VolumeInfo } from './volume-state.js';
-import { NtfsWriter } from './writer.js';
-import { fileNameValue, fileRef, NamespaceWriter, now } from './namespace.js';
-import { INTX as INTX_MAGIC } from './attrs.js';
-import { insertAttribute, newResidentAttr, replaceAttribute } from './record-edit.js';
 
 export const ROOT = 5;
 const UPCASE = 10;
 const BITMAP = 6;
-const FIRST_USER = 16;
+export const FIRST_USER = 16;
 const MAX_XATTR = 1 << 16;
 const LOADED_CACHE = 32768;
 const S_IFMT = 0o170000;
@@ -46,8 +41,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   private secure?: Promise<SecureStore | undefined>;
   private dirs = new Map<number, IndexTree>();
   private loaded = new Map<number, Loaded>();
-  private writer?: NtfsWriter;
-  private ns?: NamespaceWriter;
 
   protected constructor(
     readonly dev: BlockDevice,
@@ -72,6 +65,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const upcase = UpCase.fromBuffer(await new AttrStream(io, ucData, '$UpCase').read(0, Math.min(ucData.dataSize, 131072)));
     const vol = await volumeInfo(mft);
     const own = ownership(opts.options);
+    // A subclass (the writable driver) opens through here too: `this` builds it.
     const fs = new this(dev, io, boot, mft, upcase, vol, own, false);
     const unsafe = await fs.unsafeReason();
     const writable = opts.writable === true;
@@ -141,7 +135,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     return (await this.load(ino)).attr;
   }
 
-  private async dir(ino: number): Promise<IndexTree> {
+  protected async dir(ino: number): Promise<IndexTree> {
     const hit = this.dirs.get(ino);
     if (hit) return hit;
     const f = await this.mft.file(ino);
@@ -323,6 +317,21 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
         if (!d) throw new FsError('ENODATA', `${name}: MFT record ${ino} has no security descriptor`);
         return Buffer.from(d);
       }
+      case 'system.ntfs_crtime':
+      case 'system.ntfs_crtime_be':
+      case 'system.ntfs_times':
+      case 'system.ntfs_times_be': {
+        // As ntfs-3g: creation, or creation, modification, access and change times.
+        const times = name.startsWith('system.ntfs_crtime') ? [si.created] : [si.created, si.modified, si.accessed, si.changed];
+        const b = Buffer.alloc(times.length * 8);
+        times.forEach((t, i) => (name.endsWith('_be') ? b.writeBigUInt64BE(t, i * 8) : b.writeBigUInt64LE(t, i * 8)));
+        return b;
+      }
+      case 'system.ntfs_dos_name': {
+        const dos = file.all(AT.FILE_NAME).map((a) => parseFileName(a.value!, this.dev.name, `MFT record ${ino}`)).find((fn) => fn.namespace === NAMESPACE.DOS);
+        if (!dos) throw new FsError('ENODATA', `${name}: MFT record ${ino} has no DOS name`);
+        return Buffer.from(dos.name);
+      }
       case 'system.ntfs_reparse_data':
         if (!file.has(AT.REPARSE_POINT)) throw new FsError('ENODATA', `${name}: MFT record ${ino} is no reparse point`);
         return this.attrBytes(file, AT.REPARSE_POINT, '', MAX_XATTR);
@@ -342,9 +351,17 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (total % 8 !== 0 && bits.length > 0) bits[bits.length - 1]! &= (1 << (total % 8)) - 1;
     for (let i = 0; i < bits.length; i++) used += POPCOUNT[bits[i]!]!;
     const free = Math.max(0, total - used);
+    // Inodes as ntfs-3g counts them: every bit $MFT's $BITMAP has room for, plus the
+    // records the free clusters could still hold.
+    const mftBitmap = (await this.mft.file(0)).find(AT.BITMAP);
+    const mbits = mftBitmap ? await new AttrStream(this.io, mftBitmap, '$MFT $BITMAP').read(0, mftBitmap.dataSize) : Buffer.alloc(0);
+    let inUse = 0;
+    for (let i = 0; i < mbits.length; i++) inUse += POPCOUNT[mbits[i]!]!;
+    const slots = (mftBitmap?.allocSize ?? 0) * 8;
+    const more = Math.floor((free * this.boot.clusterSize) / this.mft.recordSize);
     return {
       blockSize: this.boot.clusterSize, blocks: total, freeBlocks: free, availBlocks: free,
-      files: this.mft.recordCount, freeFiles: 0, nameMax: 255,
+      files: slots + more, freeFiles: slots - inUse + more, nameMax: 255,
     };
   }
 
@@ -367,248 +384,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     return out;
   }
 
-  private writerOf(op: string): NtfsWriter {
-    if (!this.writable) this.refuse(op);
-    this.writer ??= new NtfsWriter(this.io, this.mft);
-    return this.writer;
-  }
-
-  /** A regular file that may be written: not a directory, link or special file. */
-  private async writableFile(ino: number, op: string): Promise<NtfsFile> {
-    this.writerOf(op);
-    const { file, shown } = await this.load(ino);
-    if (shown.kind === 'dir') throw new FsError('EISDIR', `${this.dev.name}: MFT record ${ino} is a directory`);
-    if (shown.kind !== 'file') throw new FsError('EINVAL', `${this.dev.name}: MFT record ${ino} is not a regular file`);
-    return file;
-  }
-
-  override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
-    const f = await this.writableFile(ino, 'write');
-    if (!f.has(AT.DATA)) throw new FsError('EIO', `${this.dev.name}: MFT record ${ino} has no $DATA`);
-    if (!Number.isSafeInteger(offset + data.length) || offset < 0) throw new FsError('EFBIG', `${this.dev.name}: write at ${offset} is out of range`);
-    if (data.length === 0) return 0;
-    try {
-      await this.writer!.write(f, AT.DATA, '', offset, data);
-    } finally {
-      this.forget(ino);
-    }
-    return data.length;
-  }
-
-  override async truncate(ino: number, size: number): Promise<void> {
-    const f = await this.writableFile(ino, 'truncate');
-    if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.dev.name}: bad size ${size}`);
-    try {
-      await this.writer!.truncate(f, AT.DATA, '', size);
-    } finally {
-      this.forget(ino);
-    }
-  }
-
-  /** user.* attributes are named $DATA streams, as ntfs-3g's streams_interface=xattr. */
-  override async setxattr(ino: number, name: string, value: Uint8Array, flags: number): Promise<void> {
-    const w = this.writerOf('setxattr');
-    if (!name.startsWith('user.') || name.length === 5) throw new FsError('ENOTSUP', `${this.dev.name}: only user.* attributes (alternate data streams) can be set, not ${name}`);
-    const stream = name.slice(5);
-    if (stream.length > 255 || /[/\:\0]/.test(stream)) throw new FsError('EINVAL', `${this.dev.name}: ${name}: not a valid stream name`);
-    const XATTR_CREATE = 1;
-    const XATTR_REPLACE = 2;
-    try {
-      let f = await this.mft.file(ino);
-      const exists = f.has(AT.DATA, stream);
-      if (exists && flags & XATTR_CREATE) throw new FsError('EEXIST', `${name}: attribute exists`);
-      if (!exists && flags & XATTR_REPLACE) throw new FsError('ENODATA', `${name}: no such attribute`);
-      if (!exists) {
-        insertAttribute(f.base, newResidentAttr(AT.DATA, stream), this.dev.name);
-        await w.writeRecord(f.base);
-        f = await this.mft.file(ino);
-      } else {
-        await w.truncate(f, AT.DATA, stream, 0);
-        f = await this.mft.file(ino);
-      }
-      if (value.length) await w.write(f, AT.DATA, stream, 0, value);
-    } finally {
-      this.forget(ino);
-    }
-  }
-
-  override async removexattr(ino: number, name: string): Promise<void> {
-    const w = this.writerOf('removexattr');
-    const stream = name.startsWith('user.') ? name.slice(5) : '';
-    try {
-      const f = await this.mft.file(ino);
-      if (!stream || !f.has(AT.DATA, stream)) throw new FsError('ENODATA', `${name}: no such attribute`);
-      await w.truncate(f, AT.DATA, stream, 0);
-      const g = await this.mft.file(ino);
-      const a = g.all(AT.DATA).find((x) => x.name === stream)!;
-      const rec = g.records.find((r) => r.number === a.record)!;
-      replaceAttribute(rec, a, Buffer.alloc(0), this.dev.name);
-      await w.writeRecord(rec);
-    } finally {
-      this.forget(ino);
-    }
-  }
-
-  private nsOf(op: string): NamespaceWriter {
-    const w = this.writerOf(op);
-    this.ns ??= new NamespaceWriter(this.io, this.mft, w, this.upcase);
-    return this.ns;
-  }
-
-  private checkName(name: string): void {
-    if (name === '' || name === '.' || name === '..' || /[/\0]/.test(name)) throw new FsError('EINVAL', `${JSON.stringify(name)}: not a valid file name`);
-    if (name.length > 255) throw new FsError('ENAMETOOLONG', `${name}: longer than 255 UTF-16 units`);
-  }
-
-  /** The record named exactly `name` in `parent`, if any. */
-  private async exact(parent: number, name: string): Promise<number | undefined> {
-    const num = await this.lookupIno(parent, name).catch((e: FsError) => {
-      if (e.code === 'ENOENT') return undefined;
-      throw e;
-    });
-    if (num === undefined) return undefined;
-    const f = await this.mft.file(num);
-    return f.all(AT.FILE_NAME).some((a) => {
-      const fn = parseFileName(a.value!, this.dev.name, `MFT record ${num}`);
-      return fn.parent === parent && fn.name === name;
-    }) ? num : undefined;
-  }
-
-  private async makeNode(parent: number, name: string, dir: boolean, op: string, system = false): Promise<number> {
-    const ns = this.nsOf(op);
-    this.checkName(name);
-    const tree = await this.dir(parent);
-    if ((await this.exact(parent, name)) !== undefined) throw new FsError('EEXIST', `${name}: file exists`);
-    try {
-      return await ns.create(await this.mft.file(parent), tree, name, dir, system);
-    } finally {
-      this.forget(parent);
-    }
-  }
-
-  override async create(parent: number, name: string): Promise<Attr> {
-    return this.getattr(await this.makeNode(parent, name, false, 'create'));
-  }
-
-  override async mkdir(parent: number, name: string): Promise<Attr> {
-    return this.getattr(await this.makeNode(parent, name, true, 'mkdir'));
-  }
-
-  /** Symlinks are made as ntfs-3g makes them: Interix files (system attribute, IntxLNK data). */
-  override async symlink(parent: number, name: string, target: string): Promise<Attr> {
-    if (target === '' || target.length > 4095) throw new FsError('EINVAL', `symlink target of ${target.length} characters`);
-    const ino = await this.makeNode(parent, name, false, 'symlink', true);
-    const f = await this.mft.file(ino);
-    await this.writer!.write(f, AT.DATA, '', 0, Buffer.concat([Buffer.from(INTX_MAGIC.SYMLINK, 'latin1'), Buffer.from(target, 'utf16le')]));
-    this.forget(ino);
-    return this.getattr(ino);
-  }
-
-  /** Remove name `name` from `parent`; `wantDir` says rmdir or unlink. */
-  private async removeName(parent: number, name: string, wantDir: boolean, op: string): Promise<void> {
-    const ns = this.nsOf(op);
-    const num = await this.exact(parent, name);
-    if (num === undefined) throw new FsError('ENOENT', `${name}: no such file or directory`);
-    if (num < FIRST_USER) throw new FsError('EPERM', `${name}: NTFS metadata files cannot be removed`);
-    const f = await this.mft.file(num);
-    if (f.isDir !== wantDir) throw new FsError(wantDir ? 'ENOTDIR' : 'EISDIR', `${name}: ${wantDir ? 'not a directory' : 'is a directory'}`);
-    if (wantDir && (await (await this.dir(num)).entries()).length > 0) throw new FsError('ENOTEMPTY', `${name}: directory not empty`);
-    const names = this.namesWithPartner(f, parent, name);
-    try {
-      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
-      await ns.dropName(await this.mft.file(num), parent, names);
-    } finally {
-      this.forget(parent, num);
-    }
-  }
-
-  /** `name` and, for a Win32 name, its DOS short-name partner in the same directory. */
-  private namesWithPartner(f: NtfsFile, parent: number, name: string): Set<string> {
-    const names = new Set([name]);
-    const fns = f.all(AT.FILE_NAME).map((a) => parseFileName(a.value!, this.dev.name, `MFT record ${f.num}`)).filter((fn) => fn.parent === parent);
-    if (fns.some((fn) => fn.name === name && fn.namespace === NAMESPACE.WIN32)) {
-      for (const fn of fns) if (fn.namespace === NAMESPACE.DOS) names.add(fn.name);
-    }
-    return names;
-  }
-
-  override async unlink(parent: number, name: string): Promise<void> {
-    await this.removeName(parent, name, false, 'unlink');
-  }
-
-  override async rmdir(parent: number, name: string): Promise<void> {
-    await this.removeName(parent, name, true, 'rmdir');
-  }
-
-  override async link(ino: number, newParent: number, newName: string): Promise<Attr> {
-    const ns = this.nsOf('link');
-    this.checkName(newName);
-    const f = await this.mft.file(ino);
-    if (f.isDir) throw new FsError('EPERM', 'hard links to directories are not allowed');
-    if ((await this.exact(newParent, newName)) !== undefined) throw new FsError('EEXIST', `${newName}: file exists`);
-    const parent = await this.mft.file(newParent);
-    const fn = fileNameValue(fileRef(newParent, parent.base.sequence), newName, false, now());
-    try {
-      await ns.addName(f, fn);
-      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(ino, f.base.sequence)), key: fn });
-    } finally {
-      this.forget(newParent, ino);
-    }
-    return this.getattr(ino);
-  }
-
-  override async rename(parent: number, name: string, newParent: number, newName: string): Promise<void> {
-    const ns = this.nsOf('rename');
-    this.checkName(newName);
-    const num = await this.exact(parent, name);
-    if (num === undefined) throw new FsError('ENOENT', `${name}: no such file or directory`);
-    if (num < FIRST_USER) throw new FsError('EPERM', `${name}: NTFS metadata files cannot be renamed`);
-    const f = await this.mft.file(num);
-    if (f.isDir) {
-      // Refuse moving a directory into itself or below it.
-      for (let cur = newParent, hops = 0; cur !== ROOT && hops < 1024; hops++) {
-        if (cur === num) throw new FsError('EINVAL', `${name}: cannot move a directory into itself`);
-        const pf = await this.mft.file(cur);
-        cur = parseFileName(pf.all(AT.FILE_NAME)[0]!.value!, this.dev.name, `MFT record ${cur}`).parent;
-      }
-    }
-    const target = await this.exact(newParent, newName);
-    if (target === num && parent === newParent && name === newName) return;
-    if (target !== undefined && target !== num) {
-      const t = await this.mft.file(target);
-      if (t.isDir !== f.isDir) throw new FsError(t.isDir ? 'EISDIR' : 'ENOTDIR', `${newName}: ${t.isDir ? 'is a directory' : 'not a directory'}`);
-      await this.removeName(newParent, newName, t.isDir, 'rename');
-    }
-    const names = this.namesWithPartner(f, parent, name);
-    const np = await this.mft.file(newParent);
-    const fn = fileNameValue(fileRef(newParent, np.base.sequence), newName, f.isDir, now());
-    try {
-      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
-      this.forget(parent);
-      await ns.addName(await this.mft.file(num), fn);
-      this.forget(num);
-      await ns.dropName(await this.mft.file(num), parent, names);
-      this.forget(num);
-      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
-    } finally {
-      this.forget(parent, newParent, num);
-    }
-  }
-
-  override async utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
-    const w = this.writerOf('utimens');
-    const f = await this.mft.file(ino);
-    const si = f.base.attrs.find((a) => a.type === AT.STANDARD_INFORMATION);
-    if (!si?.value || si.value.length < 48) throw corrupt(this.dev.name, `MFT record ${ino}`, 'no $STANDARD_INFORMATION', f.base.at);
-    if (mtime) si.value.writeBigUInt64LE(toNtfsTime(mtime), 8);
-    if (atime) si.value.writeBigUInt64LE(toNtfsTime(atime), 24);
-    try {
-      await w.writeRecord(f.base);
-    } finally {
-      this.forget(ino);
-    }
-  }
-
   override async fsync(): Promise<void> {
     if (this.writable) await this.dev.flush();
   }
@@ -616,12 +391,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   async close(): Promise<void> {
     await this.fsync();
   }
-}
-
-function refBytes(ref: bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(ref);
-  return b;
 }
 
 const POPCOUNT = Array.from({ length: 256 }, (_, i) => {

@@ -56,7 +56,10 @@ export interface NonResidentSizes {
   runs: Run[];
 }
 
-/** A non-resident attribute record like `a` (one extent from VCN 0) with these runs and sizes. */
+/**
+ * A non-resident attribute record like `a` holding `s.runs`, which start at the extent's
+ * first VCN (0 for a whole attribute; later extents carry zero sizes).
+ */
 export function nonResidentAttr(a: AttrRecord, s: NonResidentSizes, clusterSize: number): Buffer {
   const sparse = (a.flags & 0x8000) !== 0;
   const headerLen = sparse ? 72 : 64;
@@ -64,6 +67,7 @@ export function nonResidentAttr(a: AttrRecord, s: NonResidentSizes, clusterSize:
   const runsOfs = align8(headerLen + name.length);
   const mp = encodeRuns(s.runs);
   const b = Buffer.alloc(align8(runsOfs + mp.length));
+  const startVcn = s.runs[0]?.vcn ?? 0;
   const lastVcn = s.runs.length ? s.runs[s.runs.length - 1]!.vcn + s.runs[s.runs.length - 1]!.len - 1 : -1;
   b.writeUInt32LE(a.type, 0);
   b.writeUInt32LE(b.length, 4);
@@ -72,14 +76,14 @@ export function nonResidentAttr(a: AttrRecord, s: NonResidentSizes, clusterSize:
   b.writeUInt16LE(headerLen, 10);
   b.writeUInt16LE(a.flags, 12);
   b.writeUInt16LE(a.id, 14);
-  b.writeBigInt64LE(0n, 16);
+  b.writeBigInt64LE(BigInt(startVcn), 16);
   b.writeBigInt64LE(BigInt(lastVcn), 24);
   b.writeUInt16LE(runsOfs, 32);
   b.writeUInt16LE(0, 34);
   b.writeBigInt64LE(BigInt(s.allocSize), 40);
   b.writeBigInt64LE(BigInt(s.dataSize), 48);
   b.writeBigInt64LE(BigInt(s.initSize), 56);
-  if (sparse) {
+  if (sparse && startVcn === 0) {
     const allocated = s.runs.filter((r) => r.lcn >= 0).reduce((n, r) => n + r.len, 0);
     b.writeBigInt64LE(BigInt(allocated * clusterSize), 64);
   }
@@ -109,4 +113,47 @@ export function insertAttribute(rec: MftRecord, bytes: Buffer, device: string): 
 /** A new empty resident attribute of `type` named `name`, for insertAttribute. */
 export function newResidentAttr(type: number, name: string): Buffer {
   return residentAttr({ type, name, flags: 0, id: 0 } as AttrRecord, Buffer.alloc(0));
+}
+
+/** The bytes a non-resident attribute like `a` needs besides its mapping pairs. */
+export function nonResidentOverhead(a: AttrRecord): number {
+  return align8(((a.flags & 0x8000) !== 0 ? 72 : 64) + a.name.length * 2) + 8;
+}
+
+/** A fresh record image: header and update sequence array, no attributes yet. */
+export function emptyRecord(size: number, num: number, seq: number, flags: number, baseRef: bigint): Buffer {
+  const raw = Buffer.alloc(size);
+  const usaCount = size / 512 + 1;
+  const first = align8(48 + usaCount * 2);
+  raw.write('FILE', 0, 'latin1');
+  raw.writeUInt16LE(48, 4);
+  raw.writeUInt16LE(usaCount, 6);
+  raw.writeUInt16LE(seq, 16);
+  raw.writeUInt16LE(first, 20);
+  raw.writeUInt16LE(flags, 22);
+  raw.writeUInt32LE(first + 8, 24);
+  raw.writeUInt32LE(size, 28);
+  raw.writeBigUInt64LE(baseRef, 32);
+  raw.writeUInt32LE(num, 44);
+  raw.writeUInt32LE(0xffffffff, first);
+  return raw;
+}
+
+/** An $ATTRIBUTE_LIST value listing `attrs` (with the record refs they live in). */
+export function attributeListValue(attrs: { a: AttrRecord; ref: bigint }[]): Buffer {
+  const sorted = [...attrs].sort((x, y) => x.a.type - y.a.type || (x.a.name < y.a.name ? -1 : x.a.name > y.a.name ? 1 : 0) || x.a.startVcn - y.a.startVcn);
+  const parts = sorted.map(({ a, ref }) => {
+    const name = Buffer.from(a.name, 'utf16le');
+    const e = Buffer.alloc(align8(26 + name.length));
+    e.writeUInt32LE(a.type, 0);
+    e.writeUInt16LE(e.length, 4);
+    e[6] = a.name.length;
+    e[7] = 26;
+    e.writeBigUInt64LE(BigInt(a.resident ? 0 : a.startVcn), 8);
+    e.writeBigUInt64LE(ref, 16);
+    e.writeUInt16LE(a.id, 24);
+    name.copy(e, 26);
+    return e;
+  });
+  return Buffer.concat(parts);
 }

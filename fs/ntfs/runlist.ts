@@ -72,19 +72,21 @@ export function decodeRuns(b: Buffer, startVcn: number, lastVcn: number, ctx: Ru
 export function encodeRuns(runs: Run[]): Buffer {
   const out: number[] = [];
   let prev = 0;
-  const bytesOf = (v: bigint, signed: boolean): number[] => {
+  // Minimal two's-complement little-endian bytes.
+  const bytesOf = (v: bigint): number[] => {
     const r: number[] = [];
     for (;;) {
       r.push(Number(v & 0xffn));
       const rest = v >> 8n;
       const top = (Number(v & 0xffn) & 0x80) !== 0;
-      if (signed ? (rest === 0n && !top) || (rest === -1n && top) : rest === 0n) return r;
+      if ((rest === 0n && !top) || (rest === -1n && top)) return r;
       v = rest;
     }
   };
   for (const r of runs) {
-    const lb = bytesOf(BigInt(r.len), false);
-    const ob = r.lcn < 0 ? [] : bytesOf(BigInt(r.lcn - prev), true);
+    // Lengths are read back as signed numbers too (ntfs-3g refuses a top bit set).
+    const lb = bytesOf(BigInt(r.len));
+    const ob = r.lcn < 0 ? [] : bytesOf(BigInt(r.lcn - prev));
     if (r.lcn >= 0) prev = r.lcn;
     out.push(lb.length | (ob.length << 4), ...lb, ...ob);
   }

@@ -11,8 +11,9 @@ import type { NtfsFile } from './file.js';
 import { protectFixups } from './fixup.js';
 import type { Mft } from './mft.js';
 import type { MftRecord } from './record.js';
-import { nonResidentAttr, replaceAttribute, residentAttr } from './record-edit.js';
-import { findRun, type Run } from './runlist.js';
+import { attributeListValue, emptyRecord, insertAttribute, nonResidentAttr, nonResidentOverhead, replaceAttribute, residentAttr, type NonResidentSizes } from './record-edit.js';
+import { parseRecord } from './record.js';
+import { encodeRuns, findRun, type Run } from './runlist.js';
 import { AttrStream, type VolumeIo } from './stream.js';
 import { toNtfsTime } from './time.js';
 
@@ -20,9 +21,17 @@ const BITMAP = 6;
 const MFT_MIRR = 1;
 const ZERO_CHUNK = 1 << 20;
 
+/** MFT record allocation, which the namespace writer owns. */
+export interface RecordAllocator {
+  alloc(): Promise<{ num: number; seq: number }>;
+  free(num: number): Promise<void>;
+}
+
 export class NtfsWriter {
   private bitmap?: ClusterBitmap;
   private mirror?: AttrStream;
+  /** Set once the namespace writer exists: extension records come from it. */
+  records?: RecordAllocator;
 
   constructor(
     private readonly io: VolumeIo,
@@ -84,8 +93,7 @@ export class NtfsWriter {
     const parts = f.all(type).filter((a) => a.name === name);
     if (parts.length === 0) return undefined;
     const what = `${this.device}: MFT record ${f.num}${name ? ` stream "${name}"` : ''}`;
-    if (parts.length > 1) throw new FsError('ENOTSUP', `${what}: data spread over several MFT records cannot be written yet`);
-    const a = parts[0]!;
+    const a = parts.length > 1 ? (f.find(type, name) as unknown as AttrRecord) : parts[0]!;
     if ((a.flags & ATTR_FLAG.COMPRESSED) !== 0) throw new FsError('ENOTSUP', `${what}: compressed files are read-only in this driver`);
     if ((a.flags & ATTR_FLAG.ENCRYPTED) !== 0) throw new FsError('EACCES', `${what}: encrypted files cannot be written`);
     return a;
@@ -108,9 +116,18 @@ export class NtfsWriter {
   }
 
   async write(f: NtfsFile, type: number, name: string, offset: number, data: Uint8Array): Promise<void> {
+    const end = offset + data.length;
+    const merged = f.find(type, name);
+    if (merged && !merged.resident && (merged.flags & (ATTR_FLAG.COMPRESSED | ATTR_FLAG.ENCRYPTED)) === 0 && end <= merged.initSize && allocated(merged.runs, Math.floor(offset / this.cs), Math.ceil(end / this.cs) - 1)) {
+      // Overwriting bytes that already have clusters: no runs or sizes change, so this works
+      // for data spread over extension records too (a fragmented registry hive, say).
+      await this.writeStream(new AttrStream(this.io, merged, `MFT record ${f.num} $DATA`), offset, data);
+      this.touch(f);
+      await this.writeRecord(f.base);
+      return;
+    }
     const a = this.streamAttr(f, type, name);
     if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
-    const end = offset + data.length;
     const rec = this.recordOf(f, a);
     if (a.resident) {
       const old = a.value!;
@@ -128,14 +145,17 @@ export class NtfsWriter {
     if (offset > a.initSize) await this.zero(stream, a.initSize, offset);
     await this.writeStream(stream, offset, data);
     const alloc = allocEnd(grown) * this.cs;
-    replaceAttribute(rec, a, nonResidentAttr(a, {
+    await this.storeRuns(f, type, name, {
       runs: grown, allocSize: alloc, dataSize: Math.max(a.dataSize, end), initSize: Math.max(a.initSize, end),
-    }, this.cs), this.device);
-    await this.commit(f, rec, bm);
+    }, bm);
   }
 
-  /** Set the size; `initAll` marks the new bytes initialized (the caller writes them all). */
-  async truncate(f: NtfsFile, type: number, name: string, size: number, initAll = false): Promise<void> {
+  /**
+   * Set the size. `initAll` marks the new bytes initialized (the caller writes them all);
+   * `reserve` keeps (or allocates) clusters up to that many bytes, for metadata that grows
+   * in steps ($MFT), so it does not fragment one record at a time.
+   */
+  async truncate(f: NtfsFile, type: number, name: string, size: number, initAll = false, reserve = 0): Promise<void> {
     const a = this.streamAttr(f, type, name);
     if (!a) throw new FsError('ENOENT', `${this.device}: MFT record ${f.num} has no stream "${name}"`);
     const rec = this.recordOf(f, a);
@@ -146,7 +166,7 @@ export class NtfsWriter {
       return;
     }
     const bm = await this.clusters();
-    const keep = Math.ceil(size / this.cs);
+    const keep = Math.max(Math.ceil(size / this.cs), Math.ceil(reserve / this.cs));
     let runs = a.runs.map((r) => ({ ...r }));
     if (keep <= allocEnd(runs)) {
       const freed = cutRuns(runs, keep);
@@ -157,8 +177,93 @@ export class NtfsWriter {
       runs = this.cover(runs, allocEnd(runs), keep - 1, bm);
     }
     const init = initAll ? size : Math.min(a.initSize, size);
-    replaceAttribute(rec, a, nonResidentAttr(a, { runs, allocSize: allocEnd(runs) * this.cs, dataSize: size, initSize: init }, this.cs), this.device);
-    await this.commit(f, rec, bm);
+    await this.storeRuns(f, type, name, { runs, allocSize: allocEnd(runs) * this.cs, dataSize: size, initSize: init }, bm);
+  }
+
+  /**
+   * Put an attribute's new runs and sizes in place: in its record when they fit there, else
+   * spread over fresh extension records named by an $ATTRIBUTE_LIST.
+   */
+  private async storeRuns(f: NtfsFile, type: number, name: string, sizes: NonResidentSizes, bm: ClusterBitmap): Promise<void> {
+    const parts = f.all(type).filter((x) => x.name === name).sort((x, y) => x.startVcn - y.startVcn);
+    if (parts.length === 1) {
+      const rec = this.recordOf(f, parts[0]!);
+      const bytes = nonResidentAttr(parts[0]!, sizes, this.cs);
+      if (rec.raw.readUInt32LE(24) - rec.raw.readUInt32LE(parts[0]!.offset + 4) + bytes.length <= rec.raw.length) {
+        replaceAttribute(rec, parts[0]!, bytes, this.device);
+        await this.commit(f, rec, bm);
+        return;
+      }
+    }
+    await this.spread(f, parts, sizes, bm);
+  }
+
+  /**
+   * Move every extent of one attribute into new extension records, as many as its runs
+   * need, and (re)write the base record's $ATTRIBUTE_LIST to name them.
+   */
+  private async spread(f: NtfsFile, parts: AttrRecord[], sizes: NonResidentSizes, bm: ClusterBitmap): Promise<void> {
+    const what = `${this.device}: MFT record ${f.num}`;
+    if (!this.records) throw new FsError('ENOSPC', `${what}: runlist does not fit its MFT record`);
+    const first = parts[0]!;
+    const recSize = this.mft.recordSize;
+    const room = recSize - emptyRecord(recSize, 0, 0, 0, 0n).readUInt16LE(20) - 8 - nonResidentOverhead(first);
+    // Runs per extent: as many as encode into one fresh record.
+    const extents: Run[][] = [];
+    let cur: Run[] = [];
+    for (const r of sizes.runs) {
+      if (cur.length && encodeRuns([...cur, r]).length > room) {
+        extents.push(cur);
+        cur = [];
+      }
+      cur.push(r);
+    }
+    extents.push(cur);
+    if (extents.length > 64) throw new FsError('ENOSPC', `${what}: ${extents.length} extension records would be needed`);
+    // Take the attribute out of the records it was in.
+    const touched = new Map<number, MftRecord>();
+    for (const p of parts) {
+      const rec = touched.get(p.record) ?? this.recordOf(f, p);
+      const live = reparsed(rec, this.device, this.io.totalClusters);
+      const at = live.attrs.find((x) => x.type === p.type && x.name === p.name && x.startVcn === p.startVcn)!;
+      replaceAttribute(live, at, Buffer.alloc(0), this.device);
+      touched.set(p.record, live);
+    }
+    const baseRef = BigInt(f.num) | (BigInt(f.base.sequence) << 48n);
+    const fresh: MftRecord[] = [];
+    for (const [i, runs] of extents.entries()) {
+      const { num, seq } = await this.records.alloc();
+      const raw = emptyRecord(recSize, num, seq, 0x0001, baseRef);
+      const rec = reparsed({ number: num, raw, at: 0n } as MftRecord, this.device, this.io.totalClusters);
+      const ext = i === 0 ? sizes : { runs, allocSize: 0, dataSize: 0, initSize: 0 };
+      insertAttribute(rec, nonResidentAttr(first, { ...ext, runs }, this.cs), this.device);
+      fresh.push(reparsed(rec, this.device, this.io.totalClusters));
+    }
+    // The list: everything left in the old records, plus the new extents.
+    const base = touched.get(f.num) ?? f.base;
+    const kept = f.records.map((r) => touched.get(r.number) ?? r).map((r) => reparsed(r, this.device, this.io.totalClusters));
+    const listed = [...kept, ...fresh].flatMap((r) => r.attrs.filter((x) => x.type !== AT.ATTRIBUTE_LIST).map((a) => ({ a, ref: r.number === f.num ? baseRef : BigInt(r.number) | (BigInt(r.sequence) << 48n) })));
+    const value = attributeListValue(listed);
+    const liveBase = reparsed(base, this.device, this.io.totalClusters);
+    const old = liveBase.attrs.find((x) => x.type === AT.ATTRIBUTE_LIST);
+    // A list that was out in clusters comes back into the base record.
+    if (old && !old.resident) bm.freeRuns(old.runs);
+    const al = residentAttr({ type: AT.ATTRIBUTE_LIST, name: '', flags: 0, id: old?.id ?? 0 } as AttrRecord, value);
+    if (old) replaceAttribute(liveBase, old, al, this.device);
+    else insertAttribute(liveBase, al, this.device);
+    touched.set(f.num, liveBase);
+    await bm.flush((s, pos, data) => this.writeStream(s, pos, data));
+    for (const r of fresh) await this.writeRecord(r);
+    for (const r of touched.values()) {
+      if (r.number !== f.num && reparsed(r, this.device, this.io.totalClusters).attrs.length === 0) {
+        // An extension record left empty is freed.
+        r.raw.writeUInt16LE(r.raw.readUInt16LE(22) & ~0x0001, 22);
+        await this.writeRecord(r);
+        await this.records.free(r.number);
+      } else if (r.number !== f.num) await this.writeRecord(r);
+    }
+    this.touch({ base: liveBase } as NtfsFile);
+    await this.writeRecord(liveBase);
   }
 
   /** Store `value` resident if the record has room, else move it out to clusters. */
@@ -171,6 +276,11 @@ export class NtfsWriter {
       await this.commit(f, rec);
       return;
     }
+    await this.moveOut(f, rec, a, value);
+  }
+
+  /** Make resident attribute `a` (holding `value`) non-resident: clusters hold the bytes. */
+  private async moveOut(f: NtfsFile, rec: MftRecord, a: AttrRecord, value: Buffer): Promise<void> {
     const bm = await this.clusters();
     const count = Math.ceil(value.length / this.cs);
     const runs = this.cover([], 0, count - 1, bm);
@@ -180,6 +290,17 @@ export class NtfsWriter {
     await this.writeStream(stream, 0, padded);
     replaceAttribute(rec, a, nonResidentAttr(a, { runs, allocSize: count * this.cs, dataSize: value.length, initSize: value.length }, this.cs), this.device);
     await this.commit(f, rec, bm);
+  }
+
+  /**
+   * Free room in the base record by moving its largest resident stream out to clusters, as
+   * ntfs-3g does; false when there is none worth moving.
+   */
+  async makeRoom(f: NtfsFile): Promise<boolean> {
+    const a = f.base.attrs.filter((x) => x.type === AT.DATA && x.resident && x.value!.length >= 16).sort((x, y) => y.value!.length - x.value!.length)[0];
+    if (!a) return false;
+    await this.moveOut(f, f.base, a, Buffer.from(a.value!));
+    return true;
   }
 
   private async commit(f: NtfsFile, rec: MftRecord, bm?: ClusterBitmap): Promise<void> {
@@ -231,6 +352,16 @@ export class NtfsWriter {
   }
 }
 
+/** Whether clusters [from, to] all have runs with clusters (no holes, not past the end). */
+function allocated(runs: Run[], from: number, to: number): boolean {
+  for (let v = from; v <= to;) {
+    const r = runs[findRun(runs, v)];
+    if (!r || r.lcn < 0) return false;
+    v = r.vcn + r.len;
+  }
+  return true;
+}
+
 function allocEnd(runs: Run[]): number {
   const last = runs[runs.length - 1];
   return last ? last.vcn + last.len : 0;
@@ -262,4 +393,9 @@ function normalize(runs: Run[]): Run[] {
     else out.push({ ...r });
   }
   return out;
+}
+
+/** A record re-parsed from its (edited) bytes, so attribute offsets are current. */
+function reparsed(r: MftRecord, device: string, totalClusters: number): MftRecord {
+  return parseRecord(protectFixups(r.raw), r.number, { device, totalClusters, at: r.at });
 }

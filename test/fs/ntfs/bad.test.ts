@@ -5,6 +5,9 @@ import { RawFile } from '../../../disk/raw.js';
 import type { FsOpenOptions } from '../../../fs/filesystem.js';
 import { AT } from '../../../fs/ntfs/attribute.js';
 import { ntfsDriver } from '../../../fs/ntfs/driver.js';
+import { applyFixups } from '../../../fs/ntfs/fixup.js';
+import { IndexTree } from '../../../fs/ntfs/index.js';
+import { AttrStream } from '../../../fs/ntfs/stream.js';
 import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile } from '../../fixtures/run.js';
@@ -201,5 +204,74 @@ test('ntfs: a hibernated Windows (hiberfil.sys "hibr") opens read-only with a wa
     assert.match(warnings.join('\n'), /Windows is hibernated \(hiberfil.sys\); mounted read-only/);
     await fs.dev.close();
     await assert.rejects(openNtfs(img, { writable: true }), /EROFS: .*hibernated/);
+  });
+});
+
+test('ntfs bad input: an index node that is its own child (a loop) is refused, no hang', async () => {
+  await damaged('index-loop', async (img) => {
+    const fs = await openNtfs(img);
+    const d = await resolvePath(fs, '/d');
+    const file = await fs.mft.file(d.ino);
+    const tree = await IndexTree.open(fs.io, file, '$I30');
+    const inner = tree.root.entries[tree.root.entries.length - 1]!.child!;
+    const alloc = new AttrStream(fs.io, file.find(AT.INDEX_ALLOCATION, '$I30')!, 'test');
+    const vcnSize = tree.blockSize < fs.boot.clusterSize ? 512 : fs.boot.clusterSize;
+    const at = alloc.deviceOffset(inner * vcnSize)!;
+    const block = await alloc.read(inner * vcnSize, tree.blockSize);
+    await fs.dev.close();
+    applyFixups(block, img, 'test', at);
+    // The first child pointer whose 8 bytes do not touch a fixup position.
+    let target = -1;
+    for (let p = 24 + block.readUInt32LE(24); ;) {
+      const len = block.readUInt16LE(p + 8);
+      const flags = block.readUInt16LE(p + 12);
+      const c = p + len - 8;
+      if (flags & 1 && Math.floor(c / 512) === Math.floor((c + 7) / 512) && (c + 8) % 512 <= 510 && (c + 8) % 512 !== 0) {
+        target = c;
+        break;
+      }
+      if (flags & 2) break;
+      p += len;
+    }
+    assert.ok(target > 0, 'the inner node has a child pointer to patch');
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(BigInt(inner));
+    await patch(img, at + BigInt(target), b);
+  }, async (img) => {
+    const fs = await openNtfs(img);
+    const d = await resolvePath(fs, '/d');
+    await assert.rejects(fs.readdir(d.ino), /EIO: .*index \$I30: node at VCN \d+ is referenced twice \(a loop\)/);
+    await fs.dev.close();
+  });
+});
+
+test('ntfs: a $LogFile with transactions not replayed opens read-only with a warning', async () => {
+  await damaged('logfile', async (img) => {
+    const fs = await openNtfs(img);
+    const log = (await fs.mft.file(2)).find(AT.DATA)!;
+    const at = BigInt(log.runs[0]!.lcn) * BigInt(fs.boot.clusterSize);
+    await fs.dev.close();
+    // A restart page whose restart area has a client in use and no "clean" flag.
+    const page = Buffer.alloc(512);
+    page.write('RSTR', 0, 'latin1');
+    page.writeUInt16LE(0x1e, 4);
+    page.writeUInt16LE(9, 6);
+    page.writeUInt32LE(4096, 16);
+    page.writeUInt32LE(4096, 20);
+    page.writeUInt16LE(0x30, 24);
+    page.writeUInt16LE(0, 0x30 + 12);
+    page.writeUInt16LE(0, 0x30 + 14);
+    await patch(img, at, page);
+  }, async (img) => {
+    const warnings: string[] = [];
+    const fs = await openNtfs(img, { warn: (m) => warnings.push(m) });
+    assert.equal((await readFile(fs, '/d/e/f')).toString(), 'hi\n');
+    assert.match(warnings.join('\n'), /\$LogFile holds transactions that were not replayed \(unclean shutdown\); mounted read-only/);
+    await fs.dev.close();
+    await assert.rejects(openNtfs(img, { writable: true }), /EROFS: .*\$LogFile holds transactions/);
+    const forced = await openNtfs(img, { writable: true, options: { force: true }, warn: (m) => warnings.push(m) });
+    assert.equal(forced.writable, true);
+    assert.match(warnings.join('\n'), /writing anyway \(force\)/);
+    await forced.dev.close();
   });
 });

@@ -26,6 +26,9 @@ export function reparseHex(kind: 'junction' | 'symlink', target: string, relativ
   return `0x${Buffer.concat([top, body]).toString('hex')}`;
 }
 
+/** A reparse point of a tag no one here follows (WOF, 0x80000017) with 4 bytes of data. */
+export const OTHER_TAG = '0x1700008004000000abcdef01';
+
 async function mounted(mnt: string): Promise<boolean> {
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   return info.split('\n').some((l) => l.split(' ')[4] === mnt);
@@ -99,6 +102,11 @@ touch wsym-abs wsym-rel wsym-missing
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', '\\??\\C:\\dir\\SUB\\hello.txt')} wsym-abs
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', 'dir\\sub', true)} wsym-rel
 setfattr -n system.ntfs_reparse_data -v ${reparseHex('symlink', '\\??\\D:\\nowhere\\x')} wsym-missing
+mkfifo a-fifo
+mknod a-blockdev b 8 17
+mknod a-chardev c 4 1
+echo 'not followed' > other-tag
+setfattr -n system.ntfs_reparse_data -v ${OTHER_TAG} other-tag
 ${compress ? `mkdir comp
 setfattr -n system.ntfs_attrib_be -v 0x00000800 comp
 yes 'compress me please' | head -c 300000 > comp/text
@@ -121,8 +129,15 @@ cd ..` : ''}
 }
 
 export function imageRecipe(spec: ImageSpec): string {
-  return `v2 mkntfs -F -Q -c ${spec.clusterSize} -L guestkit ${spec.sizeMiB}M\n${populateScript(spec)}`;
+  return `v4 mkntfs -F -Q -c ${spec.clusterSize} -L guestkit ${spec.sizeMiB}M\n${populateScript(spec)}`;
 }
+
+/** The images the tests use: three cluster sizes, the 4 KiB one with a 10,000-entry directory. */
+export const SPECS: Record<512 | 4096 | 65536, ImageSpec> = {
+  512: { clusterSize: 512, sizeMiB: 96 },
+  4096: { clusterSize: 4096, sizeMiB: 128, manyFiles: 10000 },
+  65536: { clusterSize: 65536, sizeMiB: 256 },
+};
 
 /** Build (or reuse) a populated NTFS image. */
 export function ntfsImage(spec: ImageSpec): Promise<string> {
@@ -136,8 +151,23 @@ export function ntfsImage(spec: ImageSpec): Promise<string> {
   });
 }
 
+/** The largest cluster size NTFS has (2 MiB), with a few files. */
+export function hugeClusterImage(): Promise<string> {
+  const script = `set -e
+mkdir -p x/y
+echo hi > x/y/z
+head -c 5000000 /dev/urandom > big
+truncate -s 3G sparse
+printf end >> sparse`;
+  return fixture('ntfs-c2m.img', `v1 mkntfs -c 2M 1G\n${script}`, async (path) => {
+    await run('truncate', ['-s', '1G', path]);
+    await run('mkntfs', ['-F', '-Q', '-q', '-c', String(2 << 20), path]);
+    await withNtfs3g(path, 'rw', (mnt) => run('bash', ['-c', script], { cwd: mnt }));
+  });
+}
+
 /** A small image for corruption and write tests: mkntfs plus a few files. */
-export function smallImage(): Promise<string> {
+export function smallImage(clusterSize = 4096): Promise<string> {
   const script = `set -e
 mkdir -p d/e
 echo hi > d/e/f
@@ -145,9 +175,11 @@ yes abc | head -c 300000 > big
 for i in $(seq 1 300); do : > "d/name-$i"; done
 truncate -s 20M manyruns
 for i in $(seq 0 299); do printf "p$i" | dd of=manyruns bs=65536 seek=$i conv=notrunc status=none; done`;
-  return fixture('ntfs-small.img', `v2 mkntfs -c 4096 32M\n${script}`, async (path) => {
-    await run('truncate', ['-s', '32M', path]);
-    await run('mkntfs', ['-F', '-Q', '-q', '-c', '4096', path]);
+  const sizeMiB = clusterSize > 4096 ? 128 : 32;
+  const name = clusterSize === 4096 ? 'ntfs-small.img' : `ntfs-small-c${clusterSize}.img`;
+  return fixture(name, `v2 mkntfs -c ${clusterSize} ${sizeMiB}M\n${script}`, async (path) => {
+    await run('truncate', ['-s', `${sizeMiB}M`, path]);
+    await run('mkntfs', ['-F', '-Q', '-q', '-c', String(clusterSize), path]);
     await withNtfs3g(path, 'streams_interface=xattr', async (mnt) => {
       await run('bash', ['-c', script], { cwd: mnt });
     });

@@ -14,6 +14,7 @@ export interface Seen {
   nlink: number;
   uid: number;
   gid: number;
+  rdev: number;
   size?: number;
   blocks?: number;
   atime: string;
@@ -74,6 +75,7 @@ export async function walkNtfs3g(mnt: string, skip: Set<string>): Promise<Map<st
   const out = new Map<string, Seen>();
   const xa = parseGetfattr(await run('getfattr', ['-R', '-h', '-d', '-m', '^user\\.', '-e', 'hex', '--absolute-names', mnt]), mnt);
   const attrib = parseGetfattr(await run('getfattr', ['-R', '-h', '-n', 'system.ntfs_attrib', '-e', 'hex', '--absolute-names', mnt]), mnt);
+  const acl = parseGetfattr(await run('getfattr', ['-R', '-h', '-n', 'system.ntfs_acl', '-e', 'hex', '--absolute-names', mnt]), mnt);
   const walk = async (rel: string): Promise<void> => {
     for (const name of await readdir(join(mnt, rel))) {
       const path = `${rel}/${name}`;
@@ -83,9 +85,9 @@ export async function walkNtfs3g(mnt: string, skip: Set<string>): Promise<Map<st
       const type = Number(st.mode) & S_IFMT;
       const nsOf = (ns: bigint): string => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
       const s: Seen = {
-        ino: Number(st.ino), mode: Number(st.mode), nlink: Number(st.nlink), uid: Number(st.uid), gid: Number(st.gid),
+        ino: Number(st.ino), mode: Number(st.mode), nlink: Number(st.nlink), uid: Number(st.uid), gid: Number(st.gid), rdev: Number(st.rdev),
         atime: nsOf(st.atimeNs), mtime: nsOf(st.mtimeNs), ctime: nsOf(st.ctimeNs),
-        xattrs: { ...xa.get(path), ...attrib.get(path) },
+        xattrs: { ...xa.get(path), ...attrib.get(path), ...acl.get(path) },
       };
       if (type === S_IFLNK) {
         const t = await readlink(full);
@@ -134,9 +136,9 @@ export async function seenOurs(fs: Filesystem, a: Attr): Promise<Seen> {
   const type = a.mode & S_IFMT;
   const xattrs: Record<string, string> = {};
   for (const n of await fs.listxattr(a.ino)) xattrs[n] = (await fs.getxattr(a.ino, n)).toString('hex');
-  xattrs['system.ntfs_attrib'] = (await fs.getxattr(a.ino, 'system.ntfs_attrib')).toString('hex');
+  for (const n of ['system.ntfs_attrib', 'system.ntfs_acl']) xattrs[n] = (await fs.getxattr(a.ino, n)).toString('hex');
   const s: Seen = {
-    ino: a.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid,
+    ino: a.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, rdev: a.rdev,
     atime: ts(a.atime), mtime: ts(a.mtime), ctime: ts(a.ctime), xattrs,
   };
   if (type === S_IFLNK) {

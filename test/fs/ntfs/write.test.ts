@@ -4,23 +4,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
+import { AT } from '../../../fs/ntfs/attribute.js';
 import { ntfsDriver } from '../../../fs/ntfs/driver.js';
+import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile, run, runStatus } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
-import { copyImage, ntfsImage, smallImage, withNtfs3g } from './images.js';
-
-/** mulberry32: a small seeded generator, so a failing sequence can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './rng.js';
+import { copyImage, ntfsImage, SPECS, smallImage, withNtfs3g } from './images.js';
 
 interface Model {
   data: Buffer;
@@ -41,7 +32,7 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
   let fs: Filesystem = await ntfsDriver.open(dev, { writable: true });
   const model = new Map<string, Model>();
   for (const p of files) model.set(p, { data: await readFile(fs, p), xattrs: new Map() });
-  const rand = rng(20261122);
+  const rand = rng(Number(process.env.NTFS_WRITE_SEED ?? 20261122));
   const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const OPS = 300;
   for (let i = 0; i < OPS; i++) {
@@ -86,6 +77,13 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
   await dev.close();
   await ntfsfixClean(img);
   assert.deepEqual(await clusterProblems(img), [], 'runs and $Bitmap agree');
+  // Directory entries carry the new sizes too (ntfsls reads them from the index).
+  for (const [p, m] of model) {
+    const dir = p.slice(0, p.lastIndexOf('/')) || '/';
+    const base = p.slice(p.lastIndexOf('/') + 1);
+    const line = (await run('ntfsls', ['-l', '-p', dir, img])).split('\n').find((l) => l.endsWith(` ${base}`));
+    assert.equal(Number(line?.trim().split(/\s+/)[0]), m.data.length, `ntfsls size of ${p}`);
+  }
   await withNtfs3g(img, 'ro,streams_interface=xattr', async (mnt) => {
     for (const [p, m] of model) {
       assert.ok((await readHostFile(join(mnt, p))).equals(m.data), `${p}: ntfs-3g reads the model's bytes`);
@@ -100,7 +98,7 @@ test('ntfs write: a seeded random sequence of writes, truncates and streams matc
 });
 
 test('ntfs write: compressed files and read-only opens refuse writes, not one byte written', async () => {
-  const img = await copyImage(await ntfsImage({ clusterSize: 4096, sizeMiB: 96 }), 'ntfs-comp');
+  const img = await copyImage(await ntfsImage(SPECS[4096]), 'ntfs-comp');
   const before = await hashFile(img);
   const dev = await RawFile.open(img, true);
   const fs = await ntfsDriver.open(dev, { writable: true });
@@ -112,4 +110,59 @@ test('ntfs write: compressed files and read-only opens refuse writes, not one by
   await assert.rejects(ro.write((await resolvePath(ro, '/r300')).ino, 0, Buffer.from('x')), /EROFS: ntfs is mounted read-only: write refused/);
   await dev.close();
   assert.equal(await hashFile(img), before);
+});
+
+test('ntfs write: a file spread over extension records can be overwritten and its runs changed', async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-extents');
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  const f = await resolvePath(fs, '/manyruns');
+  await fs.write(f.ino, 298 * 65536, Buffer.from('P298'));
+  await fs.write(f.ino, 5 * 65536 + 1, Buffer.from('5!'));
+  // Filling a hole changes the runs: the extents are laid out again in new extension records.
+  await fs.write(f.ino, 65536 * 3 + 8192, Buffer.from('into a hole'));
+  await fs.close();
+  await dev.close();
+  await ntfsfixClean(img);
+  assert.deepEqual(await clusterProblems(img), []);
+  await withNtfs3g(img, 'ro', async (mnt) => {
+    const b = await readHostFile(join(mnt, 'manyruns'));
+    assert.equal(b.toString('latin1', 298 * 65536, 298 * 65536 + 5), 'P298\0');
+    assert.equal(b.toString('latin1', 299 * 65536, 299 * 65536 + 4), 'p299');
+    assert.equal(b.toString('latin1', 5 * 65536, 5 * 65536 + 3), 'p5!');
+    assert.equal(b.toString('latin1', 6 * 65536, 6 * 65536 + 2), 'p6');
+    assert.equal(b.toString('latin1', 65536 * 3 + 8192, 65536 * 3 + 8203), 'into a hole');
+  });
+});
+
+test('ntfs write: interleaved appends fragment two files until they outgrow their records (attribute lists)', { timeout: 120_000 }, async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-spread');
+  const dev = await RawFile.open(img, true);
+  const fs = (await ntfsDriver.open(dev, { writable: true })) as NtfsFilesystem;
+  const files = [await fs.create(fs.rootIno, 'frag-a', 0o644, 0, 0), await fs.create(fs.rootIno, 'frag-b', 0o644, 0, 0)];
+  const models = [Buffer.alloc(0), Buffer.alloc(0)];
+  for (let i = 0; i < 500; i++) {
+    for (const k of [0, 1]) {
+      const piece = Buffer.alloc(4096, `${k}:${i} `);
+      await fs.write(files[k]!.ino, models[k]!.length, piece);
+      models[k] = Buffer.concat([models[k]!, piece]);
+    }
+  }
+  const f = await fs.mft.file(files[0]!.ino);
+  assert.ok(f.find(AT.DATA)!.runs.length > 300 && f.records.length > 1, `${f.find(AT.DATA)!.runs.length} runs over ${f.records.length} records`);
+  await fs.close();
+  await dev.close();
+  await ntfsfixClean(img);
+  assert.deepEqual(await clusterProblems(img), []);
+  await withNtfs3g(img, 'ro', async (mnt) => {
+    for (const k of [0, 1]) assert.ok((await readHostFile(join(mnt, `frag-${'ab'[k]}`))).equals(models[k]!), 'ntfs-3g reads the same bytes');
+  });
+  // Removing one frees its clusters and all its records.
+  const dev2 = await RawFile.open(img, true);
+  const fs2 = await ntfsDriver.open(dev2, { writable: true });
+  await fs2.unlink(fs2.rootIno, 'frag-b');
+  await fs2.close();
+  await dev2.close();
+  await ntfsfixClean(img);
+  assert.deepEqual(await clusterProblems(img), []);
 });
