@@ -105,6 +105,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   uuid(): string {
+    if (this.g.serial === undefined) return '';
     const hex = this.g.serial.toString(16).toUpperCase().padStart(8, '0');
     return `${hex.slice(0, 4)}-${hex.slice(4)}`;
   }
@@ -531,6 +532,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       const n = this.fileNode(ino);
       const end = offset + data.length;
       if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', `${this.pathOf(n)}: bad offset ${offset}`);
+      if (data.length === 0) return 0;
       if (end > n.entry.size) await this.resize(n, end, offset);
       await this.writeClusters(await this.fileChain(n), offset, data);
       await this.touch(n);

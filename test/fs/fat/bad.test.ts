@@ -7,7 +7,7 @@ import { fatDriver } from '../../../fs/fat/driver.js';
 import { readFile as readPath, resolvePath } from '../../../fs/path.js';
 import { scratch } from '../../fixtures/cache.js';
 import { hashFile } from '../../fixtures/run.js';
-import { fatImage, mtools, openFat, ourTree } from './tools.js';
+import { fatImage, mtools, mtoolsTree, openFat, ourTree } from './tools.js';
 
 /** Geometry read straight from the boot sector, independently of the driver. */
 async function layout(img: string) {
@@ -184,4 +184,30 @@ test('a read-only open writes not one byte, and every write call answers EROFS',
   await close();
   assert.equal(await hashFile(img), before);
   assert.match(await mtools('mdir', ['-i', img, '::/']), /DATA\s+BIN\s+40960/);
+});
+
+test('fat16: long names with a wrong checksum or a broken run are ignored and the short name shows, as mtools shows it', async () => {
+  const img = join(await scratch('lfn'), 'l.img');
+  await copyFile(
+    await fatImage('lfn-fat16', 16, 20480, async (dir) => {
+      const { writeFile: wf } = await import('node:fs/promises');
+      await wf(`${dir}/Long File Name.txt`, 'one');
+      await wf(`${dir}/Another long name.txt`, 'two');
+      await wf(`${dir}/Third long name.txt`, 'three');
+    }),
+    img,
+  );
+  const l = await layout(img);
+  // Slot offsets of each long-name run's first slot (the one with the 0x40 "last" flag).
+  const runs: number[] = [];
+  for (let i = 0; i < l.rootSlots.length; i += 32) if (l.rootSlots[i + 11] === 0x0f && l.rootSlots[i]! & 0x40) runs.push(l.rootDirOff + i);
+  assert.equal(runs.length, 3);
+  await patch(img, runs[0]! + 13, Buffer.of((await readAt(img, runs[0]! + 13, 1))[0]! ^ 0x55)); // checksum mismatch
+  await patch(img, runs[1]!, Buffer.of(((await readAt(img, runs[1]!, 1))[0]! & 0x40) | 5)); // claims 5 slots: orphaned run
+  const { fs, close } = await openFat(img);
+  const names = (await fs.readdir(fs.rootIno)).map((e) => e.name).sort();
+  assert.deepEqual(names, ['ANOTHE~1.TXT', 'LONGFI~1.TXT', 'Third long name.txt']);
+  assert.deepEqual((await ourTree(fs)).map((i) => i.path), (await mtoolsTree(img)).map((i) => i.path));
+  assert.equal((await fs.read((await fs.lookup(fs.rootIno, 'longfi~1.txt')).ino, 0, 10)).toString(), 'one');
+  await close();
 });
