@@ -55,7 +55,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   readonly rootIno = ROOT;
   private readonly nodes = new Map<number, Node>();
   private readonly inoAt = new Map<bigint, number>();
-  private readonly listings = new Map<number, Listing>();
+  /** Loaded directories; the promise is cached so concurrent callers share one load. */
+  private readonly listings = new Map<number, Promise<Listing>>();
   private nextSpareIno: number;
   private volumeLabel = '';
   private queue: Promise<unknown> = Promise.resolve();
@@ -159,9 +160,17 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return dir.ino === ROOT ? 0 : dir.entry.cluster;
   }
 
-  private async listing(ino: number): Promise<Listing> {
-    const cached = this.listings.get(ino);
-    if (cached) return cached;
+  private listing(ino: number): Promise<Listing> {
+    let l = this.listings.get(ino);
+    if (!l) {
+      l = this.loadListing(ino);
+      this.listings.set(ino, l);
+      l.catch(() => this.listings.delete(ino));
+    }
+    return l;
+  }
+
+  private async loadListing(ino: number): Promise<Listing> {
     const dir = this.dirNode(ino);
     let clusters: number[] | null = null;
     let raw: Buffer;
@@ -175,9 +184,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       if (clusters.length > max) throw corrupt(this.dev.name, this.describe(dir), `cluster chain from ${first} is longer than a directory's ${max} clusters (${MAX_DIR_SLOTS} entries)`);
       raw = await this.readClusters(clusters, 0, clusters.length * this.g.clusterSize);
     }
-    const l = new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
-    this.listings.set(ino, l);
-    return l;
+    return new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
   }
 
   /** A directory whose cluster is that of one of its ancestors would make the tree endless. */
@@ -260,7 +267,9 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   private async fileChain(n: Node): Promise<number[]> {
     if (!n.chain) {
       const need = Math.ceil(n.entry.size / this.g.clusterSize);
-      n.chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
+      const chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
+      // A concurrent caller may have loaded (and a write extended) it meanwhile: keep that one.
+      n.chain ??= chain;
     }
     return n.chain;
   }

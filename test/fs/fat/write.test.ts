@@ -175,3 +175,31 @@ for (const { type, kib } of TYPES) {
     await close();
   });
 }
+
+test('fat16: concurrent calls (as FUSE makes them) leave a clean volume with every byte in place', async () => {
+  const base = await fatImage('empty-fat16', 16, 20480, async () => {});
+  const img = join(await scratch('fat16-concurrent'), 'c.img');
+  await copyFile(base, img);
+  let { fs, close } = await openFat(img, true);
+  const d = await fs.mkdir(fs.rootIno, 'dir', 0o755, 0, 0);
+  const names = Array.from({ length: 40 }, (_, i) => `concurrent file ${i}.bin`);
+  const made = await Promise.all(names.map((n) => fs.create(d.ino, n, 0o644, 0, 0)));
+  await Promise.all(
+    made.flatMap((a, i) => [
+      ...[0, 1, 2, 3].map((k) => fs.write(a.ino, k * 3000, pattern(3000, i * 10 + k))),
+      fs.readdir(d.ino),
+      fs.read(a.ino, 0, 5000),
+    ]),
+  );
+  await close();
+  ({ fs, close } = await openFat(img));
+  const dir = await fs.lookup(fs.rootIno, 'dir');
+  for (const [i, n] of names.entries()) {
+    const a = await fs.lookup(dir.ino, n);
+    const want = Buffer.concat([0, 1, 2, 3].map((k) => pattern(3000, i * 10 + k)));
+    assert.equal((await fs.read(a.ino, 0, 20000)).equals(want), true, n);
+  }
+  await close();
+  const check = await fsck(img);
+  assert.equal(check.code, 0, check.stdout);
+});
