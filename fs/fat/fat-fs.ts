@@ -474,6 +474,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     for (let i = 0; i < slots.length; i++) await this.dev.write(l.slotOffset(at + i), slots[i]!);
     const pos = l.slotOffset(at + slots.length - 1);
     l.add({ name, entry, first: at, index: at + slots.length - 1 }, slots);
+    await this.dirChanged(dir);
     if (self) {
       this.inoAt.delete(self.pos);
       this.inoAt.set(pos, self.ino);
@@ -483,6 +484,14 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return this.adopt(dir.ino, pos, entry, name);
   }
 
+  /** A directory's entries changed: its modification and access times move on, as on Linux. */
+  private async dirChanged(dir: Node): Promise<void> {
+    if (dir.ino === ROOT) return;
+    this.stamp(dir.entry);
+    dir.entry.accDate = dir.entry.wrtDate;
+    await this.writeEntry(dir);
+  }
+
   /** Mark an entry's slots deleted (its clusters are the caller's business). */
   private async removeSlots(n: Node): Promise<void> {
     const l = await this.listing(n.parent);
@@ -490,6 +499,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     if (!r) throw corrupt(this.dev.name, this.describe(n), 'its directory entry is gone', n.pos);
     for (let i = r.first; i <= r.index; i++) await this.dev.write(l.slotOffset(i), Buffer.of(DELETED));
     l.remove(r);
+    await this.dirChanged(this.node(n.parent));
   }
 
   private forget(n: Node): void {
