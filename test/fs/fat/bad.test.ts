@@ -210,4 +210,9 @@ test('fat16: long names with a wrong checksum or a broken run are ignored and th
   assert.deepEqual((await ourTree(fs)).map((i) => i.path), (await mtoolsTree(img)).map((i) => i.path));
   assert.equal((await fs.read((await fs.lookup(fs.rootIno, 'longfi~1.txt')).ino, 0, 10)).toString(), 'one');
   await close();
+  // A '/' inside a long name would make a path of it: the short name is shown instead.
+  await patch(img, runs[2]! + 1, Buffer.from('/\0', 'latin1'));
+  const again = await openFat(img);
+  assert.deepEqual((await again.fs.readdir(again.fs.rootIno)).map((e) => e.name).sort(), ['ANOTHE~1.TXT', 'LONGFI~1.TXT', 'THIRDL~1.TXT']);
+  await again.close();
 });
