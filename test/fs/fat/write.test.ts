@@ -141,14 +141,15 @@ async function randomOps(fs: Filesystem, root: MDir, seed: number, count: number
 const SEED = Number(process.env.FAT_SEED ?? 0);
 
 const TYPES = [
-  { type: 12 as const, kib: 4096 },
-  { type: 16 as const, kib: 20480 },
-  { type: 32 as const, kib: 66000 },
+  { type: 12 as const, kib: 4096, mkfs: [] },
+  { type: 16 as const, kib: 20480, mkfs: [] },
+  { type: 32 as const, kib: 66000, mkfs: [] },
+  { type: 16 as const, kib: 65536, mkfs: ['-S', '4096'] },
 ];
 
-for (const { type, kib } of TYPES) {
-  test(`fat${type}: 400 random operations (seed ${SEED}) match a model; fsck.fat -n is clean and mtools reads the model back`, async () => {
-    const base = await fatImage(`empty-fat${type}`, type, kib, async () => {});
+for (const { type, kib, mkfs } of TYPES) {
+  test(`fat${type} ${mkfs.join(' ')}: 400 random operations (seed ${SEED}) match a model; fsck.fat -n is clean and mtools reads the model back`, async () => {
+    const base = await fatImage(`empty-fat${type}${mkfs.join('')}`, type, kib, async () => {}, mkfs);
     const dir = await scratch(`fat${type}-random`);
     const img = join(dir, 'w.img');
     await copyFile(base, img);
