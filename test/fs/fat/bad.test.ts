@@ -5,9 +5,8 @@ import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import { fatDriver } from '../../../fs/fat/driver.js';
 import { readFile as readPath, resolvePath } from '../../../fs/path.js';
-import { scratch } from '../../fixtures/cache.js';
 import { hashFile } from '../../fixtures/run.js';
-import { fatImage, mtools, mtoolsTree, openFat, ourTree } from './tools.js';
+import { fatImage, mtools, mtoolsTree, openFat, ourTree, scratchCopy, scratchDir } from './tools.js';
 
 /** Geometry read straight from the boot sector, independently of the driver. */
 async function layout(img: string) {
@@ -70,8 +69,7 @@ function base(type: 16 | 32): Promise<string> {
 }
 
 async function copyOf(type: 16 | 32, name: string): Promise<{ img: string; l: Awaited<ReturnType<typeof layout>> }> {
-  const img = join(await scratch(name), 'x.img');
-  await copyFile(await base(type), img);
+  const img = await scratchCopy(await base(type), name);
   return { img, l: await layout(img) };
 }
 
@@ -86,7 +84,7 @@ for (const type of [16, 32] as const) {
     const c = await firstCluster(img, l.entryAt(l.rootSlots, l.rootDirOff, 'DATA    BIN'));
     await setFat(img, l, c + 3, c + 1);
     const { fs, close } = await openFat(img, true);
-    await assert.rejects(readPath(fs, '/DATA.BIN'), /EIO: .*x\.img: file "\/DATA\.BIN": cluster chain from \d+: loops back to cluster \d+/);
+    await assert.rejects(readPath(fs, '/DATA.BIN'), /EIO: .*loop\d+\.img: file "\/DATA\.BIN": cluster chain from \d+: loops back to cluster \d+/);
     const ino = (await fs.lookup(fs.rootIno, 'DATA.BIN')).ino;
     await assert.rejects(fs.truncate(ino, 1), /EIO: .*loops back/);
     await close();
@@ -132,7 +130,7 @@ test('fat32: a subdirectory pointing at the root cluster is a directory loop', a
 
 test('bad BPB values are EIO naming the boot sector field, and probe says no', async () => {
   const good = await base(16);
-  const dir = await scratch('bpb');
+  const dir = await scratchDir('bpb');
   const cases: [string, number, Buffer, RegExp][] = [
     ['bytes per sector', 11, Buffer.from([0x2c, 0x01]), /bytes per sector 300 is not a power of two in 512\.\.4096 \(at byte 11\)/],
     ['bytes per sector 8192', 11, Buffer.from([0x00, 0x20]), /bytes per sector 8192/],
@@ -187,15 +185,14 @@ test('a read-only open writes not one byte, and every write call answers EROFS',
 });
 
 test('fat16: long names with a wrong checksum or a broken run are ignored and the short name shows, as mtools shows it', async () => {
-  const img = join(await scratch('lfn'), 'l.img');
-  await copyFile(
+  const img = await scratchCopy(
     await fatImage('lfn-fat16', 16, 20480, async (dir) => {
       const { writeFile: wf } = await import('node:fs/promises');
       await wf(`${dir}/Long File Name.txt`, 'one');
       await wf(`${dir}/Another long name.txt`, 'two');
       await wf(`${dir}/Third long name.txt`, 'three');
     }),
-    img,
+    'lfn',
   );
   const l = await layout(img);
   // Slot offsets of each long-name run's first slot (the one with the 0x40 "last" flag).

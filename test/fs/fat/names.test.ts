@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { scratch } from '../../fixtures/cache.js';
-import { fatImage, fsck, mtools, mtoolsTree, openFat } from './tools.js';
+import { fatImage, fsck, mtools, mtoolsTree, openFat, scratchCopy } from './tools.js';
 
 async function fresh(type: 12 | 16 | 32, name: string): Promise<string> {
   const kib = { 12: 4096, 16: 20480, 32: 66000 }[type];
-  const img = join(await scratch(name), 'n.img');
-  await copyFile(await fatImage(`empty-fat${type}`, type, kib, async () => {}), img);
-  return img;
+  return scratchCopy(await fatImage(`empty-fat${type}`, type, kib, async () => {}), name);
 }
 
 /** mdir's listing as [short name column, long name] pairs. */

@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { FsError } from '../../../fs/errors.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
-import { scratch } from '../../fixtures/cache.js';
-import { fatImage, fsck, mtools, mtoolsTree, openFat, ourTree } from './tools.js';
+import { fatImage, fsck, mtools, mtoolsTree, openFat, ourTree, scratchCopy } from './tools.js';
 import { allNodes, contains, fold, maskTimes, modelTree, newDir, type MDir, type MNode } from './model.js';
 import { pattern } from './tree.js';
 
@@ -150,9 +147,7 @@ const TYPES = [
 for (const { type, kib, mkfs } of TYPES) {
   test(`fat${type} ${mkfs.join(' ')}: 400 random operations (seed ${SEED}) match a model; fsck.fat -n is clean and mtools reads the model back`, async () => {
     const base = await fatImage(`empty-fat${type}${mkfs.join('')}`, type, kib, async () => {}, mkfs);
-    const dir = await scratch(`fat${type}-random`);
-    const img = join(dir, 'w.img');
-    await copyFile(base, img);
+    const img = await scratchCopy(base, `fat${type}-random`);
     const root = newDir('');
     let { fs, close } = await openFat(img, true);
     await randomOps(fs, root, type * 7919 + SEED, 200);
@@ -179,8 +174,7 @@ for (const { type, kib, mkfs } of TYPES) {
 
 test('fat16: concurrent calls (as FUSE makes them) leave a clean volume with every byte in place', async () => {
   const base = await fatImage('empty-fat16', 16, 20480, async () => {});
-  const img = join(await scratch('fat16-concurrent'), 'c.img');
-  await copyFile(base, img);
+  const img = await scratchCopy(base, 'fat16-concurrent');
   let { fs, close } = await openFat(img, true);
   const d = await fs.mkdir(fs.rootIno, 'dir', 0o755, 0, 0);
   const names = Array.from({ length: 40 }, (_, i) => `concurrent file ${i}.bin`);
