@@ -5,6 +5,7 @@
  * its cluster count, as Linux decides.
  */
 import { corrupt } from '../errors.js';
+import { decodeCp437 } from './cp437.js';
 
 export type FatType = 12 | 16 | 32;
 
@@ -35,7 +36,8 @@ export interface Geometry {
   writeFats: number[];
   /** FAT that reads use. */
   readFat: number;
-  serial: number;
+  /** Volume serial number; undefined without an extended boot signature. */
+  serial: number | undefined;
   /** BPB volume label, trailing spaces removed ('' for none or "NO NAME"). */
   label: string;
 }
@@ -136,8 +138,8 @@ export function parseBpb(bs: Buffer, device: string, deviceSize: bigint): Geomet
   }
   const sigOff = type === 32 ? OFF.bootSig32 : OFF.bootSig16;
   const hasExt = bs[sigOff] === 0x29 || bs[sigOff] === 0x28;
-  const serial = hasExt ? bs.readUInt32LE(type === 32 ? OFF.serial32 : OFF.serial16) : 0;
-  const rawLabel = bs[sigOff] === 0x29 ? bs.subarray(type === 32 ? OFF.label32 : OFF.label16).subarray(0, 11).toString('latin1').trimEnd() : '';
+  const serial = hasExt ? bs.readUInt32LE(type === 32 ? OFF.serial32 : OFF.serial16) : undefined;
+  const rawLabel = bs[sigOff] === 0x29 ? decodeCp437(bs.subarray(type === 32 ? OFF.label32 : OFF.label16).subarray(0, 11)).trimEnd() : '';
   return {
     type,
     bytesPerSector,

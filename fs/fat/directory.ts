@@ -51,7 +51,9 @@ export function parseDir(raw: Buffer, fat32: boolean): ParsedDir {
       continue;
     }
     const entry = parseShort(b, fat32);
-    const long = lfn.take(entry.name);
+    const taken = lfn.take(entry.name);
+    // A long name no path can hold ('/' inside, "." or "..") falls back to the short name.
+    const long = taken && !taken.name.includes('/') && taken.name !== '.' && taken.name !== '..' ? taken : undefined;
     if (entry.attr & ATTR.volumeId) {
       if (!(entry.attr & ATTR.directory) && out.label === undefined) out.label = decodeCp437(entry.name).trimEnd();
       continue;

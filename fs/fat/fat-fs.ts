@@ -55,7 +55,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   readonly rootIno = ROOT;
   private readonly nodes = new Map<number, Node>();
   private readonly inoAt = new Map<bigint, number>();
-  private readonly listings = new Map<number, Listing>();
+  /** Loaded directories; the promise is cached so concurrent callers share one load. */
+  private readonly listings = new Map<number, Promise<Listing>>();
   private nextSpareIno: number;
   private volumeLabel = '';
   private queue: Promise<unknown> = Promise.resolve();
@@ -105,6 +106,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   uuid(): string {
+    if (this.g.serial === undefined) return '';
     const hex = this.g.serial.toString(16).toUpperCase().padStart(8, '0');
     return `${hex.slice(0, 4)}-${hex.slice(4)}`;
   }
@@ -158,9 +160,17 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return dir.ino === ROOT ? 0 : dir.entry.cluster;
   }
 
-  private async listing(ino: number): Promise<Listing> {
-    const cached = this.listings.get(ino);
-    if (cached) return cached;
+  private listing(ino: number): Promise<Listing> {
+    let l = this.listings.get(ino);
+    if (!l) {
+      l = this.loadListing(ino);
+      this.listings.set(ino, l);
+      l.catch(() => this.listings.delete(ino));
+    }
+    return l;
+  }
+
+  private async loadListing(ino: number): Promise<Listing> {
     const dir = this.dirNode(ino);
     let clusters: number[] | null = null;
     let raw: Buffer;
@@ -174,9 +184,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       if (clusters.length > max) throw corrupt(this.dev.name, this.describe(dir), `cluster chain from ${first} is longer than a directory's ${max} clusters (${MAX_DIR_SLOTS} entries)`);
       raw = await this.readClusters(clusters, 0, clusters.length * this.g.clusterSize);
     }
-    const l = new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
-    this.listings.set(ino, l);
-    return l;
+    return new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
   }
 
   /** A directory whose cluster is that of one of its ancestors would make the tree endless. */
@@ -259,7 +267,9 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   private async fileChain(n: Node): Promise<number[]> {
     if (!n.chain) {
       const need = Math.ceil(n.entry.size / this.g.clusterSize);
-      n.chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
+      const chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
+      // A concurrent caller may have loaded (and a write extended) it meanwhile: keep that one.
+      n.chain ??= chain;
     }
     return n.chain;
   }
@@ -464,6 +474,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     for (let i = 0; i < slots.length; i++) await this.dev.write(l.slotOffset(at + i), slots[i]!);
     const pos = l.slotOffset(at + slots.length - 1);
     l.add({ name, entry, first: at, index: at + slots.length - 1 }, slots);
+    await this.dirChanged(dir);
     if (self) {
       this.inoAt.delete(self.pos);
       this.inoAt.set(pos, self.ino);
@@ -473,6 +484,14 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return this.adopt(dir.ino, pos, entry, name);
   }
 
+  /** A directory's entries changed: its modification and access times move on, as on Linux. */
+  private async dirChanged(dir: Node): Promise<void> {
+    if (dir.ino === ROOT) return;
+    this.stamp(dir.entry);
+    dir.entry.accDate = dir.entry.wrtDate;
+    await this.writeEntry(dir);
+  }
+
   /** Mark an entry's slots deleted (its clusters are the caller's business). */
   private async removeSlots(n: Node): Promise<void> {
     const l = await this.listing(n.parent);
@@ -480,6 +499,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     if (!r) throw corrupt(this.dev.name, this.describe(n), 'its directory entry is gone', n.pos);
     for (let i = r.first; i <= r.index; i++) await this.dev.write(l.slotOffset(i), Buffer.of(DELETED));
     l.remove(r);
+    await this.dirChanged(this.node(n.parent));
   }
 
   private forget(n: Node): void {
@@ -531,6 +551,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       const n = this.fileNode(ino);
       const end = offset + data.length;
       if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', `${this.pathOf(n)}: bad offset ${offset}`);
+      if (data.length === 0) return 0;
       if (end > n.entry.size) await this.resize(n, end, offset);
       await this.writeClusters(await this.fileChain(n), offset, data);
       await this.touch(n);

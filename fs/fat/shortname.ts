@@ -19,7 +19,8 @@ export function displayShort(name11: Uint8Array, ntres: number): string {
   const lower = (s: string, on: boolean) => (on ? [...s].map((c) => (c.toLowerCase().length === 1 ? c.toLowerCase() : c)).join('') : s);
   const base = lower(decodeCp437(raw.subarray(0, 8)).trimEnd(), (ntres & CASE_LOWER_BASE) !== 0);
   const ext = lower(decodeCp437(raw.subarray(8, 11)).trimEnd(), (ntres & CASE_LOWER_EXT) !== 0);
-  return ext ? `${base}.${ext}` : base;
+  // A '/' (never valid in a short name) must not turn one entry into a path.
+  return (ext ? `${base}.${ext}` : base).replaceAll('/', '_');
 }
 
 /** Upper-case form used to compare names, as FAT names are case-insensitive. */

@@ -5,9 +5,8 @@ import { test } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import { fatDriver } from '../../../fs/fat/driver.js';
 import { readFile as readPath, resolvePath } from '../../../fs/path.js';
-import { scratch } from '../../fixtures/cache.js';
 import { hashFile } from '../../fixtures/run.js';
-import { fatImage, mtools, openFat, ourTree } from './tools.js';
+import { fatImage, mtools, mtoolsTree, openFat, ourTree, scratchCopy, scratchDir } from './tools.js';
 
 /** Geometry read straight from the boot sector, independently of the driver. */
 async function layout(img: string) {
@@ -70,8 +69,7 @@ function base(type: 16 | 32): Promise<string> {
 }
 
 async function copyOf(type: 16 | 32, name: string): Promise<{ img: string; l: Awaited<ReturnType<typeof layout>> }> {
-  const img = join(await scratch(name), 'x.img');
-  await copyFile(await base(type), img);
+  const img = await scratchCopy(await base(type), name);
   return { img, l: await layout(img) };
 }
 
@@ -86,7 +84,7 @@ for (const type of [16, 32] as const) {
     const c = await firstCluster(img, l.entryAt(l.rootSlots, l.rootDirOff, 'DATA    BIN'));
     await setFat(img, l, c + 3, c + 1);
     const { fs, close } = await openFat(img, true);
-    await assert.rejects(readPath(fs, '/DATA.BIN'), /EIO: .*x\.img: file "\/DATA\.BIN": cluster chain from \d+: loops back to cluster \d+/);
+    await assert.rejects(readPath(fs, '/DATA.BIN'), /EIO: .*loop\d+\.img: file "\/DATA\.BIN": cluster chain from \d+: loops back to cluster \d+/);
     const ino = (await fs.lookup(fs.rootIno, 'DATA.BIN')).ino;
     await assert.rejects(fs.truncate(ino, 1), /EIO: .*loops back/);
     await close();
@@ -132,7 +130,7 @@ test('fat32: a subdirectory pointing at the root cluster is a directory loop', a
 
 test('bad BPB values are EIO naming the boot sector field, and probe says no', async () => {
   const good = await base(16);
-  const dir = await scratch('bpb');
+  const dir = await scratchDir('bpb');
   const cases: [string, number, Buffer, RegExp][] = [
     ['bytes per sector', 11, Buffer.from([0x2c, 0x01]), /bytes per sector 300 is not a power of two in 512\.\.4096 \(at byte 11\)/],
     ['bytes per sector 8192', 11, Buffer.from([0x00, 0x20]), /bytes per sector 8192/],
@@ -184,4 +182,34 @@ test('a read-only open writes not one byte, and every write call answers EROFS',
   await close();
   assert.equal(await hashFile(img), before);
   assert.match(await mtools('mdir', ['-i', img, '::/']), /DATA\s+BIN\s+40960/);
+});
+
+test('fat16: long names with a wrong checksum or a broken run are ignored and the short name shows, as mtools shows it', async () => {
+  const img = await scratchCopy(
+    await fatImage('lfn-fat16', 16, 20480, async (dir) => {
+      const { writeFile: wf } = await import('node:fs/promises');
+      await wf(`${dir}/Long File Name.txt`, 'one');
+      await wf(`${dir}/Another long name.txt`, 'two');
+      await wf(`${dir}/Third long name.txt`, 'three');
+    }),
+    'lfn',
+  );
+  const l = await layout(img);
+  // Slot offsets of each long-name run's first slot (the one with the 0x40 "last" flag).
+  const runs: number[] = [];
+  for (let i = 0; i < l.rootSlots.length; i += 32) if (l.rootSlots[i + 11] === 0x0f && l.rootSlots[i]! & 0x40) runs.push(l.rootDirOff + i);
+  assert.equal(runs.length, 3);
+  await patch(img, runs[0]! + 13, Buffer.of((await readAt(img, runs[0]! + 13, 1))[0]! ^ 0x55)); // checksum mismatch
+  await patch(img, runs[1]!, Buffer.of(((await readAt(img, runs[1]!, 1))[0]! & 0x40) | 5)); // claims 5 slots: orphaned run
+  const { fs, close } = await openFat(img);
+  const names = (await fs.readdir(fs.rootIno)).map((e) => e.name).sort();
+  assert.deepEqual(names, ['ANOTHE~1.TXT', 'LONGFI~1.TXT', 'Third long name.txt']);
+  assert.deepEqual((await ourTree(fs)).map((i) => i.path), (await mtoolsTree(img)).map((i) => i.path));
+  assert.equal((await fs.read((await fs.lookup(fs.rootIno, 'longfi~1.txt')).ino, 0, 10)).toString(), 'one');
+  await close();
+  // A '/' inside a long name would make a path of it: the short name is shown instead.
+  await patch(img, runs[2]! + 1, Buffer.from('/\0', 'latin1'));
+  const again = await openFat(img);
+  assert.deepEqual((await again.fs.readdir(again.fs.rootIno)).map((e) => e.name).sort(), ['ANOTHE~1.TXT', 'LONGFI~1.TXT', 'THIRDL~1.TXT']);
+  await again.close();
 });

@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { scratch } from '../../fixtures/cache.js';
-import { fatImage, fsck, mtools, mtoolsTree, openFat } from './tools.js';
+import { fatImage, fsck, mtools, mtoolsTree, openFat, scratchCopy } from './tools.js';
 
 async function fresh(type: 12 | 16 | 32, name: string): Promise<string> {
   const kib = { 12: 4096, 16: 20480, 32: 66000 }[type];
-  const img = join(await scratch(name), 'n.img');
-  await copyFile(await fatImage(`empty-fat${type}`, type, kib, async () => {}), img);
-  return img;
+  return scratchCopy(await fatImage(`empty-fat${type}`, type, kib, async () => {}), name);
 }
 
 /** mdir's listing as [short name column, long name] pairs. */
@@ -98,10 +93,15 @@ test('fat32: names outside the BMP, case-only renames, moved directories and tim
   const when = { sec: Date.UTC(2030, 0, 2, 3, 4, 6) / 1000, nsec: 0 };
   const atime = { sec: Date.UTC(2031, 5, 6, 7, 8, 9) / 1000, nsec: 0 };
   await fs.utimens(f.ino, atime, when);
+  await fs.utimens(d1.ino, null, when);
+  const before = Date.now() / 1000 - 5;
+  await fs.create(d1.ino, 'new in one', 0o644, 0, 0);
+  assert.ok((await fs.getattr(d1.ino)).mtime.sec >= before, 'adding an entry moves the directory mtime on');
   await close();
   ({ fs, close } = await openFat(img));
   const names = (await fs.readdir(fs.rootIno)).map((e) => e.name).sort();
   assert.deepEqual(names, ['TWO MOVED', 'emoji 😀 file.bin', 'one']);
+  assert.ok((await fs.lookup(fs.rootIno, 'one')).mtime.sec >= before);
   const moved = await fs.lookup(fs.rootIno, 'two moved');
   const inner = await fs.lookup(moved.ino, 'INNER.TXT');
   assert.equal((await fs.read(inner.ino, 0, 10)).toString(), 'inner');

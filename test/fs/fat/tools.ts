@@ -1,7 +1,8 @@
 /** Test helpers: FAT images made by mkfs.vfat and mtools, and trees read back by mtools, the host and our driver. */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
 import { FatFilesystem } from '../../../fs/fat/fat-fs.js';
@@ -9,6 +10,25 @@ import { fixture, scratch } from '../../fixtures/cache.js';
 import { run, runStatus } from '../../fixtures/run.js';
 
 const env = { ...process.env, MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' };
+
+const scratchDirs: string[] = [];
+after(() => Promise.all(scratchDirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+/** A scratch copy of image `base` for one test to change; removed when the test file ends. */
+export async function scratchCopy(base: string, name: string): Promise<string> {
+  const dir = await scratch(name);
+  scratchDirs.push(dir);
+  const img = join(dir, `${name}.img`);
+  await copyFile(base, img);
+  return img;
+}
+
+/** A scratch directory removed when the test file ends. */
+export async function scratchDir(name: string): Promise<string> {
+  const dir = await scratch(name);
+  scratchDirs.push(dir);
+  return dir;
+}
 
 export function mtools(cmd: string, args: string[]): Promise<string> {
   return run(cmd, args, { env });

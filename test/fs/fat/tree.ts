@@ -40,7 +40,12 @@ export async function writeTree(dir: string, opts: { many: number; deep: number;
   };
   for (const [i, name] of NAMES.entries()) await put(join(dir, name), pattern(i * 1000 + 17, i + 1));
   await mkdir(join(dir, 'many'));
-  for (let i = 0; i < opts.many; i++) await put(join(dir, 'many', `entry number ${String(i).padStart(4, '0')}.txt`), Buffer.from(`entry ${i}\n`));
+  // Distinct leading digits keep mtools' alias search short (a shared prefix makes mcopy
+  // take a minute for 1,000 names); every tenth is a lower-case 8.3 name.
+  for (let i = 0; i < opts.many; i++) {
+    const name = i % 10 === 0 ? `e${1000 + i}.txt` : `${1000 + i} long entry Name.txt`;
+    await put(join(dir, 'many', name), Buffer.from(`entry ${i}\n`));
+  }
   let deep = dir;
   for (let i = 1; i <= opts.deep; i++) {
     deep = join(deep, `level ${i}`);

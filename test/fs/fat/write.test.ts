@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
-import { copyFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { FsError } from '../../../fs/errors.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
-import { scratch } from '../../fixtures/cache.js';
-import { fatImage, fsck, mtools, mtoolsTree, openFat, ourTree } from './tools.js';
+import { fatImage, fsck, mtools, mtoolsTree, openFat, ourTree, scratchCopy } from './tools.js';
 import { allNodes, contains, fold, maskTimes, modelTree, newDir, type MDir, type MNode } from './model.js';
 import { pattern } from './tree.js';
 
@@ -141,17 +138,16 @@ async function randomOps(fs: Filesystem, root: MDir, seed: number, count: number
 const SEED = Number(process.env.FAT_SEED ?? 0);
 
 const TYPES = [
-  { type: 12 as const, kib: 4096 },
-  { type: 16 as const, kib: 20480 },
-  { type: 32 as const, kib: 66000 },
+  { type: 12 as const, kib: 4096, mkfs: [] },
+  { type: 16 as const, kib: 20480, mkfs: [] },
+  { type: 32 as const, kib: 66000, mkfs: [] },
+  { type: 16 as const, kib: 65536, mkfs: ['-S', '4096'] },
 ];
 
-for (const { type, kib } of TYPES) {
-  test(`fat${type}: 400 random operations (seed ${SEED}) match a model; fsck.fat -n is clean and mtools reads the model back`, async () => {
-    const base = await fatImage(`empty-fat${type}`, type, kib, async () => {});
-    const dir = await scratch(`fat${type}-random`);
-    const img = join(dir, 'w.img');
-    await copyFile(base, img);
+for (const { type, kib, mkfs } of TYPES) {
+  test(`fat${type} ${mkfs.join(' ')}: 400 random operations (seed ${SEED}) match a model; fsck.fat -n is clean and mtools reads the model back`, async () => {
+    const base = await fatImage(`empty-fat${type}${mkfs.join('')}`, type, kib, async () => {}, mkfs);
+    const img = await scratchCopy(base, `fat${type}-random`);
     const root = newDir('');
     let { fs, close } = await openFat(img, true);
     await randomOps(fs, root, type * 7919 + SEED, 200);
@@ -175,3 +171,30 @@ for (const { type, kib } of TYPES) {
     await close();
   });
 }
+
+test('fat16: concurrent calls (as FUSE makes them) leave a clean volume with every byte in place', async () => {
+  const base = await fatImage('empty-fat16', 16, 20480, async () => {});
+  const img = await scratchCopy(base, 'fat16-concurrent');
+  let { fs, close } = await openFat(img, true);
+  const d = await fs.mkdir(fs.rootIno, 'dir', 0o755, 0, 0);
+  const names = Array.from({ length: 40 }, (_, i) => `concurrent file ${i}.bin`);
+  const made = await Promise.all(names.map((n) => fs.create(d.ino, n, 0o644, 0, 0)));
+  await Promise.all(
+    made.flatMap((a, i) => [
+      ...[0, 1, 2, 3].map((k) => fs.write(a.ino, k * 3000, pattern(3000, i * 10 + k))),
+      fs.readdir(d.ino),
+      fs.read(a.ino, 0, 5000),
+    ]),
+  );
+  await close();
+  ({ fs, close } = await openFat(img));
+  const dir = await fs.lookup(fs.rootIno, 'dir');
+  for (const [i, n] of names.entries()) {
+    const a = await fs.lookup(dir.ino, n);
+    const want = Buffer.concat([0, 1, 2, 3].map((k) => pattern(3000, i * 10 + k)));
+    assert.equal((await fs.read(a.ino, 0, 20000)).equals(want), true, n);
+  }
+  await close();
+  const check = await fsck(img);
+  assert.equal(check.code, 0, check.stdout);
+});
