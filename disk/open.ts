@@ -21,7 +21,7 @@ export async function openDisk(path: string, opts: OpenOptions = {}): Promise<Bl
     return await driver.open(file, path, {
       ...opts,
       chain: [...chain, path],
-      openBacking: opts.openBacking ?? ((name, from, format) => openBackingFile(name, from, format, [...chain, path])),
+      openBacking: opts.openBacking ?? (opts.format ? (name, from, format) => openBackingFile(name, from, format, [...chain, path]) : refuseBacking(driver.name)),
     });
   } catch (e) {
     await file.close();
@@ -33,6 +33,17 @@ async function probe(file: BlockDevice) {
   const n = Number(file.size < BigInt(PROBE_BYTES) ? file.size : BigInt(PROBE_BYTES));
   const head = await file.read(0n, n);
   return formats.find((f) => f.probe(head));
+}
+
+/**
+ * An image whose format was only probed opens no host file it names: a raw disk whose guest
+ * wrote a qcow2 or VMDK header could otherwise pull any host file into view.
+ */
+function refuseBacking(format: string): NonNullable<OpenOptions['openBacking']> {
+  return (name, fromImage) =>
+    Promise.reject(
+      new DiskError(fromImage, `names a backing file ("${name.slice(0, 200)}"), but its format was only probed: give the format (--format=${format}) to open backing files`, undefined, 'EPERM'),
+    );
 }
 
 /** Backing files are always opened read-only; relative names resolve next to the image. */

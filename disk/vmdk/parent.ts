@@ -3,9 +3,8 @@
  * the parent's content ID with parentCID; grains the child never wrote read from the parent.
  * The parent is opened through `openDisk`'s backing hook (read-only, relative names next to
  * the child, loops and over-deep chains refused), and its CID must be the one the child
- * expects, or the child was written against a different disk. As with qcow2 backing files,
- * an image whose format was only probed does not open the host files it names: a raw disk
- * whose guest wrote a 'KDMV' header could otherwise pull another VM's disk into view.
+ * expects, or the child was written against a different disk. `openDisk` refuses the parent
+ * when the child's format was only probed.
  */
 import type { BlockDevice } from '../block-device.js';
 import { DiskError } from '../errors.js';
@@ -29,9 +28,6 @@ export async function openParent(d: Descriptor | null, path: string, opts: OpenO
   const hint = d?.fields.get('parentFileNameHint');
   if (!d || ((parentCid === undefined || parentCid === NO_PARENT) && !hint)) return null;
   if (!hint) throw new DiskError(path, `VMDK descriptor has parentCID=${parentCid} but no parentFileNameHint naming the parent`);
-  if (opts.format !== 'vmdk') {
-    throw new DiskError(path, `VMDK disk names a parent ("${hint}"); its format was only probed, so the parent is not opened: give the format as vmdk to follow it`, undefined, 'EPERM');
-  }
   if (!opts.openBacking) throw new DiskError(path, `VMDK parent "${hint}" cannot be opened here (no backing-file opener)`, undefined, 'ENOTSUP');
   let parent: BlockDevice;
   try {

@@ -41,7 +41,7 @@ const u64 = (v: bigint) => {
 async function expectError(path: string, message: string): Promise<void> {
   await assert.rejects(
     (async () => {
-      const dev = await openDisk(path);
+      const dev = await openDisk(path, { format: 'qcow2' });
       try {
         await hashDevice(dev);
       } finally {
@@ -101,7 +101,7 @@ test('qcow2 corrupt: a compressed cluster that does not inflate', async () => {
   await patch(path, at, Buffer.alloc(64, 0xff));
   await assert.rejects(
     (async () => {
-      const dev = await openDisk(path);
+      const dev = await openDisk(path, { format: 'qcow2' });
       await dev.read(0n, 4096).finally(() => dev.close());
     })(),
     (e: Error) => {
@@ -118,6 +118,20 @@ test('qcow2 corrupt: a backing chain that loops (rebase -u)', async () => {
   await run('qemu-img', ['rebase', '-u', '-b', 'a.qcow2', '-F', 'qcow2', join(dir, 'b.qcow2')]);
   const [a, b] = [join(dir, 'a.qcow2'), join(dir, 'b.qcow2')];
   await expectError(a, `${a}: backing chain loops: ${a} -> ${b} -> ${a}`);
+});
+
+test('qcow2: an image whose format was only probed opens no backing file', async () => {
+  const dir = await scratch('qcow2-probed');
+  await run('qemu-img', ['create', '-f', 'raw', join(dir, 'secret.raw'), '1M']);
+  await run('qemu-img', ['create', '-f', 'qcow2', '-b', 'secret.raw', '-F', 'raw', join(dir, 'top.qcow2')]);
+  const top = join(dir, 'top.qcow2');
+  await assert.rejects(openDisk(top), {
+    message: `${top}: names a backing file ("secret.raw"), but its format was only probed: give the format (--format=qcow2) to open backing files`,
+    code: 'EPERM',
+  });
+  const dev = await openDisk(top, { format: 'qcow2' });
+  assert.equal(dev.size, 1n << 20n);
+  await dev.close();
 });
 
 test('qcow2 corrupt: an unknown incompatible feature bit', async () => {

@@ -106,7 +106,7 @@ function zeroState(dev: Awaited<ReturnType<BlockDevice['extents']>>, start: bigi
 for (const c of cases) {
   test(`qcow2 read ${c.name}: whole device hash equals qemu-img convert -O raw`, async () => {
     const path = join(await imageDir(c.name, c.steps), c.image);
-    const dev = await openDisk(path);
+    const dev = await openDisk(path, { format: 'qcow2' });
     try {
       const want = await qemuRawHash(path);
       assert.equal(await hashDevice(dev, MiB), want, '1 MiB reads');
@@ -132,7 +132,7 @@ test('qcow2 read: a 16 PiB image (offsets past 2^53) reads and maps data near it
     qio('img.qcow2', `write -P 0x5a ${at} 70000`),
   ]);
   const path = join(dir, 'img.qcow2');
-  const dev = await openDisk(path);
+  const dev = await openDisk(path, { format: 'qcow2' });
   try {
     assert.equal(dev.size, size);
     const got = await dev.read(at - 10n, 70020);

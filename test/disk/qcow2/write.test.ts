@@ -43,7 +43,7 @@ async function verify(path: string, model: Buffer, openOpts: Parameters<typeof o
   assert.match(check.stdout, /No errors were found on the image/);
   const want = sha(model);
   assert.equal(await qemuRawHash(path), want, 'qemu-img convert -O raw reads what we wrote');
-  const dev = await openDisk(path, openOpts);
+  const dev = await openDisk(path, { format: 'qcow2', ...openOpts });
   try {
     assert.equal(await hashDevice(dev), want, 'our reader reads what we wrote');
   } finally {
@@ -155,7 +155,7 @@ for (const c of existing) {
     const out = join(dir, 'model.raw');
     await run('qemu-img', ['convert', '-O', 'raw', path, out]);
     const model = await readFile(out);
-    const dev = await openDisk(path, { writable: true });
+    const dev = await openDisk(path, { format: 'qcow2', writable: true });
     await randomWrites(dev, model, 800, 10 + c.name.length);
     await dev.close();
     await verify(path, model);
@@ -169,7 +169,7 @@ test('qcow2 read-only open writes not one byte, even with auto-clear bits set', 
   const path = join(dir, 'top.qcow2');
   await run('qemu-img', ['bitmap', '--add', path, 'b0']);
   const before = await Promise.all(['base.raw', 'mid.qcow2', 'top.qcow2'].map((f) => hashFile(join(dir, f))));
-  const dev = await openDisk(path);
+  const dev = await openDisk(path, { format: 'qcow2' });
   assert.equal(dev.canWrite(), false);
   await hashDevice(dev);
   await dev.extents(0n, dev.size);
@@ -188,7 +188,7 @@ test('qcow2 writing clears auto-clear bits (bitmaps become inconsistent, data st
   await run('qemu-img', ['bitmap', '--add', path, 'b0']);
   assert.equal((await readFile(path)).readBigUInt64BE(88), 1n);
   const model = await readFile(join(from, 'base.raw'));
-  const dev = await openDisk(path, { writable: true });
+  const dev = await openDisk(path, { format: 'qcow2', writable: true });
   await randomWrites(dev, model, 50, 5);
   await dev.close();
   assert.equal((await readFile(path)).readBigUInt64BE(88), 0n);
@@ -206,11 +206,11 @@ test('qcow2 writable open is refused for images with internal snapshots', async 
   await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x11 0 64k', path]);
   await run('qemu-img', ['snapshot', '-c', 's1', path]);
   await run('qemu-io', ['-f', 'qcow2', '-c', 'write -P 0x22 0 4k', path]);
-  await assert.rejects(openDisk(path, { writable: true }), (e: Error) => {
+  await assert.rejects(openDisk(path, { format: 'qcow2', writable: true }), (e: Error) => {
     assert.equal(e.message, `${path}: cannot open for writing: the image has 1 internal snapshots`);
     return true;
   });
-  const dev = await openDisk(path);
+  const dev = await openDisk(path, { format: 'qcow2' });
   assert.equal(await hashDevice(dev), await qemuRawHash(path), 'the active layer still reads');
   await dev.close();
 });

@@ -59,7 +59,7 @@ test('vmdk parent: a missing parent and a chain that loops are refused', async (
 test('vmdk parent: a probed image does not open the parent it names', async () => {
   const { child } = await chain('vmdk-parent-probed', 'monolithicSparse');
   await assert.rejects(openDisk(child), {
-    message: `${child}: VMDK disk names a parent ("base.vmdk"); its format was only probed, so the parent is not opened: give the format as vmdk to follow it`,
+    message: `${child}: cannot open VMDK parent "base.vmdk": ${child}: names a backing file ("base.vmdk"), but its format was only probed: give the format (--format=vmdk) to open backing files`,
     code: 'EPERM',
   });
 });
