@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** virt-ls: list files in a disk image without mounting it. */
+import type { Filesystem } from '../fs/filesystem.js';
 import { resolvePath } from '../fs/path.js';
 import type { Guest } from '../guest/guest.js';
 import { diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
@@ -40,16 +41,20 @@ async function list(guest: Guest, dir: string, long: boolean, recursive: boolean
     return;
   }
   // Depth-first, as libguestfs walks; each directory is read once, entries carry attributes.
+  // A directory another filesystem is mounted on is walked in that filesystem, as a mount shows it.
   const base = dir.endsWith('/') ? dir.slice(0, -1) : dir;
-  const walk = async (ino: number, prefix: string, seen: Set<number>): Promise<void> => {
-    const entries = (await fs.readdir(ino)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const walk = async (dirFs: Filesystem, ino: number, prefix: string, seen: Set<number>): Promise<void> => {
+    const entries = (await dirFs.readdir(ino)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       const p = `${prefix}/${e.name}`;
-      if (long) out.push(`${recordLine(p, e.attr, isLink(e.attr) ? await fs.readlink(e.attr.ino) : undefined)}\n`);
+      const mounted = isDir(e.attr) ? guest.mounts.at(p) : undefined;
+      const [entryFs, attr] = mounted ? [mounted.fs, await mounted.fs.getattr(mounted.fs.rootIno)] : [dirFs, e.attr];
+      if (long) out.push(`${recordLine(p, attr, isLink(attr) ? await entryFs.readlink(attr.ino) : undefined)}\n`);
       else out.push(`${p}\n`);
       // A directory that appears inside itself (corrupt image) is listed once, not walked forever.
-      if (isDir(e.attr) && !seen.has(e.attr.ino)) await walk(e.attr.ino, p, new Set(seen).add(e.attr.ino));
+      if (mounted) await walk(entryFs, attr.ino, p, new Set([attr.ino]));
+      else if (isDir(attr) && !seen.has(attr.ino)) await walk(entryFs, attr.ino, p, new Set(seen).add(attr.ino));
     }
   };
-  await walk(attr.ino, base, new Set([attr.ino]));
+  await walk(fs, attr.ino, base, new Set([attr.ino]));
 }

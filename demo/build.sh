@@ -10,7 +10,7 @@ export SOURCE_DATE_EPOCH=1700000000 MTOOLS_SKIP_CHECK=1
 
 # Linux root tree for mkfs.ext4 -d.
 root=$work/root
-mkdir -p "$root"/{etc,home/alice,boot,var/log}
+mkdir -p "$root"/{etc,home/alice,boot/efi,var/log}
 printf 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' > "$root/etc/os-release"
 echo 12.8 > "$root/etc/debian_version"
 echo demo-guest > "$root/etc/hostname"

@@ -21,6 +21,12 @@ export class MountTable {
     return this.entries;
   }
 
+  /** The filesystem mounted exactly at `path`, if any. */
+  at(path: string): Mounted | undefined {
+    const p = normalize(path);
+    return this.entries.find((e) => e.mountpoint === p);
+  }
+
   /** The filesystem owning an absolute path, and the path inside it. */
   resolve(path: string): { fs: Filesystem; path: string; mountpoint: string } {
     const p = normalize(path);
