@@ -11,7 +11,7 @@ import { DiskError } from '../errors.js';
 import { appendRun } from './extent-runs.js';
 import { expectMarker, readGrainDirectory } from './grain-directory.js';
 import { inflateGrain } from './inflate-grain.js';
-import { LoadCache } from './lru.js';
+import { LoadCache } from './load-cache.js';
 import { GRAIN_MARKER_BYTES, MarkerType, readFooter } from './markers.js';
 import { GD_AT_END, parseSparseHeader, SECTOR, type SparseHeader } from './sparse-header.js';
 

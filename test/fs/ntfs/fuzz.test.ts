@@ -9,7 +9,7 @@ import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { RawFile } from '../../../disk/raw.js';
 import { smallImage } from './images.js';
-import { rng } from './rng.js';
+import { prng as rng } from '../../../disk/filters/prng.js';
 
 /** A read-only device over a buffer, so each round damages a private copy in memory. */
 class MemoryDevice extends BaseDevice {

@@ -8,7 +8,7 @@ import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import { resolvePath } from '../../../fs/path.js';
 import { run, runStatus } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
-import { rng } from './rng.js';
+import { prng as rng } from '../../../disk/filters/prng.js';
 import { copyImage, smallImage, withNtfs3g } from './images.js';
 
 interface FileNode { kind: 'file'; data: Buffer }

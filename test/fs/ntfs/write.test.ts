@@ -10,7 +10,7 @@ import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile, run, runStatus } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
-import { rng } from './rng.js';
+import { prng as rng } from '../../../disk/filters/prng.js';
 import { copyImage, ntfsImage, SPECS, smallImage, withNtfs3g } from './images.js';
 
 interface Model {

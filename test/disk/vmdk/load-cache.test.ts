@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LoadCache } from '../../../disk/vmdk/lru.js';
+import { LoadCache } from '../../../disk/vmdk/load-cache.js';
 
 test('vmdk LoadCache: bounded by cost, least recently used out first, failed loads retried', async () => {
   const cache = new LoadCache<string, string>(3000);
