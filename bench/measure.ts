@@ -55,12 +55,21 @@ export async function bestPairs(runs: number, ours: () => Promise<Measurement>, 
   return [a!, b!];
 }
 
-/** Read a whole device sequentially in `chunk`-byte requests; returns the bytes read. */
-export async function readAll(dev: BlockDevice, chunk = 1 << 20): Promise<number> {
+/**
+ * Read a whole device front to back in `chunk`-byte requests, `depth` of them in flight
+ * (qemu-img convert keeps 8 by default); returns the bytes read.
+ */
+export async function readAll(dev: BlockDevice, chunk = 1 << 20, depth = 1): Promise<number> {
   const step = BigInt(chunk);
-  for (let off = 0n; off < dev.size; off += step) {
-    await dev.read(off, Number(dev.size - off < step ? dev.size - off : step));
-  }
+  let next = 0n;
+  const reader = async () => {
+    while (next < dev.size) {
+      const off = next;
+      next += step;
+      await dev.read(off, Number(dev.size - off < step ? dev.size - off : step));
+    }
+  };
+  await Promise.all(Array.from({ length: depth }, reader));
   return Number(dev.size);
 }
 
