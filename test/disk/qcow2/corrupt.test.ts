@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDisk } from '../../../disk/open.js';
 import { scratch } from '../../fixtures/cache.js';
-import { hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
+import { assertReadFails, hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
 import { imageDir } from './images.js';
 
 const MiB = 1 << 20;
@@ -38,21 +38,8 @@ const u64 = (v: bigint) => {
 };
 
 /** Open and read the whole device, expecting the exact error message. */
-async function expectError(path: string, message: string): Promise<void> {
-  await assert.rejects(
-    (async () => {
-      const dev = await openDisk(path, { format: 'qcow2' });
-      try {
-        await hashDevice(dev);
-      } finally {
-        await dev.close();
-      }
-    })(),
-    (e: Error) => {
-      assert.equal(e.message, message);
-      return true;
-    },
-  );
+function expectError(path: string, message: string): Promise<void> {
+  return assertReadFails(path, message, { format: 'qcow2' });
 }
 
 test('qcow2 corrupt: a file too short for the header', async () => {

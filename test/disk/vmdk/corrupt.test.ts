@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
 import { openDisk } from '../../../disk/open.js';
 import { scratch } from '../../fixtures/cache.js';
-import { hashDevice } from '../../fixtures/run.js';
+import { assertReadFails, hashDevice } from '../../fixtures/run.js';
 import { MiB, qemuVmdk, rawSource, varied } from './images.js';
 import { vmwareStream } from './stream-writer.js';
 
@@ -47,21 +47,8 @@ async function layout(path: string) {
 }
 
 /** Opening and reading everything fails with exactly `message`. */
-async function fails(path: string, message: string): Promise<void> {
-  await assert.rejects(
-    (async () => {
-      const dev = await openDisk(path);
-      try {
-        await hashDevice(dev);
-      } finally {
-        await dev.close();
-      }
-    })(),
-    (e: Error) => {
-      assert.equal(e.message, message);
-      return true;
-    },
-  );
+function fails(path: string, message: string): Promise<void> {
+  return assertReadFails(path, message);
 }
 
 test('vmdk corrupt: a sparse file cut inside its header', async () => {
