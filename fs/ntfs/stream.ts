@@ -4,24 +4,15 @@
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
-import { ATTR_FLAG } from './attribute.js';
+import { ATTR_FLAG, type AttrRecord } from './attribute.js';
 import { lznt1Decompress } from './lznt1.js';
-import { findRun, type Run } from './runlist.js';
+import { findRun } from './runlist.js';
 
 /** An attribute with its extents merged: what a stream reads. */
-export interface Attribute {
-  type: number;
-  name: string;
-  flags: number;
-  resident: boolean;
-  value?: Buffer;
-  runs: Run[];
-  allocSize: number;
-  dataSize: number;
-  initSize: number;
-  compSize: number;
-  cuShift: number;
-}
+export type Attribute = Pick<
+  AttrRecord,
+  'type' | 'name' | 'flags' | 'resident' | 'value' | 'runs' | 'allocSize' | 'dataSize' | 'initSize' | 'compSize' | 'cuShift'
+>;
 
 export interface VolumeIo {
   dev: BlockDevice;
