@@ -4,14 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../fixtures/cache.js';
-import { run, runStatus } from '../fixtures/run.js';
+import { run } from '../fixtures/run.js';
+import { place, toolStatus as tool } from './tools.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
-const tool = (name: string, args: string[]) => runStatus(process.execPath, [join(BIN, `${name}.js`), ...args]);
 
 const RECIPE = `v1 e2e: gpt p1 ext4 8M ok, p2 ext4 8M magic zeroed; primary GPT header CRC smashed`;
 const P1 = 2048 * 512;
@@ -32,7 +30,7 @@ async function damaged(): Promise<string> {
     await run('truncate', ['-s', '8M', fs]);
     await run('mkfs.ext4', ['-q', '-L', 'good', '-E', 'root_owner=0:0', '-d', join(out, 'tree'), fs]);
     for (const at of [P1, P2]) {
-      await run('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${at}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+      await place(fs, image, 0, at, 8 << 20);
     }
     await poke(image, P2 + 1024 + 0x38, '\0\0'); // ext4 s_magic
     await poke(image, 512 + 0x10, 'XXXX'); // primary GPT header CRC32

@@ -4,23 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../fixtures/cache.js';
 import { run } from '../fixtures/run.js';
+import { BIN, place, tool } from './tools.js';
 import { lvm, lvmReport, withLoops, type PvSpec } from '../volume/lvm-tools.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
-const tool = (name: string, args: string[]) => run(process.execPath, [join(BIN, `${name}.js`), ...args]);
 
 const RECIPE = `v1 e2e: d1 dos p1 ext4 16M boot, p2 PV; d2 whole PV; vg0/root 100%FREE ext4 -d; qcow2, d2 -c`;
 const P2 = (2048 + 32768) * 512;
-
-/** Copy `length` bytes of `src` at `from` into `dst` at `to`, leaving the rest of `dst` as it is. */
-const place = (src: string, dst: string, from: number, to: number, length: number) =>
-  run('dd', [`if=${src}`, `of=${dst}`, 'bs=1M', `skip=${from}`, `seek=${to}`, `count=${length}`,
-    'iflag=skip_bytes,count_bytes', 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
 
 async function guest(): Promise<{ dir: string; lvSize: number }> {
   const dir = await fixture('e2e-lvm-qcow2', RECIPE, async (out) => {

@@ -5,14 +5,12 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../fixtures/cache.js';
 import { run } from '../fixtures/run.js';
+import { place, tool } from './tools.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
-const tool = (name: string, args: string[]) => run(process.execPath, [join(BIN, `${name}.js`), ...args]);
 
 const RECIPE = `v1 e2e: gpt p1 ntfs 24M (mkntfs -Q, ntfs-3g: Users/Alice/Documents/{résumé 日本.txt,notes.txt}); vmdk streamOptimized`;
 const UNICODE = 'résumé 日本.txt';
@@ -37,7 +35,7 @@ async function disk(): Promise<string> {
     const image = join(out, 'disk.img');
     await run('truncate', ['-s', '32M', image]);
     await run('sfdisk', ['-q', image], { input: 'label: gpt\nstart=2048, size=49152, type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7\n' });
-    await run('dd', [`if=${fs}`, `of=${image}`, 'bs=1M', `seek=${2048 * 512}`, 'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+    await place(fs, image, 0, 2048 * 512, 24 << 20);
     await run('qemu-img', ['convert', '-O', 'vmdk', '-o', 'subformat=streamOptimized', image, join(out, 'disk.vmdk')]);
   });
   return join(dir, 'disk.vmdk');

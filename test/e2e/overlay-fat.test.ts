@@ -4,14 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { fixture } from '../fixtures/cache.js';
-import { run, runStatus } from '../fixtures/run.js';
+import { run } from '../fixtures/run.js';
+import { place, toolStatus as tool } from './tools.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
-const tool = (name: string, args: string[]) => runStatus(process.execPath, [join(BIN, `${name}.js`), ...args]);
 
 const RECIPE = `v1 e2e: raw base gpt ESP fat32 40M "base"; qcow2 overlay, qemu-io write -s fat32 "overlay"`;
 const START = 2048 * 512;
@@ -34,8 +32,7 @@ async function chain(): Promise<string> {
     const base = join(out, 'base.img');
     await run('truncate', ['-s', '48M', base]);
     await run('sfdisk', ['-q', base], { input: `label: gpt\nstart=2048, size=${SIZE / 512}, type=U\n` });
-    await run('dd', [`if=${await fat(out, 'base', 'from the base\n')}`, `of=${base}`, 'bs=1M', `seek=${START}`,
-      'oflag=seek_bytes', 'conv=notrunc,sparse', 'status=none']);
+    await place(await fat(out, 'base', 'from the base\n'), base, 0, START, SIZE);
     const top = join(out, 'top.qcow2');
     await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'base.img', '-F', 'raw', top]);
     const newer = await fat(out, 'top', 'from the overlay\n');
