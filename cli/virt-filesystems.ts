@@ -12,7 +12,6 @@ const USAGE = `Usage: virt-filesystems -a IMAGE [-a IMAGE...] [--format=raw|qcow
 
 const options = {
   ...diskOptions,
-  help: { type: 'boolean' },
   all: { type: 'boolean' },
   extra: { type: 'boolean' },
   filesystems: { type: 'boolean' },

@@ -24,10 +24,11 @@ export async function resolvePath(fs: Filesystem, path: string, follow = true): 
       if ((next.mode & S_IFMT) === S_IFLNK && (!last || follow)) {
         if (++hops > MAX_SYMLINKS) throw new FsError('ELOOP', `${path}: too many levels of symbolic links`);
         const target = await fs.readlink(next.ino);
-        const base = target.startsWith('/') ? await fs.getattr(fs.rootIno) : cur;
-        const baseStack = target.startsWith('/') ? [] : [...stack];
-        cur = await walk(base, target.split('/'), baseStack);
-        if (!target.startsWith('/')) stack.splice(0, stack.length, ...baseStack);
+        const absolute = target.startsWith('/');
+        const baseStack = absolute ? [] : [...stack];
+        cur = await walk(absolute ? await fs.getattr(fs.rootIno) : cur, target.split('/'), baseStack);
+        // The target's ancestors are now ours, so a later ".." climbs from where the link led.
+        stack.splice(0, stack.length, ...baseStack);
         continue;
       }
       stack.push(cur);

@@ -12,6 +12,7 @@ import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { pattern, VARIANTS, variantImage } from './images.js';
+import { prng } from '../../../disk/filters/prng.js';
 
 const ISLANDS = 12;
 
@@ -67,6 +68,13 @@ async function expectEio(image: string, what: RegExp, body: (fs: Filesystem) => 
   assert.equal(await hashFile(image), before, 'the image was written');
 }
 
+
+/** A repeatable integer source in [0, n) for the fuzz rounds. */
+function seeded(seed: number): (n: number) => number {
+  const next = prng(seed);
+  return (n) => Math.floor(next() * n);
+}
+
 test('ext4 bad input: the base images read correctly (fragmented file through a depth-1 tree)', async () => {
   for (const csum of [false, true]) {
     const image = await baseImage(csum);
@@ -109,11 +117,7 @@ test('ext4 bad input: fuzzed superblocks and group descriptors never crash or ha
   const base = await baseImage(false);
   const dir = await scratch('ext4-fuzz');
   const copy = join(dir, 'fuzz.img');
-  let seed = 12345;
-  const rnd = (n: number): number => {
-    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-    return seed % n;
-  };
+  const rnd = seeded(12345);
   for (let round = 0; round < 60; round++) {
     await copyFile(base, copy);
     const fh = await open(copy, 'r+');
@@ -260,11 +264,7 @@ test('ext4 bad input: fuzzed inode tables, directories and extent blocks give Fs
     ];
     const dir = await scratch('ext4-fuzz-meta');
     const copy = join(dir, 'fuzz.img');
-    let seed = csum ? 99 : 7;
-    const rnd = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const rnd = seeded(csum ? 99 : 7);
     for (let round = 0; round < 40; round++) {
       await copyFile(base, copy);
       const fh = await open(copy, 'r+');
