@@ -49,12 +49,12 @@ async function dirtyImage(v: JVariant): Promise<{ image: string; blocks: Record<
   return { image: join(dir, 'fs.img'), blocks: blk, bs };
 }
 
-async function contents(image: string, writable = false): Promise<string[]> {
+async function contents(image: string, writable = false, files = ['a', 'b', 'c']): Promise<string[]> {
   const dev = await RawFile.open(image, writable);
   const warnings: string[] = [];
   const fs = await ext4Driver.open(dev, { writable, warn: (m) => warnings.push(m) });
   const out = [];
-  for (const f of ['a', 'b', 'c']) out.push((await readFile(fs, `/${f}.txt`)).toString());
+  for (const f of files) out.push((await readFile(fs, `/${f}.txt`)).toString());
   await fs.close();
   await dev.close();
   return out;
@@ -118,3 +118,55 @@ test('ext4 journal: a writable open replays into the image, clears needs_recover
   assert.equal(await run('debugfs', ['-R', 'cat /a.txt', copy]), 'journaled-A');
   assert.deepEqual(await contents(copy), ['journaled-A', 'original-B\n', 'original-C\n']);
 });
+
+/**
+ * Revokes across transactions, written by debugfs from journal sequence `start`:
+ * T0 writes a, b and d, T1 revokes all three, T2 writes a again, T3 (never committed) revokes b again
+ * and writes c. jbd2 keeps T1's revoke of b (only committed revokes count) and replays T2's a
+ * (written after the revoke); from 0xfffffffe the sequence numbers wrap to 0 at T2.
+ */
+async function revokeImage(start: number): Promise<string> {
+  const recipe = `revokes ${start}\n` + revokeImage.toString();
+  const dir = await fixture(`ext4-journal-revoke-${start.toString(16)}`, recipe, async (out) => {
+    await mkdir(join(out, 'src'), { recursive: true });
+    for (const f of ['a', 'b', 'c', 'd']) await writeFile(join(out, 'src', `${f}.txt`), `original-${f.toUpperCase()}\n`);
+    const image = join(out, 'fs.img');
+    await run('truncate', ['-s', '32M', image]);
+    await run('mkfs.ext4', ['-q', '-F', '-b', '1024', '-d', join(out, 'src'), image]);
+    const blk: Record<string, number> = {};
+    for (const f of ['a', 'b', 'c', 'd']) blk[f] = Number((await run('debugfs', ['-R', `bmap /${f}.txt 0`, image])).trim());
+    // The journal is clean and has no checksum yet: set its first sequence number in place.
+    const jsb = Number((await run('debugfs', ['-R', 'bmap <8> 0', image])).trim());
+    const seq = Buffer.alloc(4);
+    seq.writeUInt32BE(start);
+    const fh = await open(image, 'r+');
+    await fh.write(seq, 0, 4, jsb * 1024 + 0x18);
+    await fh.close();
+    const block = (s: string): Buffer => Buffer.concat([Buffer.from(s), Buffer.alloc(1024 - s.length)]);
+    await writeFile(join(out, 'abd'), Buffer.concat([block('journaled-A\n'), block('journaled-B\n'), block('journaled-D\n')]));
+    await writeFile(join(out, 'a2'), block('rewritten-A\n'));
+    await writeFile(join(out, 'c'), block('uncommitted-C\n'));
+    const script = ['jo -c', `jw -b ${blk.a},${blk.b},${blk.d} ${join(out, 'abd')}`, `jw -r ${blk.a},${blk.b},${blk.d} ${join(out, 'a2')}`, `jw -b ${blk.a} ${join(out, 'a2')}`, `jw -c -r ${blk.b} -b ${blk.c} ${join(out, 'c')}`, 'jc'];
+    await run('debugfs', ['-w', '-f', '-', image], { input: script.join('\n') });
+  });
+  return join(dir, 'fs.img');
+}
+
+for (const start of [1, 0xfffffffe]) {
+  test(`ext4 journal: a committed revoke holds when an uncommitted one follows, sequence from 0x${start.toString(16)} (as e2fsck replays)`, async () => {
+    const image = await revokeImage(start);
+    const log = await run('debugfs', ['-R', 'logdump', image]);
+    assert.match(log, new RegExp(`transaction ${start}\\b`));
+    assert.match(log, /sequence 0, type 2 \(commit block\)|sequence 3, type 2 \(commit block\)/);
+    const ours = await contents(image, false, ['a', 'b', 'c', 'd']);
+    const dir = await scratch('ext4-journal-revoke');
+    const copy = join(dir, 'fsck.img');
+    await copyFile(image, copy);
+    await e2fsck(['-fy', copy]);
+    const theirs = [];
+    for (const f of ['a', 'b', 'c', 'd']) theirs.push(await run('debugfs', ['-R', `cat /${f}.txt`, copy]));
+    // a.txt keeps its size of 11 bytes.
+    assert.deepEqual(theirs, ['rewritten-A', 'original-B\n', 'original-C\n', 'original-D\n']);
+    assert.deepEqual(ours, theirs);
+  });
+}
