@@ -16,7 +16,7 @@ import { direntSize, dotEntries, recLenToDisk, writeDirent } from './dirent.js';
 import { Ext4Fs } from './ext4fs.js';
 import { Ext4Storage, type OpenedParts } from './ext4-storage.js';
 import { buildTree, runsOf, setRange, type Extent } from './extent-list.js';
-import { dxCountOffset, dxCsum, dxFind, dxInsert, dxLeaves, dxNewNode, dxPairs, dxSetCount, dxSetLevels, nameHash, parseDxNode, type DxLookup } from './htree.js';
+import { dxCountOffset, dxCsum, dxFind, dxInsert, dxLeaves, dxNewNode, dxPairs, dxSetCount, dxSetLevels, nameHash, nullIfDamaged, parseDxNode, type DxLookup } from './htree.js';
 import { I_BLOCK_BYTES, type Inode } from './inode.js';
 import { INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, splitName } from './xattr.js';
 
@@ -155,7 +155,7 @@ export class Ext4Writer extends Ext4Storage {
     if (dir.hasFlag(INODE_FLAG.INDEX)) {
       const root = await this.dirBlockFor(dir, 0);
       const look = await dxLeaves(root.buf, this.sb.metadataCsum, this.sb.has(INCOMPAT.LARGEDIR) ? 3 : 2, nBlocks,
-        (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, nm), async (l) => (await this.dirBlockFor(dir, l)).buf).catch(() => null);
+        (info) => nameHash(info, this.sb.unsignedHash, this.sb.hashSeed, nm), async (l) => (await this.dirBlockFor(dir, l)).buf).catch(nullIfDamaged);
       if (look) {
         const leaf = look.leaves[0]!;
         const b = await this.dirBlockFor(dir, leaf);

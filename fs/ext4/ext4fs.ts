@@ -16,7 +16,7 @@ import { DIR_TAIL_SIZE, findDirent, hasDirTail, parseDirents, type RawDirent } f
 import { ExtentCache, ExtentMap } from './extents.js';
 import type { FileMap, Run } from './file-map.js';
 import { BG_INODE_UNINIT, GroupDescs } from './group-desc.js';
-import { dxLeaves, nameHash, type DxNode } from './htree.js';
+import { dxLeaves, nameHash, nullIfDamaged, type DxNode } from './htree.js';
 import { inlineDirRegions, inlineFileData } from './inline.js';
 import { GOOD_OLD_INODE_SIZE, I_BLOCK_BYTES, Inode } from './inode.js';
 import { replayJournal } from './journal.js';
@@ -497,10 +497,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     if (name === '..' && dir.hasFlag(INODE_FLAG.INLINE_DATA)) return dir.iBlock.readUInt32LE(0);
     const found = (entries: RawDirent[]): number | null => entries.find((e) => e.name.equals(want))?.ino ?? null;
     if (dir.hasFlag(INODE_FLAG.INDEX) && this.sb.hasCompat(COMPAT.DIR_INDEX) && !dir.hasFlag(INODE_FLAG.INLINE_DATA)) {
-      const hit = await this.htreeLookup(dir, want).catch((e: unknown) => {
-        if (e instanceof FsError && e.code === 'EIO') return null;
-        throw e;
-      });
+      const hit = await this.htreeLookup(dir, want).catch(nullIfDamaged);
       if (hit !== null) return hit.ino;
       // The index was damaged: fall back to a linear scan.
     }

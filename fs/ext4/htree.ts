@@ -3,6 +3,7 @@
  * interior nodes in blocks with a single empty entry, each holding {hash, block} pairs. A
  * damaged index is reported as `null` so the caller can fall back to a linear scan.
  */
+import { FsError } from '../errors.js';
 import { crc32c } from './crc32c.js';
 import { dirhash, HASH } from './dirhash.js';
 
@@ -11,6 +12,16 @@ const ROOT_ENTRIES = 0x20;
 const NODE_ENTRIES = 0x8;
 const DX_TAIL = 8;
 const ZERO4 = Buffer.alloc(4);
+
+/**
+ * For a `.catch` on an htree walk: a damaged index (the driver's EIO from `corrupt()`) answers
+ * null, so the caller scans linearly (or, writing, drops the index); anything else, a device's
+ * read error above all, propagates: it says nothing about the index.
+ */
+export function nullIfDamaged(e: unknown): null {
+  if (e instanceof FsError && e.code === 'EIO') return null;
+  throw e;
+}
 
 export interface DxNode {
   limit: number;
