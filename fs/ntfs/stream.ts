@@ -20,8 +20,15 @@ export interface VolumeIo {
   totalClusters: number;
 }
 
+/**
+ * Windows compresses in units of 16 clusters, and only on clusters of at most 4 KiB; ntfs-3g
+ * reads nothing else either. Any other unit in a compressed attribute is damage.
+ */
+const CU_SHIFT = 4;
+const MAX_COMPRESSED_CLUSTER = 4096;
+
 export function isCompressed(a: Attribute): boolean {
-  return !a.resident && (a.flags & ATTR_FLAG.COMPRESSED) !== 0 && a.cuShift > 0;
+  return !a.resident && (a.flags & ATTR_FLAG.COMPRESSED) !== 0;
 }
 
 export class AttrStream {
@@ -95,7 +102,11 @@ export class AttrStream {
   }
 
   private async readCompressed(offset: number, end: number): Promise<Buffer> {
-    const unitSize = this.io.clusterSize << this.attr.cuShift;
+    const cs = this.io.clusterSize;
+    if (this.attr.cuShift !== CU_SHIFT || cs > MAX_COMPRESSED_CLUSTER) {
+      throw corrupt(this.io.dev.name, this.what, `compression unit of 2^${this.attr.cuShift} clusters of ${cs} bytes (only 2^${CU_SHIFT} clusters of at most ${MAX_COMPRESSED_CLUSTER} bytes are written by Windows)`);
+    }
+    const unitSize = cs << CU_SHIFT;
     const out = Buffer.alloc(end - offset);
     for (let u = Math.floor(offset / unitSize); u * unitSize < end; u++) {
       const data = await this.unit(u, unitSize);
@@ -110,7 +121,7 @@ export class AttrStream {
   private async unit(u: number, unitSize: number): Promise<Buffer> {
     if (this.unitCache?.index === u) return this.unitCache.data;
     const cs = this.io.clusterSize;
-    const per = 1 << this.attr.cuShift;
+    const per = 1 << CU_SHIFT;
     const first = u * per;
     let allocated = 0;
     let sparse = 0;

@@ -4,7 +4,7 @@
  * until it has written everything back).
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
@@ -30,8 +30,10 @@ export function reparseHex(kind: 'junction' | 'symlink', target: string, relativ
 export const OTHER_TAG = '0x1700008004000000abcdef01';
 
 async function mounted(mnt: string): Promise<boolean> {
+  // mountinfo names the real path: .fixtures may be a symlink.
+  const real = await realpath(mnt);
   const info = await readFile('/proc/self/mountinfo', 'utf8');
-  return info.split('\n').some((l) => l.split(' ')[4] === mnt);
+  return info.split('\n').some((l) => l.split(' ')[4] === real);
 }
 
 /** Mount `img` with ntfs-3g (options `opts`), run `fn(mountpoint)`, unmount and wait. */
