@@ -85,12 +85,25 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (this.vol.dirty) reasons.push('volume is marked dirty');
     const log = await logFileProblem(this.mft);
     if (log) reasons.push(log);
-    const hiber = await this.lookup(ROOT, 'hiberfil.sys').catch(() => undefined);
-    if (hiber && (hiber.mode & S_IFMT) !== S_IFDIR) {
-      const head = (await this.read(hiber.ino, 0, 4).catch(() => Buffer.alloc(0))).toString('latin1').toLowerCase();
-      if (head === 'hibr') reasons.push('Windows is hibernated (hiberfil.sys)');
-    }
+    const hiber = await this.hibernated();
+    if (hiber) reasons.push(hiber);
     return reasons.length ? reasons.join('; ') : undefined;
+  }
+
+  /**
+   * Whether hiberfil.sys says Windows is hibernated. An answer that cannot be read counts as
+   * hibernated (fail closed): only a missing file means no hibernation.
+   */
+  private async hibernated(): Promise<string | undefined> {
+    try {
+      const hiber = await this.lookup(ROOT, 'hiberfil.sys');
+      if ((hiber.mode & S_IFMT) === S_IFDIR) return undefined;
+      const head = (await this.read(hiber.ino, 0, 4)).toString('latin1').toLowerCase();
+      return head === 'hibr' ? 'Windows is hibernated (hiberfil.sys)' : undefined;
+    } catch (e) {
+      if (e instanceof FsError && e.code === 'ENOENT') return undefined;
+      return `cannot tell whether Windows is hibernated (hiberfil.sys: ${(e as Error).message})`;
+    }
   }
 
   label(): string {

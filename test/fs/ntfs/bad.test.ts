@@ -207,6 +207,24 @@ test('ntfs: a hibernated Windows (hiberfil.sys "hibr") opens read-only with a wa
   });
 });
 
+test('ntfs: when hiberfil.sys cannot be read, the volume counts as hibernated (read-only with a warning)', async () => {
+  await damaged('hiber-unreadable', async (img) => {
+    await withNtfs3g(img, 'rw', async (mnt) => {
+      const fh = await open(`${mnt}/hiberfil.sys`, 'w');
+      await fh.write(Buffer.concat([Buffer.from('hibr'), Buffer.alloc(8188)]));
+      await fh.close();
+    });
+    // Tear its MFT record: looking it up fails with EIO.
+    await patch(img, (await locate(img, '/hiberfil.sys')).record + 510n, [0x12, 0x34]);
+  }, async (img) => {
+    const warnings: string[] = [];
+    const fs = await openNtfs(img, { warn: (m) => warnings.push(m) });
+    assert.match(warnings.join('\n'), /cannot tell whether Windows is hibernated \(hiberfil.sys: EIO: .*update sequence mismatch.*\); mounted read-only/);
+    await fs.dev.close();
+    await assert.rejects(openNtfs(img, { writable: true }), /EROFS: .*cannot tell whether Windows is hibernated/);
+  });
+});
+
 test('ntfs bad input: an index node that is its own child (a loop) is refused, no hang', async () => {
   await damaged('index-loop', async (img) => {
     const fs = await openNtfs(img);
