@@ -269,7 +269,12 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     return found !== undefined ? `/${found}` : `/.NTFS-3G/${t.drive}:/${t.parts.join('/')}`;
   }
 
-  /** Walk `parts` from directory `start`, returning the path in on-disk case, or undefined. */
+  /**
+   * Walk `parts` from directory `start`, returning the path in on-disk case, or undefined.
+   * Errors on the way are ignored on purpose: this only spells a link's target (a getattr or
+   * readlink of the link itself), which a missing or damaged target must not fail; the target
+   * is then shown as stored, as ntfs-3g shows it, and following it meets the error.
+   */
   private async resolveCase(start: number, parts: string[], relative: boolean): Promise<string | undefined> {
     let cur = start;
     const out: string[] = [];

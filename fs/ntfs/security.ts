@@ -18,10 +18,14 @@ export class SecureStore {
     private readonly sds: AttrStream,
   ) {}
 
+  /**
+   * Undefined when record 9 has no $SDS and $SII (volumes before NTFS 3.0 keep $Quota there).
+   * A record that cannot be read is an error, not "no descriptors": its reason goes up.
+   */
   static async open(mft: Mft): Promise<SecureStore | undefined> {
-    const f = await mft.file(SECURE).catch(() => undefined);
-    const sds = f?.find(AT.DATA, '$SDS');
-    if (!f || !sds || !f.has(AT.INDEX_ROOT, '$SII')) return undefined;
+    const f = await mft.file(SECURE);
+    const sds = f.find(AT.DATA, '$SDS');
+    if (!sds || !f.has(AT.INDEX_ROOT, '$SII')) return undefined;
     return new SecureStore(await IndexTree.open(mft.io, f, '$SII'), new AttrStream(mft.io, sds, '$Secure:$SDS'));
   }
 

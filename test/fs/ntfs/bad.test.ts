@@ -225,6 +225,21 @@ test('ntfs: when hiberfil.sys cannot be read, the volume counts as hibernated (r
   });
 });
 
+test('ntfs bad input: a damaged $Secure record is EIO for system.ntfs_acl, not "no security descriptor"', async () => {
+  await damaged('secure', async (img) => {
+    const fs = await openNtfs(img);
+    const at = fs.mft.dataStream.deviceOffset(9 * fs.mft.recordSize)!;
+    await fs.dev.close();
+    await patch(img, at + 510n, [0x12, 0x34]);
+  }, async (img) => {
+    const fs = await openNtfs(img);
+    // ntfs-3g gives the files it makes their own descriptor; $Extend (record 11) uses $Secure's.
+    assert.equal((await fs.mft.file(11)).has(AT.SECURITY_DESCRIPTOR), false);
+    await assert.rejects(fs.getxattr(11, 'system.ntfs_acl'), /EIO: .*MFT record 9: update sequence mismatch/);
+    await fs.dev.close();
+  });
+});
+
 test('ntfs bad input: an index node that is its own child (a loop) is refused, no hang', async () => {
   await damaged('index-loop', async (img) => {
     const fs = await openNtfs(img);
