@@ -5,6 +5,7 @@
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
+import { nameUsable } from '../names.js';
 import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { aclFromDisk } from './acl.js';
@@ -538,6 +539,8 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       for (const e of this.regionEntries(dir, reg)) {
         const name = e.name.toString('utf8');
         if (name === '.' || name === '..') continue;
+        const where = reg.at === undefined ? undefined : reg.at + BigInt(e.offset);
+        if (!nameUsable(name, this.warn, this.dev, `directory inode ${ino}${reg.lblk >= 0 ? ` block ${reg.lblk}` : ' inline data'}`, where)) continue;
         entries.push({ name, ino: e.ino });
       }
     }

@@ -13,6 +13,7 @@
 import type { BlockDevice } from '../../disk/block-device.js';
 import { FsError, corrupt } from '../errors.js';
 import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
+import { nameUsable } from '../names.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { parseBpb, type Geometry } from './bpb.js';
 import { readChain } from './chain.js';
@@ -60,6 +61,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   private nextSpareIno: number;
   private volumeLabel = '';
   private queue: Promise<unknown> = Promise.resolve();
+  /** The open options' warn: damage that is skipped, not refused. */
+  private warn?: (m: string) => void;
 
   private constructor(
     private readonly dev: BlockDevice,
@@ -96,6 +99,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       }
     }
     const fs = new FatFilesystem(dev, g, fat, opts, fsInfoOffset, writable);
+    fs.warn = o.warn;
     const root = await fs.listing(ROOT);
     fs.volumeLabel = root.label ?? g.label;
     return fs;
@@ -321,6 +325,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     const l = await this.listing(ino);
     const out: DirEntry[] = [];
     for (const r of l.records) {
+      if (!nameUsable(r.name, this.warn, this.dev.name, `directory ${this.pathOf(this.node(ino))}`, l.slotOffset(r.index))) continue;
       const n = this.nodeOf(ino, l, r);
       out.push({ name: n.name, attr: await this.attrOf(n) });
     }

@@ -17,6 +17,8 @@ export interface IndexEntry {
   flags: number;
   /** VCN of the child node holding the keys before this one. */
   child?: number;
+  /** Byte position of the entry on the device (for messages). */
+  at: bigint;
 }
 
 export interface IndexNode {
@@ -51,7 +53,9 @@ export class IndexTree {
     const blockSize = rootVal.readUInt32LE(8);
     if (blockSize < 256 || blockSize > 65536 || (blockSize & (blockSize - 1)) !== 0) throw corrupt(dev, what, `bad index block size ${blockSize}`, file.base.at);
     const vcnSize = blockSize < io.clusterSize ? 512 : io.clusterSize;
-    const root: IndexNode = { vcn: -1, buf: rootVal, entries: parseEntries(rootVal, 16, dev, `${what} root`, file.base.at) };
+    // The root's value lies inside the base record's bytes: its device position follows.
+    const rootAt = rootVal.buffer === file.base.raw.buffer ? file.base.at + BigInt(rootVal.byteOffset - file.base.raw.byteOffset) : file.base.at;
+    const root: IndexNode = { vcn: -1, buf: rootVal, entries: parseEntries(rootVal, 16, dev, `${what} root`, rootAt) };
     const allocAttr = file.find(AT.INDEX_ALLOCATION, name);
     let alloc: AttrStream | undefined;
     let bitmap: Buffer | undefined;
@@ -174,7 +178,7 @@ export function parseEntries(b: Buffer, hdr: number, dev: string, what: string, 
     if (len < (sub ? 24 : 16) || (len & 7) !== 0 || pos + len > end || 16 + keyLen > len - (sub ? 8 : 0)) {
       throw corrupt(dev, what, `bad index entry (length ${len}, key length ${keyLen})`, at + BigInt(pos));
     }
-    const e: IndexEntry = { raw: b.subarray(pos, pos + len), key: b.subarray(pos + 16, pos + 16 + keyLen), flags };
+    const e: IndexEntry = { raw: b.subarray(pos, pos + len), key: b.subarray(pos + 16, pos + 16 + keyLen), flags, at: at + BigInt(pos) };
     if (sub) e.child = Number(b.readBigUInt64LE(pos + len - 8));
     out.push(e);
     if ((flags & ENTRY_FLAG.LAST) !== 0) return out;

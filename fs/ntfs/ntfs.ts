@@ -5,6 +5,7 @@
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
 import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
+import { nameUsable } from '../names.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { buildAttr, classify, FILE_ATTR, INTX_MAX, ownership, stdInfo, type Ownership, type Shown, type StdInfo } from './attrs.js';
 import { AT, ATTR_FLAG } from './attribute.js';
@@ -41,6 +42,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   private secure?: Promise<SecureStore | undefined>;
   private dirs = new Map<number, IndexTree>();
   private loaded = new Map<number, Loaded>();
+  /** The open options' warn: damage that is skipped, not refused. */
+  protected warn?: (m: string) => void;
 
   protected constructor(
     readonly dev: BlockDevice,
@@ -67,6 +70,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const own = ownership(opts.options);
     // A subclass (the writable driver) opens through here too: `this` builds it.
     const fs = new this(dev, io, boot, mft, upcase, vol, own, false);
+    fs.warn = opts.warn;
     const unsafe = await fs.unsafeReason();
     const writable = opts.writable === true;
     if (writable && !dev.canWrite()) throw new FsError('EROFS', `${dev.name}: device is read-only, cannot open NTFS writable`);
@@ -76,7 +80,10 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
       }
       opts.warn?.(`${dev.name}: ${unsafe}; ${writable ? 'writing anyway (force)' : 'mounted read-only'}`);
     }
-    return writable ? new this(dev, io, boot, mft, upcase, vol, own, true) : fs;
+    if (!writable) return fs;
+    const rw = new this(dev, io, boot, mft, upcase, vol, own, true);
+    rw.warn = opts.warn;
+    return rw;
   }
 
   /** Dirty or hibernated: why writes could lose Windows' pending changes. */
@@ -206,6 +213,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     for (const e of await tree.entries()) {
       const fn = parseFileName(e.key, this.dev.name, tree.what);
       if (fn.namespace === NAMESPACE.DOS) continue;
+      if (!nameUsable(fn.name, this.warn, this.dev.name, tree.what, e.at)) continue;
       const num = Number(e.raw.readBigUInt64LE(0) & 0xffffffffffffn);
       // ntfs-3g hides the metadata files ($MFT, $Bitmap, $Extend...).
       if (num < FIRST_USER) continue;
