@@ -57,7 +57,7 @@ async function inspectFilesystem(
     if (!mounts.some((m) => m.mountpoint === '/')) mounts.push({ mountpoint: '/', device: cand.name, type: cand.type });
     const os = osInfo(cand.name, 'linux', facts, arch, mounts);
     os.filesystems = filesystemsOf([...mounts, ...fstab.filter((e) => e.mountpoint === 'swap')].map((m) => m.device), all);
-    if (applications) os.applications = await linuxApplications(src, os.packageFormat);
+    if (applications) os.applications = await linuxApplications(src, os.packageFormat, warn);
     return os;
   } catch (e) {
     warn(`${cand.name}: inspection stopped: ${(e as Error).message}`);

@@ -6,6 +6,7 @@ import { applyRules, type Facts } from '../rules.js';
 import { DATABASE_CAP, type FsSource } from '../source.js';
 import { DPKG_STATUS, parseDpkgStatus } from './dpkg.js';
 import { parseFstab, type FstabEntry } from './fstab.js';
+import { rpmApplications } from './rpm.js';
 import { DISTRO_IDS, LINUX_RULES, PACKAGING } from './rules.js';
 
 const EXECUTABLES = ['/bin/ls', '/usr/bin/ls', '/bin/busybox', '/bin/sh', '/usr/bin/bash'];
@@ -38,10 +39,11 @@ export async function linuxFacts(src: FsSource, names: DeviceNames, warn: (m: st
 }
 
 /** Installed packages from whichever database the root holds. */
-export async function linuxApplications(src: FsSource, packageFormat: string): Promise<Application[]> {
+export async function linuxApplications(src: FsSource, packageFormat: string, warn: (m: string) => void): Promise<Application[]> {
   if (packageFormat === 'deb') {
     const status = await src.text(DPKG_STATUS, DATABASE_CAP);
     return status ? parseDpkgStatus(status) : [];
   }
+  if (packageFormat === 'rpm') return rpmApplications(src, warn);
   return [];
 }
