@@ -17,9 +17,10 @@ export class FsSource implements FactSource {
     /** The device the filesystem is on, for messages. */
     readonly device: string,
     private readonly warn: (message: string) => void,
-    /** The registry lookup, for a Windows root; none elsewhere. */
-    readonly registry: FactSource['registry'] = async () => undefined,
   ) {}
+
+  /** The registry, once a Windows root's hives are known; none elsewhere. */
+  registry: FactSource['registry'] = async () => undefined;
 
   async exists(path: string): Promise<boolean> {
     try {
