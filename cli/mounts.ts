@@ -1,6 +1,8 @@
-/** Mount what -m asks for, or, with no -m, the guest's only filesystem at "/". */
+/** Mount what -m asks for or, with no -m, what inspection finds (else the guest's only filesystem) at "/". */
+import { basename } from 'node:path';
 import type { DiskSpec, Guest } from '../guest/guest.js';
 import { mountOptions, parseMountSpec } from './common.js';
+import { mountInspected } from './inspected.js';
 import { openGuest } from './open.js';
 
 /** Open the images read-only, mount as asked, run `fn`, and always close the guest. */
@@ -26,6 +28,7 @@ export async function mountRequested(guest: Guest, specs: string[] | undefined):
     }
     return;
   }
+  if (await mountInspected(guest, (m) => process.stderr.write(`${basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '')}: warning: ${m}\n`))) return;
   const found = (await guest.filesystems()).filter((f) => f.type !== 'unknown' && f.type !== 'swap');
   if (found.length !== 1) {
     const list = found.map((f) => `${f.name} (${f.type})`).join(', ') || 'none';

@@ -5,6 +5,7 @@ import { FsError } from '../fs/errors.js';
 import { resolvePath } from '../fs/path.js';
 import { diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
 import { isDir } from './listing.js';
+import { guestPath } from './inspected.js';
 import { withMountedGuest } from './mounts.js';
 
 const USAGE = `Usage: virt-cat -a IMAGE [-a IMAGE...] [--format=FMT] [-m DEV[:MNT[:OPTS]]...] FILE...\n`;
@@ -17,7 +18,7 @@ main(async (argv) => {
   if (positionals.length === 0) throw new Error(`no file given\n${USAGE}`);
   await withMountedGuest(disks, v, async (guest) => {
     for (const file of positionals) {
-      const { fs, path } = guest.mounts.resolve(file);
+      const { fs, path } = guest.mounts.resolve(await guestPath(guest, file));
       const attr = await resolvePath(fs, path);
       if (isDir(attr)) throw new FsError('EISDIR', `${file}: is a directory`);
       for (let off = 0; off < attr.size; off += CHUNK) {

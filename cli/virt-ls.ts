@@ -5,6 +5,7 @@ import { resolvePath } from '../fs/path.js';
 import type { Guest } from '../guest/guest.js';
 import { diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
 import { isDir, isLink, longLine, recordLine } from './listing.js';
+import { guestPath } from './inspected.js';
 import { withMountedGuest } from './mounts.js';
 
 const USAGE = `Usage: virt-ls -a IMAGE [-a IMAGE...] [--format=FMT] [-m DEV[:MNT[:OPTS]]...] [-l] [-R] DIRECTORY...\n`;
@@ -29,7 +30,8 @@ main(async (argv) => {
 });
 
 async function list(guest: Guest, dir: string, long: boolean, recursive: boolean, out: string[]): Promise<void> {
-  const { fs, path } = guest.mounts.resolve(dir);
+  const inGuest = await guestPath(guest, dir);
+  const { fs, path } = guest.mounts.resolve(inGuest);
   const attr = await resolvePath(fs, path);
   if (!isDir(attr)) throw new Error(`${dir}: not a directory`);
   if (!recursive) {
@@ -42,7 +44,7 @@ async function list(guest: Guest, dir: string, long: boolean, recursive: boolean
   }
   // Depth-first, as libguestfs walks; each directory is read once, entries carry attributes.
   // A directory another filesystem is mounted on is walked in that filesystem, as a mount shows it.
-  const base = dir.endsWith('/') ? dir.slice(0, -1) : dir;
+  const base = inGuest.endsWith('/') ? inGuest.slice(0, -1) : inGuest;
   const walk = async (dirFs: Filesystem, ino: number, prefix: string, seen: Set<number>): Promise<void> => {
     const entries = (await dirFs.readdir(ino)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
