@@ -87,9 +87,11 @@ export class HttpDevice extends BaseDevice {
 
   /** HEAD: the size from Content-Length, and byte ranges must be served. */
   private async head(): Promise<void> {
+    let attempt = 0;
     const res = await withRetry(
       this.retry,
       async () => {
+        if (attempt++ > 0) this.stats.retries++;
         const r = await this.send('HEAD');
         await r.body.dump();
         if (isTransientStatus(r.statusCode)) throw new TransientError(`HTTP ${r.statusCode}`, r.statusCode);
