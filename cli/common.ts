@@ -2,11 +2,15 @@
 import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { DiskSpec } from '../guest/guest.js';
+import { enableRemote, type RemoteFlags } from './remote.js';
 
 export const diskOptions = {
   add: { type: 'string', short: 'a', multiple: true },
   format: { type: 'string' },
   filter: { type: 'string', multiple: true },
+  'password-file': { type: 'string' },
+  'no-verify': { type: 'boolean' },
+  cacert: { type: 'string' },
   verbose: { type: 'boolean', short: 'v' },
   trace: { type: 'boolean', short: 'x' },
   help: { type: 'boolean' },
@@ -29,6 +33,7 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: s
     if (t.name === 'format') format = t.value === 'auto' || !t.value ? undefined : t.value;
     if (t.name === 'add' && t.value !== undefined) disks.push({ path: t.value, format });
   }
+  enableRemote(values as RemoteFlags, progName());
   return { values, positionals, disks };
 }
 
@@ -75,9 +80,14 @@ export function mountOptions(opts: string | undefined): Record<string, string | 
   return out;
 }
 
+/** The command's name as it was run, for messages. */
+export function progName(): string {
+  return basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '');
+}
+
 /** Run a command's main, printing errors as `prog: message` and exiting 1 like libguestfs. */
 export function main(fn: (argv: string[]) => Promise<number | void>): void {
-  const prog = basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '');
+  const prog = progName();
   fn(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code ?? 0;

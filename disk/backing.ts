@@ -13,7 +13,7 @@ export function registerJsonBackingResolver(driver: string, resolver: JsonBackin
   resolvers.set(driver, resolver);
 }
 
-/** Open a `json:` backing name; the driver is `file.driver` (qemu's layout) or `driver`. */
+/** Open a `json:` backing name; the driver is `file.driver` (nested or dotted, as qemu writes both) or `driver`. */
 export async function openJsonBacking(name: string, fromImage: string): Promise<BlockDevice> {
   let spec: unknown;
   try {
@@ -23,9 +23,15 @@ export async function openJsonBacking(name: string, fromImage: string): Promise<
   }
   if (typeof spec !== 'object' || spec === null) throw new DiskError(fromImage, 'json: backing name is not an object');
   const obj = spec as Record<string, unknown>;
-  const file = (typeof obj['file'] === 'object' && obj['file'] !== null ? obj['file'] : obj) as Record<string, unknown>;
+  const file = (typeof obj['file'] === 'object' && obj['file'] !== null ? obj['file'] : flatFileKeys(obj)) as Record<string, unknown>;
   const driver = String(file['driver'] ?? '');
   const resolver = resolvers.get(driver);
   if (!resolver) throw new DiskError(fromImage, `no resolver for json: backing driver "${driver}"`);
   return resolver(file, fromImage);
+}
+
+/** qemu's dotted form `{"file.driver": "https", "file.url": ...}` as the nested `file` object. */
+function flatFileKeys(obj: Record<string, unknown>): Record<string, unknown> {
+  const dotted = Object.entries(obj).filter(([k]) => k.startsWith('file.'));
+  return dotted.length === 0 ? obj : Object.fromEntries(dotted.map(([k, v]) => [k.slice('file.'.length), v]));
 }

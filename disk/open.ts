@@ -10,15 +10,40 @@ import { RawFile } from './raw.js';
 const PROBE_BYTES = 4096;
 const MAX_CHAIN = 16;
 
+/** Opens the bytes of a `scheme://` name (http, https): `remote/` registers these. */
+export type SourceOpener = (name: string, writable: boolean) => Promise<BlockDevice>;
+
+const sourceOpeners = new Map<string, SourceOpener>();
+
+export function registerSourceOpener(scheme: string, opener: SourceOpener): void {
+  sourceOpeners.set(scheme.toLowerCase(), opener);
+}
+
+/** The scheme of a `scheme://...` name, or undefined for a host path. */
+function schemeOf(name: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(name)?.[1]?.toLowerCase();
+}
+
+/** A host file, or a URL through its registered opener. */
+function openSource(path: string, writable: boolean): Promise<BlockDevice> {
+  const scheme = schemeOf(path);
+  if (scheme === undefined) return RawFile.open(path, writable);
+  const opener = sourceOpeners.get(scheme);
+  if (!opener) return Promise.reject(new DiskError(path.replace(/\/\/[^@/]*@/, '//'), `no opener for ${scheme}:// names`, undefined, 'ENOTSUP'));
+  return opener(path, writable);
+}
+
 export async function openDisk(path: string, opts: OpenOptions = {}): Promise<BlockDevice> {
   const chain = opts.chain ?? [];
   if (chain.includes(path)) throw new DiskError(path, `backing chain loops: ${[...chain, path].join(' -> ')}`);
   if (chain.length >= MAX_CHAIN) throw new DiskError(path, `backing chain deeper than ${MAX_CHAIN} images`);
-  const file = await RawFile.open(path, opts.writable ?? false);
+  const file = await openSource(path, opts.writable ?? false);
   try {
     const driver = opts.format ? formats.find((f) => f.name === opts.format) : await probe(file);
-    if (!driver) throw new DiskError(path, `unknown format "${opts.format}" (known: ${formats.map((f) => f.name).join(', ')})`);
-    return await driver.open(file, path, {
+    if (!driver) throw new DiskError(file.name, `unknown format "${opts.format}" (known: ${formats.map((f) => f.name).join(', ')})`);
+    // A URL is shown as its source names it: without the user (remote/ redacts credentials).
+    const shown = schemeOf(path) === undefined ? path : file.name;
+    return await driver.open(file, shown, {
       ...opts,
       chain: [...chain, path],
       openBacking: opts.openBacking ?? (opts.format ? (name, from, format) => openBackingFile(name, from, format, [...chain, path]) : refuseBacking(driver.name)),
@@ -49,6 +74,7 @@ function refuseBacking(format: string): NonNullable<OpenOptions['openBacking']> 
 /** Backing files are always opened read-only; relative names resolve next to the image. */
 function openBackingFile(name: string, fromImage: string, format: string | undefined, chain: string[]): Promise<BlockDevice> {
   if (name.startsWith('json:')) return openJsonBacking(name, fromImage);
-  const path = isAbsolute(name) ? name : resolve(dirname(fromImage), name);
+  // A relative name next to a remote image is a URL beside it.
+  const path = schemeOf(fromImage) !== undefined && schemeOf(name) === undefined ? new URL(name, fromImage).href : isAbsolute(name) || schemeOf(name) ? name : resolve(dirname(fromImage), name);
   return openDisk(path, { format, writable: false, chain });
 }

@@ -1,0 +1,85 @@
+/**
+ * Reading a 1 GiB image over loopback HTTP: guestkit's remote layer (sequential 1 MiB reads,
+ * as a copy does) against curl fetching the file in one stream, qemu's curl driver
+ * (`qemu-img convert` from a qcow2 overlay with a `json:` backing) and nbdkit's curl plugin
+ * where installed; then again with 20 ms added before every answer (a delay in the test
+ * server, so each request costs a round trip). Run: node dist/bench/remote.js
+ */
+import { existsSync, openSync, readSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRemote } from '../remote/open.js';
+import { createRemoteOverlay } from '../remote/overlay.js';
+import { fixture } from '../test/fixtures/cache.js';
+import { startFaultServer } from '../test/remote/fault-server.js';
+import { startNginx } from '../test/remote/nginx.js';
+import { bestPairs, measure, measureCommand, printComparison, readAll, runCommand, type Measurement } from './measure.js';
+
+const GiB = 1 << 30;
+const MiB = 1 << 20;
+const RUNS = Number(process.env['RUNS'] ?? 2);
+
+const dir = await fixture('remote-bench-1g', 'v1 1 GiB, each MiB a distinct pattern', async (out) => {
+  await runCommand('mkdir', ['-p', out]);
+  const fh = await open(join(out, 'disk.raw'), 'w');
+  const block = Buffer.alloc(MiB);
+  for (let i = 0; i < GiB / MiB; i++) {
+    for (let j = 0; j < MiB; j += 4) block.writeUInt32LE((i * 2654435761 + j * 40503) >>> 0, j);
+    await fh.write(block, 0, MiB, i * MiB);
+  }
+  await fh.close();
+});
+const rawPath = join(dir, 'disk.raw');
+const work = await mkdtemp(join(tmpdir(), 'guestkit-bench-remote-'));
+
+const ours = (url: string, label = 'guestkit remote (1 MiB sequential)') => async (): Promise<Measurement> => {
+  const dev = await openRemote(url);
+  try {
+    return await measure(label, GiB, () => readAll(dev, MiB, 1));
+  } finally {
+    await dev.close();
+  }
+};
+
+/** qemu-img convert to a null target from a qcow2 overlay whose backing is the URL. */
+async function qemuOverlay(url: string): Promise<() => Promise<Measurement>> {
+  const path = join(work, `overlay-${Math.random().toString(16).slice(2)}.qcow2`);
+  const dev = await openRemote(url);
+  await (await createRemoteOverlay(dev, path)).close();
+  return () => measureCommand("qemu-img convert (qemu's curl driver)", GiB, 'qemu-img', ['convert', '-n', '-f', 'qcow2', '--target-image-opts', path, `driver=null-co,size=${GiB}`]);
+}
+
+const ng = await startNginx(dir);
+try {
+  const url = `${ng.origin}/disk.raw`;
+  const curl = () => measureCommand('curl (one stream)', GiB, 'curl', ['-s', '-o', '/dev/null', url]);
+  const [a, b] = await bestPairs(RUNS, ours(url), curl);
+  printComparison('1 GiB over loopback HTTP (nginx): guestkit vs curl', a, b);
+  const [c, d] = await bestPairs(RUNS, ours(url), await qemuOverlay(url));
+  printComparison("1 GiB over loopback HTTP (nginx): guestkit vs qemu's curl driver", c, d);
+  if (existsSync('/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-curl-plugin.so')) {
+    const sock = join(work, 'nbd.sock');
+    const nbdkit = () =>
+      measureCommand('nbdkit curl + qemu-img convert', GiB, 'nbdkit', ['-U', sock, '--run', `qemu-img convert -n -f raw --target-image-opts "nbd+unix:///?socket=${sock}" driver=null-co,size=${GiB}`, 'curl', `url=${url}`]);
+    const [e, f] = await bestPairs(RUNS, ours(url), nbdkit);
+    printComparison('1 GiB over loopback HTTP (nginx): guestkit vs nbdkit curl plugin', e, f);
+  }
+} finally {
+  await ng.stop();
+}
+
+// 20 ms before every answer: the round trip a distant vCenter adds to each request.
+const fd = openSync(rawPath, 'r');
+const slow = await startFaultServer(BigInt(GiB), (offset, length) => {
+  const b = Buffer.allocUnsafe(length);
+  readSync(fd, b, 0, length, Number(offset));
+  return b;
+}, { delayMs: 20 });
+try {
+  const [g, h] = await bestPairs(1, ours(slow.url, 'guestkit remote, 20 ms per request'), await qemuOverlay(slow.url));
+  printComparison("1 GiB with 20 ms latency: guestkit vs qemu's curl driver (default settings)", g, h);
+} finally {
+  await slow.stop();
+  await rm(work, { recursive: true, force: true });
+}

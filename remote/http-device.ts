@@ -1,0 +1,234 @@
+/**
+ * A file on an HTTP(S) server as a read-only BlockDevice: HEAD once for the size, then Range
+ * GETs of at most `requestSize` bytes over a keep-alive undici Pool, at most `connections`
+ * in flight (p-limit). Every response body is read or discarded, so connections go back to
+ * the pool. A server that ignores Range, a wrong Content-Range or a file that changes size is
+ * an error, never silent bad data. undici, tough-cookie and p-limit load only when a remote
+ * disk is opened.
+ */
+import type { Dispatcher, Pool } from 'undici';
+import { BaseDevice } from '../disk/block-device.js';
+import { DiskError } from '../disk/errors.js';
+import { classifyNetworkError, defaultRetry, isTransientStatus, type RetryOutcome, type RetryPolicy, TransientError, withRetry } from './retry.js';
+import { Session, type SessionOptions } from './session.js';
+import { redact } from './url.js';
+
+export interface HttpOptions extends SessionOptions {
+  /** Verify the server's certificate (default true). */
+  verify?: boolean;
+  /** Extra CA certificates (PEM) to trust, for self-signed vCenters. */
+  ca?: string | Buffer;
+  /** Connections (and requests in flight) to the server (default 4). */
+  connections?: number;
+  /** Largest single Range GET in bytes (default 2 MiB). */
+  requestSize?: number;
+  /** Milliseconds to wait for headers, and between body chunks (default 30 s). */
+  timeout?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Request trace (`-v`): method, URL without credentials, range, status. */
+  log?: (line: string) => void;
+}
+
+export interface HttpStats {
+  /** Requests sent, retries and 401 renewals included. */
+  requests: number;
+  /** Attempts that failed transiently and were tried again. */
+  retries: number;
+  /** Sessions renewed after a 401. */
+  renewals: number;
+}
+
+type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
+
+const RANGE_HINT =
+  'the server ignores Range requests (ESXi hosts\' /folder endpoint does): open the disk through vCenter instead, or copy the file first (curl -o) and open the copy';
+
+export class HttpDevice extends BaseDevice {
+  readonly name: string;
+  size = 0n;
+  readonly stats: HttpStats = { requests: 0, retries: 0, renewals: 0 };
+  private readonly requestSize: number;
+  private readonly timeout: number;
+  private readonly retry: RetryPolicy;
+
+  private constructor(
+    readonly url: URL,
+    private readonly pool: Pool,
+    private readonly limit: Limit,
+    private readonly session: Session,
+    private readonly opts: HttpOptions,
+  ) {
+    super();
+    this.name = redact(url);
+    this.requestSize = opts.requestSize ?? 2 << 20;
+    this.timeout = opts.timeout ?? 30_000;
+    this.retry = { ...defaultRetry, ...opts.retry };
+    if (!(this.requestSize >= 512 && this.requestSize <= 1 << 30)) throw new DiskError(this.name, `request size ${this.requestSize} must be from 512 bytes to 1 GiB`);
+  }
+
+  static async open(url: URL, opts: HttpOptions = {}): Promise<HttpDevice> {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DiskError(redact(url), `not an http(s) URL`);
+    const [{ Pool }, { CookieJar }, { default: pLimit }] = await Promise.all([import('undici'), import('tough-cookie'), import('p-limit')]);
+    const connections = opts.connections ?? 4;
+    const pool = new Pool(url.origin, {
+      connections,
+      keepAliveTimeout: 30_000,
+      connect: { rejectUnauthorized: opts.verify ?? true, ...(opts.ca ? { ca: opts.ca } : {}) },
+    });
+    const dev = new HttpDevice(url, pool, pLimit(connections), new Session(new CookieJar(), opts), opts);
+    try {
+      await dev.head();
+    } catch (e) {
+      await pool.destroy();
+      throw e;
+    }
+    return dev;
+  }
+
+  /** HEAD: the size from Content-Length, and byte ranges must be served. */
+  private async head(): Promise<void> {
+    let attempt = 0;
+    const res = await withRetry(
+      this.retry,
+      async () => {
+        if (attempt++ > 0) this.stats.retries++;
+        const r = await this.send('HEAD');
+        await r.body.dump();
+        if (isTransientStatus(r.statusCode)) throw new TransientError(`HTTP ${r.statusCode}`, r.statusCode);
+        return r;
+      },
+      (o) => this.failure('HEAD', o),
+    );
+    if (res.statusCode !== 200) throw this.statusError('HEAD', res.statusCode);
+    const len = header(res, 'content-length');
+    if (len === undefined || !/^\d+$/.test(len)) throw new DiskError(this.name, 'HEAD gave no Content-Length: the size of the file is unknown');
+    this.size = BigInt(len);
+    if (!/\bbytes\b/i.test(header(res, 'accept-ranges') ?? '')) throw new DiskError(this.name, `no "Accept-Ranges: bytes" in the HEAD answer: ${RANGE_HINT}`, undefined, 'ENOTSUP');
+  }
+
+  protected async _read(offset: bigint, length: number): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(length);
+    const parts: Promise<void>[] = [];
+    for (let at = 0; at < length; at += this.requestSize) {
+      const target = out.subarray(at, Math.min(length, at + this.requestSize));
+      const start = offset + BigInt(at);
+      parts.push(this.limit(() => this.getRange(start, target)));
+    }
+    await Promise.all(parts);
+    return out;
+  }
+
+  /** One Range GET into `target`, retried as the policy allows. */
+  private getRange(offset: bigint, target: Buffer): Promise<void> {
+    const last = offset + BigInt(target.length) - 1n;
+    const what = `read of bytes ${offset}-${last}`;
+    let attempt = 0;
+    return withRetry(
+      this.retry,
+      async () => {
+        if (attempt++ > 0) this.stats.retries++;
+        const res = await this.send('GET', `bytes=${offset}-${last}`);
+        let consumed = false;
+        try {
+          if (res.statusCode === 200) throw new DiskError(this.name, `${what}: answered 200 with the whole file: ${RANGE_HINT}`, offset, 'ENOTSUP');
+          if (res.statusCode === 416) throw new DiskError(this.name, `${what}: answered 416 (range not satisfiable): the file is no longer ${this.size} bytes long`, offset);
+          if (isTransientStatus(res.statusCode)) throw new TransientError(`HTTP ${res.statusCode}`, res.statusCode);
+          if (res.statusCode !== 206) throw this.statusError(what, res.statusCode);
+          this.checkContentRange(header(res, 'content-range'), offset, last);
+          consumed = true;
+          await this.readBody(res.body, target, what, offset);
+        } finally {
+          if (!consumed) await res.body.dump().catch(() => undefined);
+        }
+      },
+      (o) => this.failure(what, o, offset),
+    );
+  }
+
+  private checkContentRange(value: string | undefined, first: bigint, last: bigint): void {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(value ?? '');
+    if (!m) throw new DiskError(this.name, `bytes ${first}-${last}: bad Content-Range "${value ?? ''}" in a 206 answer`, first);
+    if (m[3] !== '*' && BigInt(m[3]!) !== this.size) {
+      throw new DiskError(this.name, `the file changed size from ${this.size} to ${m[3]} bytes while being read`, first);
+    }
+    if (BigInt(m[1]!) !== first || BigInt(m[2]!) !== last) {
+      throw new DiskError(this.name, `asked for bytes ${first}-${last}, the server sent Content-Range "${value}"`, first);
+    }
+  }
+
+  /** Copy the body into `target`; a short body is transient (a reset mid-body), a long one an error. */
+  private async readBody(body: Dispatcher.ResponseData['body'], target: Buffer, what: string, offset: bigint): Promise<void> {
+    let got = 0;
+    try {
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (got + chunk.length > target.length) {
+          body.destroy();
+          throw new DiskError(this.name, `${what}: the server sent more than the ${target.length} bytes asked for`, offset);
+        }
+        chunk.copy(target, got);
+        got += chunk.length;
+      }
+    } catch (e) {
+      if (e instanceof DiskError) throw e;
+      throw classifyNetworkError(e);
+    }
+    if (got !== target.length) throw new TransientError(`body ended after ${got} of ${target.length} bytes`);
+  }
+
+  /** Send one request with the session's credentials; a 401 renews the session once. */
+  private async send(method: 'HEAD' | 'GET', range?: string): Promise<Dispatcher.ResponseData> {
+    const href = this.url.href;
+    for (let renewed = false; ; renewed = true) {
+      const headers = await this.session.headers(href);
+      if (range) headers['range'] = range;
+      this.stats.requests++;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.pool.request({
+          path: this.url.pathname + this.url.search,
+          method,
+          headers,
+          headersTimeout: this.timeout,
+          bodyTimeout: this.timeout,
+        });
+      } catch (e) {
+        this.opts.log?.(`${method} ${this.name}${range ? ` ${range}` : ''} -> ${(e as Error).message}`);
+        throw classifyNetworkError(e);
+      }
+      this.opts.log?.(`${method} ${this.name}${range ? ` ${range}` : ''} -> ${res.statusCode}`);
+      await this.session.update(href, res.headers['set-cookie']);
+      if (res.statusCode === 401 && !renewed && this.session.canAuthenticate) {
+        await res.body.dump();
+        this.stats.renewals++;
+        await this.session.renew();
+        continue;
+      }
+      return res;
+    }
+  }
+
+  private statusError(what: string, status: number): DiskError {
+    const code = status === 401 || status === 403 ? 'EACCES' : status === 404 ? 'ENOENT' : 'EIO';
+    const hint = status === 401 ? (this.session.canAuthenticate ? ': the user name or password was refused' : ': give a user in the URL (https://USER@host/...) and --password-file') : '';
+    return new DiskError(this.name, `${what}: HTTP ${status}${hint}`, undefined, code);
+  }
+
+  private failure(what: string, o: RetryOutcome, offset?: bigint): DiskError {
+    const last = o.last instanceof TransientError && o.last.status ? `HTTP ${o.last.status}` : o.last.message;
+    return new DiskError(this.name, `${what} failed after ${o.attempts} attempts in ${(o.elapsed / 1000).toFixed(1)} s; last: ${last}`, offset);
+  }
+
+  /** The session's Cookie header now: what a qemu `json:` backing name needs to read this file. */
+  cookie(): Promise<string> {
+    return this.session.cookie(this.url.href);
+  }
+
+  override async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function header(res: Dispatcher.ResponseData, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
