@@ -7,10 +7,13 @@ import { ntfsDriver } from './ntfs/driver.js';
 
 export const drivers: FsDriver[] = [ext4Driver, ntfsDriver, fatDriver];
 
-/** The driver whose probe accepts this device, or undefined. */
+/**
+ * The driver whose probe accepts this device, or undefined. A probe answers false for what is
+ * not its filesystem; a device that cannot be read is an error, which goes up as it came.
+ */
 export async function probeFilesystem(dev: BlockDevice): Promise<FsDriver | undefined> {
   for (const d of drivers) {
-    if (await d.probe(dev).catch(() => false)) return d;
+    if (await d.probe(dev)) return d;
   }
   return undefined;
 }

@@ -8,10 +8,12 @@ export const fatDriver: FsDriver = {
   type: 'vfat',
   async probe(dev: BlockDevice): Promise<boolean> {
     if (dev.size < 512n) return false;
+    const boot = await dev.read(0n, 512);
     try {
-      parseBpb(await dev.read(0n, 512), dev.name, dev.size);
+      parseBpb(boot, dev.name, dev.size);
       return true;
     } catch {
+      // Not a FAT boot sector (the read itself succeeded): some other filesystem's.
       return false;
     }
   },

@@ -7,7 +7,7 @@ import { BaseDevice } from '../../disk/block-device.js';
 import { scanVolumes } from '../../volume/scan.js';
 import type { Partition } from '../../volume/types.js';
 import { fixture } from '../fixtures/cache.js';
-import { run } from '../fixtures/run.js';
+import { run, runStatus } from '../fixtures/run.js';
 import { closeDisks, openDisks, parseSgdiskInfo, patch, scratchCopy, sgdiskInfo, withLoop } from './helpers.js';
 
 const SGDISK = ['-n', '1:2048:+4M', '-t', '1:ef00', '-c', '1:EFI System', '-n', '2:0:+8M', '-t', '2:8300', '-c', '2:root',
@@ -27,10 +27,6 @@ function asSgdisk(p: Partition, ss: bigint) {
   return { typeGuid: p.type, uniqueGuid: p.guid, first: p.start / ss, last: (p.start + p.size) / ss - 1n, sectors: p.size / ss, name: p.label };
 }
 
-function summary(parts: Partition[]) {
-  return parts.map(({ device: _device, ...rest }) => rest);
-}
-
 test('gpt: partitions, types, GUIDs and UTF-16 names match sgdisk -i', async () => {
   const image = await gptImage();
   const disks = await openDisks(image);
@@ -46,27 +42,44 @@ test('gpt: partitions, types, GUIDs and UTF-16 names match sgdisk -i', async () 
   await closeDisks(disks);
 });
 
-test('gpt: a primary header with a bad CRC falls back to the backup, with a warning', async () => {
-  const intact = await gptImage();
-  const disks0 = await openDisks(intact);
-  const reference = summary((await scanVolumes(disks0)).partitions);
-  await closeDisks(disks0);
-  const image = await scratchCopy(intact, 'gpt-bad-primary');
-  await patch(image, 512 + 56, Buffer.from([0x5a])); // a byte of the disk GUID
+/** Flip the bits of one byte (damage that always changes it). */
+async function flip(image: string, offset: number): Promise<void> {
+  const b = (await readFile(image)).subarray(offset, offset + 1);
+  await patch(image, offset, Buffer.from([b[0]! ^ 0xff]));
+}
+
+/** What `sgdisk -v` says of an image (it writes nothing). */
+async function sgdiskVerify(image: string): Promise<string> {
+  const r = await runStatus('sgdisk', ['-v', image]);
+  return r.stdout + r.stderr;
+}
+
+/** Our partitions of a damaged image equal what sgdisk reads from the same image (its backup). */
+async function sameAsSgdisk(image: string, parts: Partition[]): Promise<void> {
+  assert.deepEqual(parts.map((p) => p.number), NUMBERS);
+  for (const p of parts) assert.deepEqual(asSgdisk(p, 512n), await sgdiskInfo(image, p.number));
+}
+
+test('gpt: a primary header with a bad CRC falls back to the backup, with a warning, as sgdisk does', async () => {
+  const image = await scratchCopy(await gptImage(), 'gpt-bad-primary');
+  await flip(image, 512 + 56); // a byte of the disk GUID
+  assert.match(await sgdiskVerify(image), /Main header: ERROR\nBackup header: OK/);
   const disks = await openDisks(image);
   const scan = await scanVolumes(disks);
-  assert.deepEqual(summary(scan.partitions), reference);
+  await sameAsSgdisk(image, scan.partitions);
   assert.equal(scan.warnings.length, 1);
   assert.match(scan.warnings[0]!, /^.*gpt-bad-primary\.img: primary GPT header \(512-byte sectors\) has a bad CRC32 .*\(at byte 528\); using the backup GPT header at LBA 65535$/);
   await closeDisks(disks);
 });
 
-test('gpt: a damaged primary partition array falls back to the backup array', async () => {
+test('gpt: a damaged primary partition array falls back to the backup array, as sgdisk does', async () => {
   const intact = await gptImage();
   const image = await scratchCopy(intact, 'gpt-bad-array');
-  await patch(image, 1024 + 56, Buffer.from('X', 'utf16le')); // first entry's name
+  await patch(image, 1024 + 56, Buffer.from('X', 'utf16le')); // first entry's name: 'E' becomes 'X'
+  assert.match(await sgdiskVerify(image), /Main partition table: ERROR\nBackup partition table: OK/);
   const disks = await openDisks(image);
   const scan = await scanVolumes(disks);
+  await sameAsSgdisk(image, scan.partitions);
   assert.equal(scan.partitions[0]!.label, 'EFI System');
   assert.equal(scan.warnings.length, 1);
   assert.match(scan.warnings[0]!, /partition array with a bad CRC32 .*\(at byte 1024\); using the backup GPT header/);
@@ -75,8 +88,8 @@ test('gpt: a damaged primary partition array falls back to the backup array', as
 
 test('gpt: both headers damaged is an error naming the image and both offsets', async () => {
   const image = await scratchCopy(await gptImage(), 'gpt-bad-both');
-  await patch(image, 512 + 56, Buffer.from([0x5a]));
-  await patch(image, 32 * 1024 * 1024 - 512 + 56, Buffer.from([0x5a]));
+  await flip(image, 512 + 56);
+  await flip(image, 32 * 1024 * 1024 - 512 + 56);
   const disks = await openDisks(image);
   await assert.rejects(scanVolumes(disks), (e: Error) => {
     assert.ok(e.message.startsWith(`${image}: GPT is unreadable`), e.message);

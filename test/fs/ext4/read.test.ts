@@ -49,6 +49,9 @@ for (const v of VARIANTS) {
     assert.equal(fs.uuid(), '6f1c6a53-3b0c-4a4e-9a2e-5d7c1b2a3e4f');
     const tree = await walk(fs);
     const paths = [...tree.keys()];
+    // The whole listing is the source tree's (mkfs -d copied it), plus mkfs's lost+found.
+    const srcPaths = (await run('find', [src, '-mindepth', '1', '-printf', '/%P\\n'])).split('\n').filter(Boolean);
+    assert.deepEqual(paths.filter((p) => p !== '/lost+found').sort(), srcPaths.sort(), `${v.name}: listing differs from find of the source tree`);
     assert.ok(tree.has('/many/entry-399-' + 'n'.repeat(399 % 40)));
     assert.equal(paths.filter((p) => p.startsWith('/many/')).length, 400);
     const outs = await debugfsBatch(image, paths.flatMap((p) => [`stat "${p}"`]));
