@@ -63,3 +63,15 @@ test('vmdk parent: a probed image does not open the parent it names', async () =
     code: 'EPERM',
   });
 });
+
+test('vmdk parent: parentCID=ffffffff means no parent, even with --format and a parentFileNameHint', async () => {
+  const { child } = await chain('vmdk-parent-none', 'twoGbMaxExtentSparse');
+  const text = (await readFile(child, 'latin1')).replace(/parentCID=[0-9a-f]+/, 'parentCID=ffffffff');
+  // The hint now names a file that must not be opened: were it opened, the read would fail.
+  await writeFile(child, text.replace('parentFileNameHint="base.vmdk"', 'parentFileNameHint="gone.vmdk"'), 'latin1');
+  const dev = await openDisk(child, { format: 'vmdk' });
+  // Without its parent, the child's unwritten grains read as zeros: grain 1 is a hole.
+  assert.deepEqual(await dev.extents(65536n, 65536n), [{ offset: 65536n, length: 65536n, hole: true, zero: true }]);
+  assert.ok((await dev.read(65536n, 65536)).every((b) => b === 0));
+  await dev.close();
+});
