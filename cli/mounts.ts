@@ -1,17 +1,13 @@
 /** Mount what -m asks for, or, with no -m, the guest's only filesystem at "/". */
 import type { DiskSpec, Guest } from '../guest/guest.js';
-import { mountOptions, parseMountSpec } from './common.js';
+import { type CommonValues, mountOptions, parseMountSpec } from './common.js';
 import { openGuest } from './open.js';
 
 /** Open the images read-only, mount as asked, run `fn`, and always close the guest. */
-export async function withMountedGuest(
-  disks: DiskSpec[],
-  opts: { mount?: string[]; filter?: string[] },
-  fn: (guest: Guest) => Promise<void>,
-): Promise<void> {
-  const guest = await openGuest(disks, { readonly: true, filters: opts.filter });
+export async function withMountedGuest(disks: DiskSpec[], v: CommonValues, fn: (guest: Guest) => Promise<void>): Promise<void> {
+  const guest = await openGuest(disks, v);
   try {
-    await mountRequested(guest, opts.mount);
+    await mountRequested(guest, v.mount);
     await fn(guest);
   } finally {
     await guest.close();
@@ -22,7 +18,7 @@ export async function mountRequested(guest: Guest, specs: string[] | undefined):
   if (specs && specs.length > 0) {
     for (const s of specs) {
       const m = parseMountSpec(s);
-      await guest.mount(m.device, m.mountpoint, { options: mountOptions(m.options) });
+      await guest.mount(m.device, m.mountpoint, { options: mountOptions(m.options), fstype: m.fstype });
     }
     return;
   }
