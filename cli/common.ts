@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FormatNeededError } from '../disk/errors.js';
 import { GuestError, type GuestErrorKind } from '../guest/errors.js';
 import type { DiskSpec } from '../guest/guest.js';
 import { escapeText } from './escape.js';
@@ -123,7 +124,10 @@ const HINTS: Partial<Record<GuestErrorKind, string>> = {
 /** The line printed for an error: the library's message, plus the option that fixes it. */
 export function describeError(e: unknown): string {
   const err = e as Error;
-  const hint = err instanceof GuestError ? HINTS[err.kind] : undefined;
+  let hint = err instanceof GuestError ? HINTS[err.kind] : undefined;
+  for (let c: unknown = err; c instanceof Error; c = c.cause) {
+    if (c instanceof FormatNeededError) hint = `use --format=${c.format}`;
+  }
   return escapeText(hint ? `${err.message}; ${hint}` : err.message);
 }
 

@@ -35,7 +35,7 @@ export async function openParent(d: Descriptor | null, path: string, opts: OpenO
     parent = await opts.openBacking(hint, path, 'vmdk');
   } catch (e) {
     const err = e as Error & { code?: string };
-    throw new DiskError(path, `cannot open VMDK parent "${hint}": ${err.message}`, undefined, err.code ?? 'EIO');
+    throw new DiskError(path, `cannot open VMDK parent "${hint}": ${err.message}`, undefined, err.code ?? 'EIO', { cause: e });
   }
   const actual = cids.get(parent);
   if (parentCid !== undefined && actual !== undefined && actual !== parentCid) {

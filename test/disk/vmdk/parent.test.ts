@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { FormatNeededError } from '../../../disk/errors.js';
 import { openDisk } from '../../../disk/open.js';
 import { scratch } from '../../fixtures/cache.js';
 import { hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
@@ -58,9 +59,12 @@ test('vmdk parent: a missing parent and a chain that loops are refused', async (
 
 test('vmdk parent: a probed image does not open the parent it names', async () => {
   const { child } = await chain('vmdk-parent-probed', 'monolithicSparse');
-  await assert.rejects(openDisk(child), {
-    message: `${child}: cannot open VMDK parent "base.vmdk": ${child}: names a backing file ("base.vmdk"), but its format was only probed: give the format (--format=vmdk) to open backing files`,
-    code: 'EPERM',
+  await assert.rejects(openDisk(child), (e: Error & { code?: string }) => {
+    assert.equal(e.message, `${child}: cannot open VMDK parent "base.vmdk": ${child}: names a backing file ("base.vmdk"), but its format was only probed: backing files are opened only when the format (vmdk) is given`);
+    assert.equal(e.code, 'EPERM');
+    // The tools find the format to suggest (--format=vmdk) on the cause.
+    assert.ok(e.cause instanceof FormatNeededError && e.cause.format === 'vmdk');
+    return true;
   });
 });
 
