@@ -1,8 +1,12 @@
-/** What every guestkit command shares: -a/--format parsing in order, -m specs, errors. */
+/** What every guestkit command shares: -a/--format parsing in order, -m specs, -V, errors. */
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { FormatNeededError } from '../disk/errors.js';
+import { GuestError, type GuestErrorKind } from '../guest/errors.js';
 import type { DiskSpec } from '../guest/guest.js';
 import { enableRemote, type RemoteFlags } from './remote.js';
+import { escapeText } from './escape.js';
 
 export const diskOptions = {
   add: { type: 'string', short: 'a', multiple: true },
@@ -17,10 +21,31 @@ export const diskOptions = {
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The values every tool has (from `diskOptions`, and `-i`/`-m` where the tool takes them). */
+export interface CommonValues {
+  filter?: string[];
+  verbose?: boolean;
+  trace?: boolean;
+  help?: boolean;
+  version?: boolean;
+  inspector?: boolean;
+  mount?: string[];
+}
+
 export interface Parsed<V> {
   values: V;
   positionals: string[];
   disks: DiskSpec[];
+}
+
+/** The command's name, as messages start with it ("virt-ls: …"). */
+export const prog = basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '');
+
+/** A wrong command line: printed with the usage text. */
+export class UsageError extends Error {
+  constructor(message: string, readonly usage: string) {
+    super(message);
+  }
 }
 
 /** Parse argv; `--format` applies to the -a options after it, as in libguestfs. */
@@ -33,22 +58,35 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: s
     if (t.name === 'format') format = t.value === 'auto' || !t.value ? undefined : t.value;
     if (t.name === 'add' && t.value !== undefined) disks.push({ path: t.value, format });
   }
-  enableRemote(values as RemoteFlags, progName());
+  enableRemote(values as RemoteFlags, prog);
   return { values, positionals, disks };
 }
 
-/** Parse a tool's argv: undefined after printing --help; an error when no -a was given. */
+/**
+ * Parse a tool's argv: undefined after printing --help or -V; an error when no -a was given,
+ * or for an option accepted for compatibility but not built yet (never accepted and ignored).
+ */
 export function parseTool<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, usage: string) {
   const parsed = parse(argv, options);
-  if ((parsed.values as { help?: boolean }).help) {
+  const v = parsed.values as CommonValues;
+  if (v.help) {
     process.stdout.write(usage);
     return undefined;
   }
-  if (parsed.disks.length === 0) throw new Error(`you must specify at least one -a option\n${usage}`);
+  if (v.version) {
+    process.stdout.write(`${prog} ${version()}\n`);
+    return undefined;
+  }
+  if (parsed.disks.length === 0) throw new UsageError('you must specify at least one -a option', usage);
   return parsed;
 }
 
-/** The options of tools that read files: -m specs, and -i (accepted as libguestfs's tools do). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The options of tools that read files: -m specs, and -i (inspect and mount what the OS mounts). */
 export const mountOptionSpecs = {
   mount: { type: 'string', short: 'm', multiple: true },
   inspector: { type: 'boolean', short: 'i' },
@@ -80,22 +118,37 @@ export function mountOptions(opts: string | undefined): Record<string, string | 
   return out;
 }
 
-/** The command's name as it was run, for messages. */
-export function progName(): string {
-  return basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '');
+/** The option that fixes each library error a user can meet (the library names no options). */
+const HINTS: Partial<Record<GuestErrorKind, string>> = {
+  'no-disks': 'use -a IMAGE',
+  'not-mounted': 'mount one with -m DEVICE[:MOUNTPOINT]',
+  'unknown-fstype': 'it is the fourth field of -m DEVICE:MOUNTPOINT:OPTIONS:FSTYPE',
+};
+
+/** The line printed for an error: the library's message, plus the option that fixes it. */
+export function describeError(e: unknown): string {
+  const err = e as Error;
+  let hint = err instanceof GuestError ? HINTS[err.kind] : undefined;
+  for (let c: unknown = err; c instanceof Error; c = c.cause) {
+    if (c instanceof FormatNeededError) hint = `use --format=${c.format}`;
+  }
+  return escapeText(hint ? `${err.message}; ${hint}` : err.message);
 }
 
 /** Run a command's main, printing errors as `prog: message` and exiting 1 like libguestfs. */
 export function main(fn: (argv: string[]) => Promise<number | void>): void {
-  const prog = progName();
   fn(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code ?? 0;
     },
     (e: unknown) => {
-      const err = e as Error;
-      process.stderr.write(`${prog}: ${err.message}\n`);
-      if (process.env['GUESTKIT_DEBUG']) process.stderr.write(`${err.stack}\n`);
+      const err = e as NodeJS.ErrnoException;
+      // A reader that went away (`virt-ls … | head`) is no error to report.
+      if (err.code !== 'EPIPE') {
+        process.stderr.write(`${prog}: ${describeError(err)}\n`);
+        if (err instanceof UsageError) process.stderr.write(err.usage);
+        if (process.env['GUESTKIT_DEBUG']) process.stderr.write(`${err.stack}\n`);
+      }
       process.exitCode = 1;
     },
   );

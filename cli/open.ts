@@ -1,10 +1,24 @@
-/** Open the guest for a command and report what the volume scan warned about. */
-import { basename } from 'node:path';
-import { Guest, type DiskSpec, type GuestOptions } from '../guest/guest.js';
+/** Open the guest for a command: -v, -x and warnings go to stderr as `prog: …` lines. */
+import { Guest, type DiskSpec } from '../guest/guest.js';
+import type { CommonValues } from './common.js';
+import { prog } from './common.js';
+import { escapeText } from './escape.js';
 
-export async function openGuest(disks: DiskSpec[], opts: GuestOptions = {}): Promise<Guest> {
-  const guest = await Guest.open(disks, opts);
-  const prog = basename(process.argv[1] ?? 'guestkit').replace(/\.js$/, '');
-  for (const w of guest.scan.warnings) process.stderr.write(`${prog}: warning: ${w}\n`);
+const say = (line: string) => process.stderr.write(`${prog}: ${escapeText(line)}\n`);
+
+export function warn(message: string): void {
+  say(`warning: ${message}`);
+}
+
+/** Open the images read-only with the tool's -v/-x/--filter, and report the scan's warnings. */
+export async function openGuest(disks: DiskSpec[], v: CommonValues): Promise<Guest> {
+  const guest = await Guest.open(disks, {
+    readonly: true,
+    filters: v.filter,
+    warn,
+    debug: v.verbose ? (m) => say(`verbose: ${m}`) : undefined,
+    trace: v.trace ? (l) => say(`trace: ${l}`) : undefined,
+  });
+  for (const w of guest.scan.warnings) warn(w);
   return guest;
 }

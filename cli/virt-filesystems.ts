@@ -2,12 +2,13 @@
 /** virt-filesystems: list the devices, partitions, volumes and filesystems in disk images. */
 import { openGuest } from './open.js';
 import { diskOptions, main, parseTool } from './common.js';
+import { escapeName } from './escape.js';
 import { humanSize } from './human.js';
 import { type Cell, formatCsv, formatText } from './table.js';
 
 const USAGE = `Usage: virt-filesystems -a IMAGE [-a IMAGE...] [--format=raw|qcow2|vmdk]
        [--all | --filesystems --extra --partitions --lvs --vgs --pvs --blkdevs]
-       [-l|--long] [-h|--human-readable] [--csv] [--uuid] [--no-title]
+       [-l|--long] [-h|--human-readable] [--csv] [--uuid] [--no-title] [-v] [-x] [-V]
 `;
 
 const options = {
@@ -64,7 +65,7 @@ main(async (argv) => {
   };
   const size = (n: bigint) => (v['human-readable'] ? humanSize(n) : n.toString());
 
-  const guest = await openGuest(disks, { readonly: true, filters: v.filter });
+  const guest = await openGuest(disks, v);
   try {
     const rows: Cell[][] = [];
     const row = (r: { name: string; type: string; vfs?: string; label?: string; mbr?: string; size?: bigint; parent?: string; uuid?: string }) => {
@@ -76,7 +77,8 @@ main(async (argv) => {
       if (cols.size) cells.push(r.size === undefined ? undefined : size(r.size));
       if (cols.parent) cells.push(r.parent);
       if (cols.uuid) cells.push(r.uuid);
-      rows.push(cells);
+      // Labels, VG and LV names come from the image.
+      rows.push(cells.map((c) => c && escapeName(c)));
     };
     if (long && !v['no-title']) {
       rows.push(['Name', ...(['Type', 'VFS', 'Label', 'MBR', 'Size', 'Parent', 'UUID'] as const).filter((_, i) => Object.values(cols)[i])]);

@@ -2,7 +2,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BlockDevice } from './block-device.js';
 import { openJsonBacking } from './backing.js';
-import { DiskError } from './errors.js';
+import { DiskError, FormatNeededError } from './errors.js';
 import type { OpenOptions } from './format.js';
 import { formats } from './formats.js';
 import { RawFile } from './raw.js';
@@ -67,7 +67,7 @@ async function probe(file: BlockDevice) {
 function refuseBacking(format: string): NonNullable<OpenOptions['openBacking']> {
   return (name, fromImage) =>
     Promise.reject(
-      new DiskError(fromImage, `names a backing file ("${name.slice(0, 200)}"), but its format was only probed: give the format (--format=${format}) to open backing files`, undefined, 'EPERM'),
+      new FormatNeededError(fromImage, `names a backing file ("${name.slice(0, 200)}"), but its format was only probed: backing files are opened only when the format (${format}) is given`, format),
     );
 }
 

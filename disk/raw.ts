@@ -1,4 +1,5 @@
 /** A plain file (or block device node) as a BlockDevice, with positional I/O. */
+import { constants, type BigIntStats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { BaseDevice } from './block-device.js';
 import { toSafeNumber } from './bigint.js';
@@ -17,15 +18,25 @@ export class RawFile extends BaseDevice {
     super();
   }
 
+  /**
+   * Open a regular file or a block device; anything else is refused naming the path. The open
+   * is non-blocking (a FIFO would otherwise wait forever for a writer) and the type is checked
+   * on the opened descriptor, so the path cannot be swapped between the check and the open.
+   */
   static async open(path: string, writable = false): Promise<RawFile> {
     let fh: FileHandle;
     try {
-      fh = await open(path, writable ? 'r+' : 'r');
+      fh = await open(path, (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
+      if (err.code === 'EISDIR') throw notAnImage(path, 'a directory', 'EISDIR');
       throw new DiskError(path, `cannot open: ${err.message}`, undefined, err.code ?? 'EIO');
     }
     const st = await fh.stat({ bigint: true });
+    if (!st.isFile() && !st.isBlockDevice()) {
+      await fh.close();
+      throw notAnImage(path, kindOf(st), st.isDirectory() ? 'EISDIR' : 'EINVAL');
+    }
     let size = st.size;
     if (st.isBlockDevice()) {
       // stat() reports 0 for block devices; the end of the device is where a read stops.
@@ -75,6 +86,18 @@ export class RawFile extends BaseDevice {
   override async close(): Promise<void> {
     await this.fh.close();
   }
+}
+
+function notAnImage(path: string, kind: string, code: string): DiskError {
+  return new DiskError(path, `is ${kind}, not a disk image (only regular files and block devices can be opened)`, undefined, code);
+}
+
+function kindOf(st: BigIntStats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 async function blockDeviceSize(fh: FileHandle): Promise<bigint> {

@@ -3,14 +3,16 @@
  * find and open filesystems, and mount them into a path namespace for the tools.
  */
 import type { BlockDevice } from '../disk/block-device.js';
-import { DiskError } from '../disk/errors.js';
 import { applyFilters } from '../disk/filters/stack.js';
 import { openDisk } from '../disk/open.js';
 import { probeFilesystem } from '../fs/drivers.js';
 import type { Filesystem, FsOpenOptions } from '../fs/filesystem.js';
 import { scanVolumes } from '../volume/scan.js';
 import type { VolumeScan } from '../volume/types.js';
+import { GuestError } from './errors.js';
+import { driverForType } from './fstypes.js';
 import { MountTable } from './mounts.js';
+import { traced, type TraceSink } from './trace.js';
 
 export interface DiskSpec {
   path: string;
@@ -23,6 +25,18 @@ export interface GuestOptions {
   readonly?: boolean;
   /** nbdkit-style filter specs stacked on every disk, outermost first ("log:file=x", "cache"). */
   filters?: string[];
+  /** Warnings of the filesystems mounted or opened (a journal replayed in memory…). */
+  warn?: (message: string) => void;
+  /** Verbose messages: what was opened and found, and why a filesystem could not be opened. */
+  debug?: (message: string) => void;
+  /** One line per call on the Guest and its filesystems (libguestfs's trace). */
+  trace?: TraceSink;
+}
+
+/** How to open a filesystem: the driver's options, and a type that forces its driver. */
+export interface MountOptions extends FsOpenOptions {
+  /** "ext4", "vfat", "ntfs"… (mount -t names): use that driver instead of probing. */
+  fstype?: string;
 }
 
 /** A block device that could hold a filesystem, and what probing found on it. */
@@ -35,6 +49,11 @@ export interface FsCandidate {
   uuid: string;
   /** Filesystem size (statfs blocks × block size) where readable, else the device size. */
   size: bigint;
+  /** The driver that recognised the device when it then failed to open ("unknown" type), and why. */
+  probed?: string;
+  error?: string;
+  /** What the driver warned about while opening it. */
+  warnings: string[];
 }
 
 export class Guest {
@@ -45,20 +64,25 @@ export class Guest {
   private constructor(
     readonly readonly: boolean,
     readonly scan: VolumeScan,
+    private readonly opts: GuestOptions,
   ) {}
 
   static async open(disks: DiskSpec[], opts: GuestOptions = {}): Promise<Guest> {
-    if (disks.length === 0) throw new Error('no disk images given (use -a IMAGE)');
-    if (disks.length > 26) throw new Error(`too many disks: ${disks.length} (at most 26)`);
+    opts.trace?.(`Guest.open(${disks.map((d) => JSON.stringify(d.path)).join(', ')})`);
+    if (disks.length === 0) throw new GuestError('no-disks', 'EINVAL', 'no disk images given');
+    if (disks.length > 26) throw new GuestError('too-many-disks', 'EINVAL', `too many disks: ${disks.length} (at most 26)`);
     const readonly = opts.readonly ?? true;
     const devices: BlockDevice[] = [];
     try {
       for (const d of disks) {
         const dev = await openDisk(d.path, { format: d.format, writable: !readonly });
         devices.push(opts.filters?.length ? applyFilters(dev, opts.filters) : dev);
+        opts.debug?.(`/dev/sd${String.fromCharCode(96 + devices.length)}: ${d.path}${d.format ? ` (format ${d.format})` : ''}, ${dev.size} bytes`);
       }
       const scan = await scanVolumes(devices.map((device, i) => ({ name: `/dev/sd${String.fromCharCode(97 + i)}`, device })));
-      return new Guest(readonly, scan);
+      if (opts.debug) for (const line of scanSummary(scan)) opts.debug(line);
+      const guest = new Guest(readonly, scan, opts);
+      return opts.trace ? traced(guest, 'guest', opts.trace) : guest;
     } catch (e) {
       await Promise.all(devices.map((d) => d.close().catch(() => undefined)));
       throw e;
@@ -79,43 +103,58 @@ export class Guest {
 
   /** Probe every candidate for a filesystem (cached: probing reads superblocks once). */
   filesystems(): Promise<FsCandidate[]> {
-    this.fsCache ??= Promise.all(
-      this.candidates().map(async ({ name, device }) => {
-        const driver = await probeFilesystem(device);
-        const unknown = { name, device, type: 'unknown', label: '', uuid: '', size: device.size };
-        if (!driver) return unknown;
-        try {
-          const fs = await driver.open(device, { writable: false });
-          const st = await fs.statfs();
-          const info = { name, device, type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(st.blocks) * BigInt(st.blockSize) };
-          await fs.close();
-          return info;
-        } catch {
-          return unknown;
-        }
-      }),
-    );
+    this.fsCache ??= Promise.all(this.candidates().map(({ name, device }) => this.probeCandidate(name, device)));
     return this.fsCache;
   }
 
+  /** What is on one device; a filesystem that probes but cannot be opened keeps the reason. */
+  private async probeCandidate(name: string, device: BlockDevice): Promise<FsCandidate> {
+    const debug = this.opts.debug;
+    const warnings: string[] = [];
+    const unknown: FsCandidate = { name, device, type: 'unknown', label: '', uuid: '', size: device.size, warnings };
+    const driver = await probeFilesystem(device);
+    if (!driver) {
+      debug?.(`${name}: no filesystem recognised`);
+      return unknown;
+    }
+    try {
+      const fs = await driver.open(device, { writable: false, warn: (m) => warnings.push(m) });
+      try {
+        const st = await fs.statfs();
+        debug?.(`${name}: ${fs.type}`);
+        return { name, device, type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(st.blocks) * BigInt(st.blockSize), warnings };
+      } finally {
+        await fs.close();
+      }
+    } catch (e) {
+      const error = (e as Error).message;
+      debug?.(`${name}: probed as ${driver.type}, but it cannot be opened: ${error}`);
+      return { ...unknown, probed: driver.type, error };
+    } finally {
+      for (const w of warnings) debug?.(`${name}: warning: ${w}`);
+    }
+  }
+
   /** Open the filesystem on a device name ("/dev/sda1", "/dev/vg0/root"). */
-  async openFilesystem(name: string, opts: FsOpenOptions = {}): Promise<Filesystem> {
+  async openFilesystem(name: string, opts: MountOptions = {}): Promise<Filesystem> {
+    const { fstype, ...fsOpts } = opts;
     const cand = this.candidates().find((c) => c.name === name);
     if (!cand) {
       const known = this.candidates().map((c) => c.name).join(', ');
-      throw new Error(`${name}: no such device (devices: ${known || 'none'})`);
+      throw new GuestError('no-device', 'ENOENT', `${name}: no such device (devices: ${known || 'none'})`);
     }
-    const driver = await probeFilesystem(cand.device);
-    if (!driver) throw new Error(`${name}: no filesystem guestkit can read on this device`);
-    const writable = opts.writable ?? !this.readonly;
-    if (writable && this.readonly) throw new DiskError(name, 'the guest was opened read-only', undefined, 'EROFS');
-    const fs = await driver.open(cand.device, { ...opts, writable });
+    const driver = fstype !== undefined ? driverForType(fstype) : await probeFilesystem(cand.device);
+    if (!driver) throw new GuestError('no-filesystem', 'ENODEV', `${name}: no filesystem guestkit can read on this device`);
+    const writable = fsOpts.writable ?? !this.readonly;
+    if (writable && this.readonly) throw new GuestError('read-only', 'EROFS', `${name}: the guest was opened read-only`);
+    this.opts.debug?.(`${name}: opening as ${driver.type}${fstype !== undefined ? ` (type ${fstype} given)` : ''}${writable ? ', writable' : ''}`);
+    const fs = await driver.open(cand.device, { warn: this.opts.warn, ...fsOpts, writable });
     this.opened.push(fs);
-    return fs;
+    return this.opts.trace ? traced(fs, name, this.opts.trace) : fs;
   }
 
   /** Mount a device's filesystem at a path of the guest namespace ("/", "/boot"). */
-  async mount(name: string, mountpoint: string, opts: FsOpenOptions = {}): Promise<Filesystem> {
+  async mount(name: string, mountpoint: string, opts: MountOptions = {}): Promise<Filesystem> {
     const fs = await this.openFilesystem(name, opts);
     this.mounts.add(mountpoint, fs, name);
     return fs;
@@ -129,4 +168,14 @@ export class Guest {
       await d.close();
     }
   }
+}
+
+/** The verbose account of a volume scan: one line per table, partition, VG and LV. */
+function scanSummary(scan: VolumeScan): string[] {
+  return [
+    ...scan.disks.map((d) => `${d.name}: ${scan.tables[d.name] ? `${scan.tables[d.name]} partition table` : 'no partition table'}`),
+    ...scan.partitions.map((p) => `${p.name}: partition ${p.number}, type ${p.type}, ${p.size} bytes at ${p.start}`),
+    ...scan.pvs.map((p) => `${p.name}: LVM PV of VG "${p.vg}"`),
+    ...scan.lvs.map((l) => `${l.name}: LV, ${l.size} bytes`),
+  ];
 }

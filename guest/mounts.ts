@@ -1,5 +1,6 @@
 /** Filesystems mounted at paths of one namespace: the longest mountpoint prefix owns a path. */
 import type { Filesystem } from '../fs/filesystem.js';
+import { GuestError } from './errors.js';
 
 export interface Mounted {
   mountpoint: string;
@@ -12,7 +13,7 @@ export class MountTable {
 
   add(mountpoint: string, fs: Filesystem, device: string): void {
     const mp = normalize(mountpoint);
-    if (this.entries.some((e) => e.mountpoint === mp)) throw new Error(`${mp}: already mounted`);
+    if (this.entries.some((e) => e.mountpoint === mp)) throw new GuestError('already-mounted', 'EBUSY', `${mp}: already mounted`);
     this.entries.push({ mountpoint: mp, fs, device });
     this.entries.sort((a, b) => b.mountpoint.length - a.mountpoint.length);
   }
@@ -36,7 +37,7 @@ export class MountTable {
         return { fs: e.fs, path: rest, mountpoint: e.mountpoint };
       }
     }
-    throw new Error(`${path}: no filesystem is mounted there (mount one with -m DEVICE)`);
+    throw new GuestError('not-mounted', 'ENOENT', `${path}: no filesystem is mounted there`);
   }
 }
 

@@ -88,6 +88,8 @@ export async function readGpt(disk: Disk, warnings: string[]): Promise<Partition
       }
     }
   }
+  // No sector size left room for a protective MBR, a header and a backup header.
+  if (failures.length === 0) failures.push(`the disk of ${dev.size} bytes is too small for a GPT (3 sectors of ${SECTOR_SIZES[0]} bytes at least)`);
   throw new DiskError(dev.name, `GPT is unreadable: ${failures.join('; ')}`);
 }
 

@@ -18,6 +18,8 @@ const SECTOR = 512n;
 export interface PvCandidate {
   name: string;
   device: BlockDevice;
+  /** The image file the device lies on, so errors inside an LV can name it. */
+  image: string;
 }
 
 export interface LvmScan {
@@ -141,7 +143,11 @@ function assembleVg(vg: VgMetadata, byUuid: Map<string, FoundPv>, scan: LvmScan,
       continue;
     }
     try {
-      const device = new LogicalVolumeDevice(`/dev/${vg.name}/${lv.name}`, lvSegments(vg, lv, present));
+      const segments = lvSegments(vg, lv, present);
+      // Named as partitions are, "image (device)", so errors inside the LV name the files it lies on.
+      const imageOf = new Map([...present.values()].map((p) => [p.device, p.image]));
+      const images = [...new Set(segments.flatMap((s) => s.areas.map((a) => imageOf.get(a.device))))].join(', ');
+      const device = new LogicalVolumeDevice(`${images} (/dev/${vg.name}/${lv.name})`, segments);
       scan.lvs.push({ name: `/dev/${vg.name}/${lv.name}`, vg: vg.name, lv: lv.name, uuid: lv.id, size: device.size, device });
     } catch (e) {
       if (!(e instanceof MetadataError)) throw e;

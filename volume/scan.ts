@@ -9,13 +9,14 @@ export async function scanVolumes(disks: Disk[]): Promise<VolumeScan> {
   const candidates: PvCandidate[] = [];
   for (const disk of disks) {
     const table = await readPartitionTable(disk, scan.warnings);
+    const image = disk.device.name;
     if (!table) {
-      candidates.push(disk);
+      candidates.push({ ...disk, image });
       continue;
     }
     scan.tables[disk.name] = table.scheme;
     scan.partitions.push(...table.partitions);
-    candidates.push(...table.partitions.filter((p) => !p.extended));
+    candidates.push(...table.partitions.filter((p) => !p.extended).map((p) => ({ name: p.name, device: p.device, image })));
   }
   const lvm = await scanLvm(candidates, scan.warnings);
   return { ...scan, ...lvm };

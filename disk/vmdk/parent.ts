@@ -26,7 +26,8 @@ export function rememberCid<T extends BlockDevice>(dev: T, d: Descriptor | null)
 export async function openParent(d: Descriptor | null, path: string, opts: OpenOptions): Promise<BlockDevice | null> {
   const parentCid = d?.fields.get('parentCID')?.toLowerCase();
   const hint = d?.fields.get('parentFileNameHint');
-  if (!d || ((parentCid === undefined || parentCid === NO_PARENT) && !hint)) return null;
+  // parentCID=ffffffff says "no parent": a stale parentFileNameHint beside it names no file to open.
+  if (!d || parentCid === NO_PARENT || (parentCid === undefined && !hint)) return null;
   if (!hint) throw new DiskError(path, `VMDK descriptor has parentCID=${parentCid} but no parentFileNameHint naming the parent`);
   if (!opts.openBacking) throw new DiskError(path, `VMDK parent "${hint}" cannot be opened here (no backing-file opener)`, undefined, 'ENOTSUP');
   let parent: BlockDevice;
@@ -34,7 +35,7 @@ export async function openParent(d: Descriptor | null, path: string, opts: OpenO
     parent = await opts.openBacking(hint, path, 'vmdk');
   } catch (e) {
     const err = e as Error & { code?: string };
-    throw new DiskError(path, `cannot open VMDK parent "${hint}": ${err.message}`, undefined, err.code ?? 'EIO');
+    throw new DiskError(path, `cannot open VMDK parent "${hint}": ${err.message}`, undefined, err.code ?? 'EIO', { cause: e });
   }
   const actual = cids.get(parent);
   if (parentCid !== undefined && actual !== undefined && actual !== parentCid) {

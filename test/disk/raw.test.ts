@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { openDisk } from '../../disk/open.js';
 import { RawFile } from '../../disk/raw.js';
 import { scratch } from '../fixtures/cache.js';
+import { run } from '../fixtures/run.js';
 
 test('raw: reads and writes at positions, refuses ranges past the end', async () => {
   const dir = await scratch('raw');
@@ -30,4 +31,27 @@ test('raw: a read-only open writes not one byte', async () => {
 
 test('openDisk: a missing file is an error naming it', async () => {
   await assert.rejects(openDisk('/nonexistent/disk.img'), /\/nonexistent\/disk.img: cannot open/);
+});
+
+test('raw: a FIFO, a directory or a character device is refused naming the path, without blocking', async () => {
+  const dir = await scratch('raw-kinds');
+  const fifo = join(dir, 'fifo');
+  await run('mkfifo', [fifo]);
+  // Before the check, open(2) of a FIFO with no writer waited forever.
+  await assert.rejects(openDisk(fifo), { message: `${fifo}: is a FIFO, not a disk image (only regular files and block devices can be opened)`, code: 'EINVAL' });
+  await assert.rejects(openDisk(fifo, { writable: true }), { message: `${fifo}: is a FIFO, not a disk image (only regular files and block devices can be opened)` });
+  await assert.rejects(openDisk(dir), { message: `${dir}: is a directory, not a disk image (only regular files and block devices can be opened)`, code: 'EISDIR' });
+  await assert.rejects(openDisk(dir, { writable: true }), { message: `${dir}: is a directory, not a disk image (only regular files and block devices can be opened)`, code: 'EISDIR' });
+  await assert.rejects(openDisk('/dev/zero'), { message: '/dev/zero: is a character device, not a disk image (only regular files and block devices can be opened)' });
+});
+
+test('raw: a FIFO named as a qcow2 backing file is refused, even with the format given', async () => {
+  const dir = await scratch('raw-fifo-backing');
+  const top = join(dir, 'top.qcow2');
+  await run('mkfifo', [join(dir, 'base.raw')]);
+  await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-u', '-b', 'base.raw', '-F', 'raw', top, '1M']);
+  await assert.rejects(openDisk(top, { format: 'qcow2' }), (e: Error) => {
+    assert.match(e.message, new RegExp(`${join(dir, 'base.raw')}: is a FIFO, not a disk image`));
+    return true;
+  });
 });

@@ -45,7 +45,7 @@ test('a probed qcow2 overlay is refused with EPERM naming --format', async () =>
   for (const [name, args] of [['virt-filesystems', ['-a', top]], ['virt-ls', ['-a', top, '-m', '/dev/sda1', '/']]] as const) {
     const r = await tool(name, [...args]);
     assert.equal(r.code, 1, name);
-    assert.match(r.stderr, /format was only probed: give the format \(--format=qcow2\)/, name);
+    assert.match(r.stderr, /format was only probed: backing files are opened only when the format \(qcow2\) is given; use --format=qcow2\n/, name);
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
   }
 });

@@ -100,6 +100,16 @@ test('gpt: both headers damaged is an error naming the image and both offsets', 
   await closeDisks(disks);
 });
 
+test('gpt: a GPT disk cut to 513-1024 bytes says it is too small, not an empty reason', async () => {
+  for (const size of [513, 1024]) {
+    const image = await scratchCopy(await gptImage(), `gpt-cut-${size}`);
+    await run('truncate', ['-s', String(size), image]);
+    const disks = await openDisks(image);
+    await assert.rejects(scanVolumes(disks), { message: `${image}: GPT is unreadable: the disk of ${size} bytes is too small for a GPT (3 sectors of 512 bytes at least)` });
+    await closeDisks(disks);
+  }
+});
+
 test('gpt: a protective MBR entry in slot 2 still means GPT', async () => {
   const image = await scratchCopy(await gptImage(), 'gpt-pmbr-slot2');
   const mbr = await readFile(image);

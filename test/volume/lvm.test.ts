@@ -96,6 +96,11 @@ test('lvm: a VG over two disks matches pvs/vgs/lvs, with a linear LV in three se
   assert.deepEqual(asReport(scan), expected(report));
   assert.deepEqual(scan.vgs[0]!.pvs, ['/dev/sda', '/dev/sdb']);
   assert.deepEqual(scan.lvs.map((l) => l.name).sort(), ['/dev/vg0/data', '/dev/vg0/root', '/dev/vg0/stripes']);
+  // Errors inside an LV name the image files it lies on as well as the LV.
+  const [a, b] = [join(dir, 'a.img'), join(dir, 'b.img')];
+  assert.deepEqual(Object.fromEntries(scan.lvs.map((l) => [l.lv, l.device.name])),
+    { root: `${a}, ${b} (/dev/vg0/root)`, data: `${a} (/dev/vg0/data)`, stripes: `${a}, ${b} (/dev/vg0/stripes)` });
+  await assert.rejects(scan.lvs.find((l) => l.lv === 'data')!.device.read(6n << 20n, 1), { message: new RegExp(`^${a} \\(/dev/vg0/data\\)`) });
   for (const lv of scan.lvs) await checkStamps(lv);
   // Unaligned reads across segment and stripe boundaries agree with aligned ones.
   for (const lv of scan.lvs) {

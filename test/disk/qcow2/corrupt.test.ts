@@ -113,7 +113,7 @@ test('qcow2: an image whose format was only probed opens no backing file', async
   await run('qemu-img', ['create', '-f', 'qcow2', '-b', 'secret.raw', '-F', 'raw', join(dir, 'top.qcow2')]);
   const top = join(dir, 'top.qcow2');
   await assert.rejects(openDisk(top), {
-    message: `${top}: names a backing file ("secret.raw"), but its format was only probed: give the format (--format=qcow2) to open backing files`,
+    message: `${top}: names a backing file ("secret.raw"), but its format was only probed: backing files are opened only when the format (qcow2) is given`,
     code: 'EPERM',
   });
   const dev = await openDisk(top, { format: 'qcow2' });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { FormatNeededError } from '../../../disk/errors.js';
 import { openDisk } from '../../../disk/open.js';
 import { scratch } from '../../fixtures/cache.js';
 import { hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
@@ -58,8 +59,23 @@ test('vmdk parent: a missing parent and a chain that loops are refused', async (
 
 test('vmdk parent: a probed image does not open the parent it names', async () => {
   const { child } = await chain('vmdk-parent-probed', 'monolithicSparse');
-  await assert.rejects(openDisk(child), {
-    message: `${child}: cannot open VMDK parent "base.vmdk": ${child}: names a backing file ("base.vmdk"), but its format was only probed: give the format (--format=vmdk) to open backing files`,
-    code: 'EPERM',
+  await assert.rejects(openDisk(child), (e: Error & { code?: string }) => {
+    assert.equal(e.message, `${child}: cannot open VMDK parent "base.vmdk": ${child}: names a backing file ("base.vmdk"), but its format was only probed: backing files are opened only when the format (vmdk) is given`);
+    assert.equal(e.code, 'EPERM');
+    // The tools find the format to suggest (--format=vmdk) on the cause.
+    assert.ok(e.cause instanceof FormatNeededError && e.cause.format === 'vmdk');
+    return true;
   });
+});
+
+test('vmdk parent: parentCID=ffffffff means no parent, even with --format and a parentFileNameHint', async () => {
+  const { child } = await chain('vmdk-parent-none', 'twoGbMaxExtentSparse');
+  const text = (await readFile(child, 'latin1')).replace(/parentCID=[0-9a-f]+/, 'parentCID=ffffffff');
+  // The hint now names a file that must not be opened: were it opened, the read would fail.
+  await writeFile(child, text.replace('parentFileNameHint="base.vmdk"', 'parentFileNameHint="gone.vmdk"'), 'latin1');
+  const dev = await openDisk(child, { format: 'vmdk' });
+  // Without its parent, the child's unwritten grains read as zeros: grain 1 is a hole.
+  assert.deepEqual(await dev.extents(65536n, 65536n), [{ offset: 65536n, length: 65536n, hole: true, zero: true }]);
+  assert.ok((await dev.read(65536n, 65536)).every((b) => b === 0));
+  await dev.close();
 });

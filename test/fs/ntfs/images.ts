@@ -38,7 +38,7 @@ async function mounted(mnt: string): Promise<boolean> {
 
 /** Mount `img` with ntfs-3g (options `opts`), run `fn(mountpoint)`, unmount and wait. */
 export async function withNtfs3g<T>(img: string, opts: string, fn: (mnt: string) => Promise<T>): Promise<T> {
-  // mountinfo shows the real path, and .fixtures may be a symlink.
+  // The kernel lists the canonical path, and .fixtures may be a symlink (shared cache).
   const mnt = await realpath(await scratch('ntfs3g-mnt'));
   const child = spawn('ntfs-3g', [img, mnt, '-o', `${opts},no_detach`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
