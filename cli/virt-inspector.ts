@@ -3,9 +3,9 @@
 import { availableParallelism } from 'node:os';
 import { Guest, type DiskSpec } from '../guest/guest.js';
 import { inspectGuest, type Inspection } from '../inspect/inspect.js';
-import { diskOptions, main, parse } from './common.js';
+import { diskOptions, main, parse, parseTool, UsageError } from './common.js';
 import { inspectorXml } from './inspector-xml.js';
-import { openGuest } from './open.js';
+import { openGuest, warn } from './open.js';
 
 const USAGE = `Usage: virt-inspector -a IMAGE [-a IMAGE...] [--format=raw|qcow2|vmdk] [--json] [--no-applications]
        virt-inspector --each [--format=FMT] [--no-applications] IMAGE...
@@ -22,18 +22,15 @@ const options = {
 const EACH_PARALLEL = Math.max(4, availableParallelism() * 4);
 
 main(async (argv) => {
-  const { values: v, positionals, disks } = parse(argv, options);
-  if (v.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const { values: v, positionals } = parse(argv, options);
   const applications = !v['no-applications'];
-  if (v.each) return each(positionals.map((path) => ({ path, format: v.format === 'auto' ? undefined : v.format })), applications);
-  if (disks.length === 0) throw new Error(`you must specify at least one -a option\n${USAGE}`);
-  if (positionals.length > 0) throw new Error(`unexpected argument: ${positionals[0]}\n${USAGE}`);
-  const guest = await openGuest(disks, { readonly: true, filters: v.filter });
+  if (v.each && !v.help && !v.version) return each(positionals.map((path) => ({ path, format: v.format === 'auto' ? undefined : v.format })), applications);
+  const parsed = parseTool(argv, options, USAGE);
+  if (!parsed) return 0;
+  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`, USAGE);
+  const guest = await openGuest(parsed.disks, parsed.values);
   try {
-    const result = await inspectGuest(guest, { applications, warn: (m) => process.stderr.write(`virt-inspector: warning: ${m}\n`) });
+    const result = await inspectGuest(guest, { applications, warn });
     if (result.oses.length === 0) {
       throw new Error('no operating system could be detected inside this disk image.\n\nThis may be because the file is not a disk image, or is not a virtual machine image, or because the OS type is not understood by guestkit.');
     }
