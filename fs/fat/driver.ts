@@ -1,10 +1,11 @@
 /** The FAT driver entry: probing by BPB and opening, registered as 'vfat' as libguestfs names it. */
 import type { BlockDevice } from '../../disk/block-device.js';
 import type { FsDriver } from '../filesystem.js';
+import { lockedDriver } from '../locked.js';
 import { parseBpb } from './bpb.js';
 import { FatFilesystem } from './fat-fs.js';
 
-export const fatDriver: FsDriver = {
+export const fatDriver: FsDriver = lockedDriver({
   type: 'vfat',
   async probe(dev: BlockDevice): Promise<boolean> {
     if (dev.size < 512n) return false;
@@ -16,4 +17,4 @@ export const fatDriver: FsDriver = {
     }
   },
   open: (dev, opts) => FatFilesystem.open(dev, opts),
-};
+});

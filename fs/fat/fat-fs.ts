@@ -7,8 +7,9 @@
  * of the mount; a new entry whose offset-derived number is still held by such a moved entry
  * gets a number above the device's range instead.
  *
- * Writes are serialised; each ends by writing the changed FAT chunks to every mirrored FAT
- * and, on FAT32, the FSInfo free count and next-free hint.
+ * Changes run alone (the lock every driver gets, fs/locked.ts); each ends by writing the
+ * changed FAT chunks to every mirrored FAT and, on FAT32, the FSInfo free count and next-free
+ * hint.
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { FsError, corrupt } from '../errors.js';
@@ -59,7 +60,6 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   private readonly listings = new Map<number, Promise<Listing>>();
   private nextSpareIno: number;
   private volumeLabel = '';
-  private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly dev: BlockDevice,
@@ -361,18 +361,14 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
 
   // ---- write machinery ----
 
-  /** Run a change alone, then write the FAT and FSInfo back whatever happened. */
+  /** Run a change (alone: the filesystem lock, fs/locked.ts), then write the FAT and FSInfo back whatever happened. */
   private async mutate<T>(op: string, fn: () => Promise<T>): Promise<T> {
     if (!this.writable) this.refuse(op);
-    const run = this.queue.then(async () => {
-      try {
-        return await fn();
-      } finally {
-        await this.commit();
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    try {
+      return await fn();
+    } finally {
+      await this.commit();
+    }
   }
 
   private async commit(): Promise<void> {

@@ -13,6 +13,7 @@ import { hashFile, run } from '../../fixtures/run.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { pattern, VARIANTS, variantImage } from './images.js';
 import { prng } from '../../../disk/filters/prng.js';
+import { unlocked } from '../../../fs/locked.js';
 
 const ISLANDS = 12;
 
@@ -223,7 +224,7 @@ test('ext4 bad input: a damaged htree index falls back to a linear scan', async 
   await fh.close();
   const before = await hashFile(image);
   const dev = await RawFile.open(image);
-  const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+  const fs = unlocked(await ext4Driver.open(dev)) as Ext4Fs;
   const many = await resolvePath(fs, '/many');
   const dirInode = await fs.inode(many.ino);
   assert.equal(await fs.htreeLookup(dirInode, Buffer.from('entry-5-nnnnn')), null, 'the index is seen as damaged');

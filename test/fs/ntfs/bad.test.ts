@@ -12,9 +12,10 @@ import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile } from '../../fixtures/run.js';
 import { copyImage, smallImage, withNtfs3g } from './images.js';
+import { unlocked } from '../../../fs/locked.js';
 
 async function openNtfs(path: string, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
-  return (await ntfsDriver.open(await RawFile.open(path, opts.writable === true), opts)) as NtfsFilesystem;
+  return unlocked(await ntfsDriver.open(await RawFile.open(path, opts.writable === true), opts)) as NtfsFilesystem;
 }
 
 /** Where on the device record `num` starts, and the attribute `type` in it. */
