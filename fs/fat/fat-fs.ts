@@ -12,6 +12,7 @@
  * hint.
  */
 import type { BlockDevice } from '../../disk/block-device.js';
+import { Lru } from '../../disk/lru.js';
 import { FsError, corrupt } from '../errors.js';
 import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
 import { UnsupportedWrites } from '../unsupported.js';
@@ -34,6 +35,9 @@ const MAX_FILE_SIZE = 0xffffffff;
 const IO_CHUNK = 1 << 20;
 /** Linux reports FAT_LFN_LEN × NLS_MAX_CHARSET_SIZE. */
 const NAME_MAX = 255 * 6;
+/** Directories kept loaded (each up to 2 MiB of entries). */
+const MAX_LISTINGS = 64;
+const MAX_CHAIN_CLUSTERS = 1 << 21;
 
 interface Node {
   ino: number;
@@ -42,8 +46,6 @@ interface Node {
   pos: bigint;
   entry: ShortEntry;
   name: string;
-  /** File clusters, as far as the size needs (cached). */
-  chain?: number[];
 }
 
 function nowSpec(): Timespec {
@@ -54,10 +56,17 @@ function nowSpec(): Timespec {
 export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   readonly type = 'vfat';
   readonly rootIno = ROOT;
+  /**
+   * Every entry numbered so far. Not bounded: an inode number handed out must stay valid
+   * while a caller (the kernel, through FUSE) may use it, and nothing here says when it is
+   * done; FUSE's forget would let these go.
+   */
   private readonly nodes = new Map<number, Node>();
   private readonly inoAt = new Map<bigint, number>();
-  /** Loaded directories; the promise is cached so concurrent callers share one load. */
-  private readonly listings = new Map<number, Promise<Listing>>();
+  /** Loaded directories (re-read when dropped); concurrent callers share one load. */
+  private readonly listings = new Lru<number, Promise<Listing>>(MAX_LISTINGS);
+  /** Files' clusters, as far as their sizes need, by inode; bounded by clusters held. */
+  private readonly chains = new Lru<number, number[]>(MAX_CHAIN_CLUSTERS);
   private nextSpareIno: number;
   private volumeLabel = '';
 
@@ -161,13 +170,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   private listing(ino: number): Promise<Listing> {
-    let l = this.listings.get(ino);
-    if (!l) {
-      l = this.loadListing(ino);
-      this.listings.set(ino, l);
-      l.catch(() => this.listings.delete(ino));
-    }
-    return l;
+    return this.listings.load(ino, 1, () => this.loadListing(ino));
   }
 
   private async loadListing(ino: number): Promise<Listing> {
@@ -265,13 +268,15 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   // ---- data ----
 
   private async fileChain(n: Node): Promise<number[]> {
-    if (!n.chain) {
-      const need = Math.ceil(n.entry.size / this.g.clusterSize);
-      const chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
-      // A concurrent caller may have loaded (and a write extended) it meanwhile: keep that one.
-      n.chain ??= chain;
-    }
-    return n.chain;
+    const hit = this.chains.get(n.ino);
+    if (hit) return hit;
+    const need = Math.ceil(n.entry.size / this.g.clusterSize);
+    const chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
+    // A concurrent reader may have loaded it meanwhile: keep one copy.
+    const again = this.chains.get(n.ino);
+    if (again) return again;
+    this.chains.set(n.ino, chain, chain.length);
+    return chain;
   }
 
   /** Device spans of bytes [offset, offset+length) of a chain, contiguous clusters merged. */
@@ -426,6 +431,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       else await this.fat.set(chain[need - 1]!, this.fat.eocMark);
       chain.length = need;
     }
+    this.chains.set(n.ino, chain, chain.length);
     const old = n.entry.size;
     if (zeroTo > old) await this.zeroRange(chain, old, Math.min(zeroTo, size));
     n.entry.size = size;
@@ -502,6 +508,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     this.nodes.delete(n.ino);
     this.inoAt.delete(n.pos);
     this.listings.delete(n.ino);
+    this.chains.delete(n.ino);
   }
 
   private async removeNode(n: Node): Promise<void> {

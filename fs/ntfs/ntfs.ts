@@ -2,6 +2,7 @@
  * guestkit's NTFS driver: the Filesystem interface over boot sector, $MFT, attributes and
  * index trees. Inode numbers are MFT record numbers, as ntfs-3g shows them.
  */
+import { Lru } from '../../disk/lru.js';
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
 import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
@@ -39,8 +40,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   readonly type = 'ntfs';
   readonly rootIno = ROOT;
   private secure?: Promise<SecureStore | undefined>;
-  private dirs = new Map<number, IndexTree>();
-  private loaded = new Map<number, Loaded>();
+  private dirs = new Lru<number, IndexTree>(256);
+  private loaded = new Lru<number, Loaded>(LOADED_CACHE);
 
   protected constructor(
     readonly dev: BlockDevice,
@@ -106,7 +107,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (hit) return hit;
     const l = await this.loadUncached(ino);
     this.loaded.set(ino, l);
-    if (this.loaded.size > LOADED_CACHE) this.loaded.delete(this.loaded.keys().next().value!);
     return l;
   }
 
@@ -142,7 +142,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (!f.isDir || !f.has(AT.INDEX_ROOT, '$I30')) throw new FsError('ENOTDIR', `${this.dev.name}: MFT record ${ino} is not a directory`);
     const t = await IndexTree.open(this.io, f, '$I30');
     this.dirs.set(ino, t);
-    if (this.dirs.size > 256) this.dirs.delete(this.dirs.keys().next().value!);
     return t;
   }
 
