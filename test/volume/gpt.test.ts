@@ -8,7 +8,8 @@ import { scanVolumes } from '../../volume/scan.js';
 import type { Partition } from '../../volume/types.js';
 import { fixture } from '../fixtures/cache.js';
 import { run } from '../fixtures/run.js';
-import { closeDisks, openDisks, parseSgdiskInfo, patch, scratchCopy, sgdiskInfo, withLoop } from './helpers.js';
+import { closeDisks, openDisks, parseSgdiskInfo, scratchCopy, sgdiskInfo, withLoop } from './helpers.js';
+import { flip, patch } from '../fixtures/patch.js';
 
 const SGDISK = ['-n', '1:2048:+4M', '-t', '1:ef00', '-c', '1:EFI System', '-n', '2:0:+8M', '-t', '2:8300', '-c', '2:root',
   '-n', '3:0:+2M', '-t', '3:8e00', '-c', '3:lvm-ünï', '-n', '5:0:0', '-t', '5:0700', '-c', '5:data'];
@@ -52,7 +53,7 @@ test('gpt: a primary header with a bad CRC falls back to the backup, with a warn
   const reference = summary((await scanVolumes(disks0)).partitions);
   await closeDisks(disks0);
   const image = await scratchCopy(intact, 'gpt-bad-primary');
-  await patch(image, 512 + 56, Buffer.from([0x5a])); // a byte of the disk GUID
+  await flip(image, 512 + 56); // a byte of the disk GUID
   const disks = await openDisks(image);
   const scan = await scanVolumes(disks);
   assert.deepEqual(summary(scan.partitions), reference);
@@ -75,8 +76,8 @@ test('gpt: a damaged primary partition array falls back to the backup array', as
 
 test('gpt: both headers damaged is an error naming the image and both offsets', async () => {
   const image = await scratchCopy(await gptImage(), 'gpt-bad-both');
-  await patch(image, 512 + 56, Buffer.from([0x5a]));
-  await patch(image, 32 * 1024 * 1024 - 512 + 56, Buffer.from([0x5a]));
+  await flip(image, 512 + 56);
+  await flip(image, 32 * 1024 * 1024 - 512 + 56);
   const disks = await openDisks(image);
   await assert.rejects(scanVolumes(disks), (e: Error) => {
     assert.ok(e.message.startsWith(`${image}: GPT is unreadable`), e.message);

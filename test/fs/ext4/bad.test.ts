@@ -12,7 +12,7 @@ import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { pattern, VARIANTS, variantImage } from './images.js';
-import { prng } from '../../../disk/filters/prng.js';
+import { prngInt } from '../../../disk/filters/prng.js';
 import { unlocked } from '../../../fs/locked.js';
 
 const ISLANDS = 12;
@@ -69,13 +69,6 @@ async function expectEio(image: string, what: RegExp, body: (fs: Filesystem) => 
   assert.equal(await hashFile(image), before, 'the image was written');
 }
 
-
-/** A repeatable integer source in [0, n) for the fuzz rounds. */
-function seeded(seed: number): (n: number) => number {
-  const next = prng(seed);
-  return (n) => Math.floor(next() * n);
-}
-
 test('ext4 bad input: the base images read correctly (fragmented file through a depth-1 tree)', async () => {
   for (const csum of [false, true]) {
     const image = await baseImage(csum);
@@ -118,7 +111,7 @@ test('ext4 bad input: fuzzed superblocks and group descriptors never crash or ha
   const base = await baseImage(false);
   const dir = await scratch('ext4-fuzz');
   const copy = join(dir, 'fuzz.img');
-  const rnd = seeded(12345);
+  const rnd = prngInt(12345);
   for (let round = 0; round < 60; round++) {
     await copyFile(base, copy);
     const fh = await open(copy, 'r+');
@@ -265,7 +258,7 @@ test('ext4 bad input: fuzzed inode tables, directories and extent blocks give Fs
     ];
     const dir = await scratch('ext4-fuzz-meta');
     const copy = join(dir, 'fuzz.img');
-    const rnd = seeded(csum ? 99 : 7);
+    const rnd = prngInt(csum ? 99 : 7);
     for (let round = 0; round < 40; round++) {
       await copyFile(base, copy);
       const fh = await open(copy, 'r+');

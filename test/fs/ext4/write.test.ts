@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, lstat, readdir, readFile as readHost, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { prngInt } from '../../../disk/filters/prng.js';
 import { RawFile } from '../../../disk/raw.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
@@ -18,19 +19,6 @@ type Node =
   | { kind: 'file'; data: Buffer; mode: number; xattrs: Map<string, Buffer>; ino?: number }
   | { kind: 'dir'; mode: number }
   | { kind: 'link'; target: string };
-
-/** A seeded xorshift RNG, so a failing sequence can be replayed. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n: number): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
 
 async function freshImage(name: string, mkfs: string[], size = '24M'): Promise<string> {
   const dir = await scratch(name);
@@ -55,7 +43,7 @@ async function ino(fs: Filesystem, path: string): Promise<number> {
 
 /** Apply `ops` random operations to the driver and to a model; returns the model. */
 async function randomOps(fs: Filesystem, seed: number, ops: number): Promise<Map<string, Node>> {
-  const r = rng(seed);
+  const r = prngInt(seed);
   const model = new Map<string, Node>([['/', { kind: 'dir', mode: 0o755 }]]);
   const pick = (kind?: Node['kind']): string | undefined => {
     const c = [...model.keys()].filter((p) => p !== '/' && (!kind || model.get(p)!.kind === kind));
