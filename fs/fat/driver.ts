@@ -4,6 +4,7 @@ import type { FsDriver } from '../filesystem.js';
 import { lockedDriver } from '../locked.js';
 import { parseBpb } from './bpb.js';
 import { FatFilesystem } from './fat-fs.js';
+import { FatWritable } from './fat-writer.js';
 
 export const fatDriver: FsDriver = lockedDriver({
   type: 'vfat',
@@ -16,5 +17,5 @@ export const fatDriver: FsDriver = lockedDriver({
       return false;
     }
   },
-  open: (dev, opts) => FatFilesystem.open(dev, opts),
+  open: (dev, opts) => (opts?.writable ? FatWritable : FatFilesystem).open(dev, opts),
 });
