@@ -66,18 +66,19 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const upcase = UpCase.fromBuffer(await new AttrStream(io, ucData, '$UpCase').read(0, Math.min(ucData.dataSize, 131072)));
     const vol = await volumeInfo(mft);
     const own = ownership(opts.options);
-    // A subclass (the writable driver) opens through here too: `this` builds it.
-    const fs = new this(dev, io, boot, mft, upcase, vol, own, false);
-    const unsafe = await fs.unsafeReason();
     const writable = opts.writable === true;
     if (writable && !dev.canWrite()) throw new FsError('EROFS', `${dev.name}: device is read-only, cannot open NTFS writable`);
+    // A subclass (the writable driver) opens through here too: `this` builds it, once. Its
+    // writer starts only at the first change, so the checks below write nothing.
+    const fs = new this(dev, io, boot, mft, upcase, vol, own, writable);
+    const unsafe = await fs.unsafeReason();
     if (unsafe) {
       if (writable && opts.options?.force === undefined) {
         throw new FsError('EROFS', `${dev.name}: ${unsafe}; refusing to write (mount read-only, or pass option force)`);
       }
       opts.warn?.(`${dev.name}: ${unsafe}; ${writable ? 'writing anyway (force)' : 'mounted read-only'}`);
     }
-    return writable ? new this(dev, io, boot, mft, upcase, vol, own, true) : fs;
+    return fs;
   }
 
   /** Dirty or hibernated: why writes could lose Windows' pending changes. */
