@@ -12,6 +12,7 @@ import type { Ext4Fs } from '../fs/ext4/ext4fs.js';
 import { resolvePath } from '../fs/path.js';
 import { fixture } from '../test/fixtures/cache.js';
 import { run, runStatus } from '../test/fixtures/run.js';
+import { unlocked } from '../fs/locked.js';
 
 const FILES = 10_000;
 const BIG = 1 << 30;
@@ -53,12 +54,12 @@ let names: string[] = [];
 // Three warm-up rounds (JIT), then eight measured ones.
 for (let round = 0; round < 11; round++) {
   // A fresh open each round: caches start empty, the host page cache is warm.
-  const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+  const fs = unlocked(await ext4Driver.open(dev)) as Ext4Fs;
   const dir = (await resolvePath(fs, '/dir')).ino;
   const tList = await time(async () => {
     names = (await fs.readdir(dir)).map((e) => e.name);
   });
-  const fs2 = (await ext4Driver.open(dev)) as Ext4Fs;
+  const fs2 = unlocked(await ext4Driver.open(dev)) as Ext4Fs;
   const dir2 = (await resolvePath(fs2, '/dir')).ino;
   const tStat = await time(async () => {
     for (const n of names) await fs2.lookup(dir2, n);
@@ -72,7 +73,7 @@ if (names.length !== FILES) throw new Error(`listed ${names.length} entries, exp
 console.log(`list ${FILES} entries with attributes: median ${median(ms.list).toFixed(1)} ms (target < 50 ms), all ${ms.list.map((x) => x.toFixed(0)).join('/')}`);
 console.log(`stat ${FILES} files by name: median ${median(ms.stat).toFixed(1)} ms = ${(FILES / median(ms.stat) * 1000).toFixed(0)} stat/s`);
 
-const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+const fs = unlocked(await ext4Driver.open(dev)) as Ext4Fs;
 const big = await resolvePath(fs, '/big');
 const bs = fs.sb.blockSize;
 const runs = await fs.physicalRuns(big.ino);

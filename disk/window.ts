@@ -1,4 +1,7 @@
-/** A window onto part of another device: a partition, or one linear LVM segment. */
+/**
+ * A window onto part of another device, forwarding every call shifted by `start`: a
+ * partition, one linear LVM segment, and (over the whole device) the base of every filter.
+ */
 import { BaseDevice, type BlockDevice, type Extent } from './block-device.js';
 
 export class WindowDevice extends BaseDevice {

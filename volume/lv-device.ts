@@ -4,6 +4,7 @@
  * dm-stripe does (chunk c goes to area c mod N, at row c div N).
  */
 import { BaseDevice, type BlockDevice } from '../disk/block-device.js';
+import { runAt } from '../disk/run-search.js';
 
 export interface LvArea {
   device: BlockDevice;
@@ -62,7 +63,8 @@ export class LogicalVolumeDevice extends BaseDevice {
 
   private pieces(offset: bigint, length: number): Piece[] {
     const pieces: Piece[] = [];
-    let i = this.segmentAt(offset);
+    // Binary search: a long LV can have many segments.
+    let i = runAt(this.segments.length, (k) => this.segments[k]!.start, offset);
     let pos = 0;
     while (pos < length) {
       const seg = this.segments[i]!;
@@ -93,17 +95,5 @@ export class LogicalVolumeDevice extends BaseDevice {
       pos += take;
     }
     return pieces;
-  }
-
-  /** Index of the segment holding `offset` (binary search: a long LV can have many). */
-  private segmentAt(offset: bigint): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.segments[mid]!.start <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 }

@@ -1,51 +1,19 @@
 /**
  * The base of every filter, in the manner of nbdkit's `nbdkit-filter.h`: a BlockDevice that
  * wraps another and forwards every call to it unchanged, so a filter overrides only the one
- * behaviour it changes. Ranges are checked by BaseDevice before `_read`/`_write`/`_trim`.
+ * behaviour it changes. It is a window over the whole of the device it wraps (the forwarding
+ * lives in `disk/window.ts`), except that a filter owns that device: closing the stack closes
+ * every layer.
  */
-import { BaseDevice, type BlockDevice, type Extent } from '../block-device.js';
+import type { BlockDevice } from '../block-device.js';
+import { WindowDevice } from '../window.js';
 
-export class FilterDevice extends BaseDevice {
-  readonly name: string;
-  readonly size: bigint;
-
+export class FilterDevice extends WindowDevice {
   constructor(readonly inner: BlockDevice) {
-    super();
-    this.name = inner.name;
-    this.size = inner.size;
-    this.sectorSize = inner.sectorSize;
+    super(inner.name, inner, 0n, inner.size);
   }
 
-  override canWrite(): boolean {
-    return this.inner.canWrite();
-  }
-
-  override canTrim(): boolean {
-    return this.inner.canTrim();
-  }
-
-  protected _read(offset: bigint, length: number): Promise<Buffer> {
-    return this.inner.read(offset, length);
-  }
-
-  protected override _write(offset: bigint, data: Uint8Array): Promise<void> {
-    return this.inner.write(offset, data);
-  }
-
-  protected override _trim(offset: bigint, length: bigint): Promise<void> {
-    return this.inner.trim(offset, length);
-  }
-
-  override flush(): Promise<void> {
-    return this.inner.flush();
-  }
-
-  /** A filter owns the device it wraps: closing the stack closes every layer. */
   override close(): Promise<void> {
     return this.inner.close();
-  }
-
-  override extents(offset: bigint, length: bigint): Promise<Extent[]> {
-    return this.inner.extents(offset, length);
   }
 }

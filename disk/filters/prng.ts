@@ -9,3 +9,9 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
 }
+
+/** The same generator as integers in [0, n). */
+export function prngInt(seed: number): (n: number) => number {
+  const next = prng(seed);
+  return (n) => Math.floor(next() * n);
+}

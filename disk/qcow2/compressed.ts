@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { constants, inflateRaw } from 'node:zlib';
 import type { BlockDevice } from '../block-device.js';
 import { DiskError } from '../errors.js';
-import { Lru } from './lru.js';
+import { Lru } from '../lru.js';
 
 const RECENT_CLUSTERS = 8;
 const inflateRawAsync = promisify(inflateRaw);

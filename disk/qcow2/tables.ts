@@ -6,7 +6,7 @@
 import type { BlockDevice } from '../block-device.js';
 import { DiskError } from '../errors.js';
 import type { Qcow2Header } from './header.js';
-import { Lru } from './lru.js';
+import { Lru } from '../lru.js';
 
 /** Bit 63 of L1/L2 entries: the referenced cluster's refcount is exactly one. */
 export const COPIED_HI = 0x80000000;

@@ -3,6 +3,7 @@
  * queries are split at extent boundaries; closing closes the host files the extents use.
  */
 import { BaseDevice, type BlockDevice, type Extent } from '../block-device.js';
+import { runAt } from '../run-search.js';
 import { appendRun } from './extent-runs.js';
 
 export class ConcatDevice extends BaseDevice {
@@ -22,22 +23,10 @@ export class ConcatDevice extends BaseDevice {
     this.size = this.starts[this.starts.length - 1]!;
   }
 
-  /** Index of the part holding byte `offset` (binary search; empty parts are skipped). */
-  private partAt(offset: bigint): number {
-    let lo = 0;
-    let hi = this.parts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  }
-
   /** The pieces of [offset, offset+length): part index, offset inside it, length. */
   private *split(offset: bigint, length: bigint): Generator<{ part: BlockDevice; start: bigint; at: bigint; length: bigint }> {
     const end = offset + length;
-    for (let i = this.partAt(offset); i < this.parts.length && this.starts[i]! < end; i++) {
+    for (let i = runAt(this.parts.length, (k) => this.starts[k]!, offset); i < this.parts.length && this.starts[i]! < end; i++) {
       const start = this.starts[i]!;
       const from = offset > start ? offset : start;
       const to = end < this.starts[i + 1]! ? end : this.starts[i + 1]!;

@@ -11,7 +11,7 @@ import { DiskError } from '../errors.js';
 import { appendRun } from './extent-runs.js';
 import { expectMarker, readGrainDirectory } from './grain-directory.js';
 import { inflateGrain } from './inflate-grain.js';
-import { LoadCache } from './load-cache.js';
+import { Lru } from '../lru.js';
 import { GRAIN_MARKER_BYTES, MarkerType, readFooter } from './markers.js';
 import { GD_AT_END, parseSparseHeader, SECTOR, type SparseHeader } from './sparse-header.js';
 
@@ -29,8 +29,8 @@ export class GrainCaches {
   private next = 0;
 
   constructor(
-    readonly tables = new LoadCache<string, Uint32Array>(GT_CACHE_BYTES),
-    readonly grains = new LoadCache<string, Buffer>(GRAIN_CACHE_BYTES),
+    readonly tables = new Lru<string, Promise<Uint32Array>>(GT_CACHE_BYTES),
+    readonly grains = new Lru<string, Promise<Buffer>>(GRAIN_CACHE_BYTES),
   ) {}
 
   /** A number for a new extent, to key its entries with. */
@@ -166,7 +166,7 @@ export class SparseExtent extends BaseDevice {
   /** Grain table `index` (cached), or null when the directory says it is unallocated. */
   private async table(index: number): Promise<Uint32Array | null> {
     const sector = this.gd[index] ?? 0;
-    return sector === 0 ? null : this.caches.tables.get(`${this.id}:${index}`, this.header.gtesPerGt * 4, () => this.loadTable(index, sector));
+    return sector === 0 ? null : this.caches.tables.load(`${this.id}:${index}`, this.header.gtesPerGt * 4, () => this.loadTable(index, sector));
   }
 
   private async loadTable(index: number, sector: number): Promise<Uint32Array> {
@@ -228,7 +228,7 @@ export class SparseExtent extends BaseDevice {
     await Promise.all(
       pieces.map(async (p) => {
         const load = () => fetched.get(p.grain) ?? this.fetchGrains([p]).get(p.grain)!;
-        const grain = await this.caches.grains.get(key(p), this.grainBytes, load);
+        const grain = await this.caches.grains.load(key(p), this.grainBytes, load);
         grain.copy(out, p.outPos, p.inGrain, p.inGrain + p.length);
       }),
     );

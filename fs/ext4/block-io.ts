@@ -4,6 +4,7 @@
  * replay) patched over whatever comes from the device.
  */
 import type { BlockDevice } from '../../disk/block-device.js';
+import { Lru } from '../../disk/lru.js';
 import { corrupt } from '../errors.js';
 
 /**
@@ -22,7 +23,7 @@ const PREFETCH_GAP = 8;
 const PREFETCH_MAX = 256;
 
 export class BlockIO {
-  private readonly cache = new Map<number, Buffer>();
+  private readonly cache: Lru<number, Buffer>;
   /** Journal blocks that replace device blocks (read-only open of a dirty journal). */
   overlay = new Map<number, OverlayBlock>();
 
@@ -34,6 +35,7 @@ export class BlockIO {
     readonly blocksCount: bigint,
   ) {
     this.cacheBlocks = CACHE_BYTES / blockSize;
+    this.cache = new Lru(this.cacheBlocks);
   }
 
   get name(): string {
@@ -49,12 +51,7 @@ export class BlockIO {
   /** One metadata block, cached. The buffer is shared: copy before changing it. */
   async block(block: number, what: string): Promise<Buffer> {
     const hit = this.cache.get(block);
-    if (hit) {
-      // Refresh its place in the LRU order.
-      this.cache.delete(block);
-      this.cache.set(block, hit);
-      return hit;
-    }
+    if (hit) return hit;
     this.checkBlock(block, 1, what);
     const buf = await this.readBlocks(block, 1);
     this.remember(block, buf);
@@ -70,7 +67,7 @@ export class BlockIO {
 
   /** A cached block without I/O, or undefined. */
   cached(block: number): Buffer | undefined {
-    return this.cache.get(block);
+    return this.cache.peek(block);
   }
 
   /** `count` contiguous blocks in one device read, uncached (file data). */
@@ -91,7 +88,7 @@ export class BlockIO {
     await this.dev.write(BigInt(block) * BigInt(this.blockSize), data);
     // Update cached blocks in place: inodes are views of their table blocks.
     for (let i = 0; i < data.length / this.blockSize; i++) {
-      const hit = this.cache.get(block + i);
+      const hit = this.cache.peek(block + i);
       if (hit && hit !== data) data.copy(hit, 0, i * this.blockSize, (i + 1) * this.blockSize);
     }
   }
@@ -119,10 +116,6 @@ export class BlockIO {
   /** Put a block in the cache (after building it in memory). */
   remember(block: number, buf: Buffer): void {
     this.cache.set(block, buf);
-    if (this.cache.size > this.cacheBlocks) {
-      const oldest = this.cache.keys().next().value as number;
-      this.cache.delete(oldest);
-    }
   }
 
   forget(block: number): void {

@@ -14,7 +14,7 @@ import { BlockMap } from './block-map.js';
 import { COMPAT, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, SUPERBLOCK_OFFSET, WRITABLE_INCOMPAT, WRITABLE_RO_COMPAT } from './constants.js';
 import { crc32c, crc32cU32 } from './crc32c.js';
 import { DIR_TAIL_SIZE, findDirent, hasDirTail, parseDirents, type RawDirent } from './dirent.js';
-import { ExtentCache, ExtentMap } from './extents.js';
+import { extentCache, ExtentMap } from './extents.js';
 import type { FileMap, Run } from './file-map.js';
 import { BG_INODE_UNINIT, GroupDescs } from './group-desc.js';
 import { dxLeaves, nameHash, nullIfDamaged, type DxNode } from './htree.js';
@@ -48,7 +48,7 @@ export interface DirRegion {
 export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   readonly rootIno = ROOT_INO;
   readonly type: string;
-  readonly extCache = new ExtentCache();
+  readonly extCache = extentCache();
   protected readonly inodes = new Map<number, Inode>();
   /** Directory block buffers (from the block cache) whose checksum was verified. */
   protected verifiedDirBlocks = new WeakSet<Buffer>();

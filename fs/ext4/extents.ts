@@ -3,6 +3,7 @@
  * the root in i_block. Depth is checked at every level (each child must be exactly one level
  * below its parent), which also makes loops impossible.
  */
+import { Lru } from '../../disk/lru.js';
 import { corrupt } from '../errors.js';
 import type { BlockIO } from './block-io.js';
 import type { FileMap, Run } from './file-map.js';
@@ -86,19 +87,10 @@ function findEntry(starts: number[], lblk: number): number {
 }
 
 /** Parsed tree blocks shared by every file of a filesystem (bounded). */
-export class ExtentCache {
-  private readonly nodes = new Map<number, ExtentNode>();
-  constructor(private readonly max = 4096) {}
-  get(block: number): ExtentNode | undefined {
-    return this.nodes.get(block);
-  }
-  set(block: number, node: ExtentNode): void {
-    this.nodes.set(block, node);
-    if (this.nodes.size > this.max) this.nodes.delete(this.nodes.keys().next().value as number);
-  }
-  delete(block: number): void {
-    this.nodes.delete(block);
-  }
+export type ExtentCache = Lru<number, ExtentNode>;
+
+export function extentCache(): ExtentCache {
+  return new Lru(4096);
 }
 
 export class ExtentMap implements FileMap {

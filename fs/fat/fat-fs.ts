@@ -1,75 +1,72 @@
 /**
- * FAT12/16/32 with VFAT long names behind the Filesystem interface, read and write.
+ * FAT12/16/32 with VFAT long names behind the Filesystem interface: the read path. Writes
+ * are in `fat-writer.ts`, a subclass, as ext4's and NTFS's are.
  *
  * Inode numbers: the root is 1; every other entry is numbered by the device byte offset of
  * its short directory entry divided by 32 (as Linux keys its inodes by i_pos), so numbers are
  * stable across mounts of an unchanged volume. A renamed entry keeps its number for the rest
  * of the mount; a new entry whose offset-derived number is still held by such a moved entry
  * gets a number above the device's range instead.
- *
- * Writes are serialised; each ends by writing the changed FAT chunks to every mirrored FAT
- * and, on FAT32, the FSInfo free count and next-free hint.
  */
 import type { BlockDevice } from '../../disk/block-device.js';
+import { Lru } from '../../disk/lru.js';
 import { FsError, corrupt } from '../errors.js';
-import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
+import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
 import { nameUsable } from '../names.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { parseBpb, type Geometry } from './bpb.js';
 import { readChain } from './chain.js';
-import { ATTR, DELETED, SLOT, encodeShort, fromDos, parseShort, toDos, type ShortEntry } from './dirent.js';
-import { isDotName, type DirRecord } from './directory.js';
+import { ATTR, SLOT, fromDos, type ShortEntry } from './dirent.js';
+import type { DirRecord } from './directory.js';
 import { Listing } from './listing.js';
 import { FatTable } from './fat-table.js';
-import { readFsInfo, writeFsInfo } from './fsinfo.js';
-import { encodeLfn } from './lfn.js';
+import { readFsInfo } from './fsinfo.js';
 import { parseOptions, type FatOptions } from './options.js';
-import { checkLongName, chooseShortName } from './shortname.js';
 
-const ROOT = 1;
+export const ROOT = 1;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-const MAX_DIR_SLOTS = 65536;
-const MAX_FILE_SIZE = 0xffffffff;
-const IO_CHUNK = 1 << 20;
+export const MAX_DIR_SLOTS = 65536;
 /** Linux reports FAT_LFN_LEN × NLS_MAX_CHARSET_SIZE. */
 const NAME_MAX = 255 * 6;
+/** Directories kept loaded (each up to 2 MiB of entries). */
+const MAX_LISTINGS = 64;
+const MAX_CHAIN_CLUSTERS = 1 << 21;
 
-interface Node {
+export interface Node {
   ino: number;
   parent: number;
   /** Device byte offset of the short entry (root: -1). */
   pos: bigint;
   entry: ShortEntry;
   name: string;
-  /** File clusters, as far as the size needs (cached). */
-  chain?: number[];
-}
-
-function nowSpec(): Timespec {
-  const ms = Date.now();
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 };
 }
 
 export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   readonly type = 'vfat';
   readonly rootIno = ROOT;
-  private readonly nodes = new Map<number, Node>();
-  private readonly inoAt = new Map<bigint, number>();
-  /** Loaded directories; the promise is cached so concurrent callers share one load. */
-  private readonly listings = new Map<number, Promise<Listing>>();
-  private nextSpareIno: number;
-  private volumeLabel = '';
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Every entry numbered so far. Not bounded: an inode number handed out must stay valid
+   * while a caller (the kernel, through FUSE) may use it, and nothing here says when it is
+   * done; FUSE's forget would let these go.
+   */
+  protected readonly nodes = new Map<number, Node>();
+  protected readonly inoAt = new Map<bigint, number>();
+  /** Loaded directories (re-read when dropped); concurrent callers share one load. */
+  protected readonly listings = new Lru<number, Promise<Listing>>(MAX_LISTINGS);
+  /** Files' clusters, as far as their sizes need, by inode; bounded by clusters held. */
+  protected readonly chains = new Lru<number, number[]>(MAX_CHAIN_CLUSTERS);
+  protected nextSpareIno: number;
+  protected volumeLabel = '';
   /** The open options' warn: damage that is skipped, not refused. */
-  private warn?: (m: string) => void;
+  protected warn?: (m: string) => void;
 
-  private constructor(
-    private readonly dev: BlockDevice,
-    private readonly g: Geometry,
-    private readonly fat: FatTable,
-    private readonly opts: FatOptions,
-    private readonly fsInfoOffset: number | undefined,
+  protected constructor(
+    protected readonly dev: BlockDevice,
+    protected readonly g: Geometry,
+    protected readonly fat: FatTable,
+    protected readonly opts: FatOptions,
+    protected readonly fsInfoOffset: number | undefined,
     readonly writable: boolean,
   ) {
     super();
@@ -98,7 +95,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
         o.warn?.(`${dev.name}: FAT32 FSInfo sector ${g.fsInfoSector} has bad signatures; ignored`);
       }
     }
-    const fs = new FatFilesystem(dev, g, fat, opts, fsInfoOffset, writable);
+    // The writable driver (fat-writer.ts) opens through here too: `this` builds it.
+    const fs = new this(dev, g, fat, opts, fsInfoOffset, writable);
     fs.warn = o.warn;
     const root = await fs.listing(ROOT);
     fs.volumeLabel = root.label ?? g.label;
@@ -117,64 +115,58 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
 
   // ---- nodes and directories ----
 
-  private node(ino: number): Node {
+  protected node(ino: number): Node {
     const n = this.nodes.get(ino);
     if (!n) throw new FsError('ENOENT', `${this.dev.name}: no inode ${ino}`);
     return n;
   }
 
-  private isDir(n: Node): boolean {
+  protected isDir(n: Node): boolean {
     return n.ino === ROOT || (n.entry.attr & ATTR.directory) !== 0;
   }
 
-  private dirNode(ino: number): Node {
+  protected dirNode(ino: number): Node {
     const n = this.node(ino);
     if (!this.isDir(n)) throw new FsError('ENOTDIR', `${this.pathOf(n)}: not a directory`);
     return n;
   }
 
-  private fileNode(ino: number): Node {
+  protected fileNode(ino: number): Node {
     const n = this.node(ino);
     if (this.isDir(n)) throw new FsError('EISDIR', `${this.pathOf(n)}: is a directory`);
     return n;
   }
 
-  private pathOf(n: Node): string {
+  protected pathOf(n: Node): string {
     const parts: string[] = [];
     for (let cur = n, depth = 0; cur.ino !== ROOT && depth < 4096; cur = this.node(cur.parent), depth++) parts.unshift(cur.name);
     return `/${parts.join('/')}`;
   }
 
-  private describe(n: Node): string {
+  protected describe(n: Node): string {
     return `${this.isDir(n) ? 'directory' : 'file'} "${this.pathOf(n)}"`;
   }
 
-  private clusterOffset(c: number): bigint {
+  protected clusterOffset(c: number): bigint {
     return BigInt(this.g.dataOffset) + BigInt(c - 2) * BigInt(this.g.clusterSize);
   }
 
-  private slotOffset(clusters: number[] | null, i: number): bigint {
+  protected slotOffset(clusters: number[] | null, i: number): bigint {
     if (!clusters) return BigInt(this.g.rootOffset + i * SLOT);
     const per = this.g.clusterSize / SLOT;
     return this.clusterOffset(clusters[Math.floor(i / per)]!) + BigInt((i % per) * SLOT);
   }
 
   /** The cluster a directory's ".." names for `dir`: 0 for the root, as on every FAT type. */
-  private dotdotCluster(dir: Node): number {
+  protected dotdotCluster(dir: Node): number {
     return dir.ino === ROOT ? 0 : dir.entry.cluster;
   }
 
-  private listing(ino: number): Promise<Listing> {
-    let l = this.listings.get(ino);
-    if (!l) {
-      l = this.loadListing(ino);
-      this.listings.set(ino, l);
-      l.catch(() => this.listings.delete(ino));
-    }
-    return l;
+  protected listing(ino: number): Promise<Listing> {
+    return this.listings.load(ino, 1, () => this.loadListing(ino));
   }
 
-  private async loadListing(ino: number): Promise<Listing> {
+  protected async loadListing(ino: number): Promise<Listing> {
     const dir = this.dirNode(ino);
     let clusters: number[] | null = null;
     let raw: Buffer;
@@ -192,7 +184,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   /** A directory whose cluster is that of one of its ancestors would make the tree endless. */
-  private checkNoAncestorCluster(dir: Node): void {
+  protected checkNoAncestorCluster(dir: Node): void {
     const c = dir.entry.cluster;
     if (c === 0) throw corrupt(this.dev.name, this.describe(dir), 'has first cluster 0', dir.pos);
     for (let a = this.node(dir.parent), depth = 0; depth < 4096; a = this.node(a.parent), depth++) {
@@ -204,7 +196,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   /** The node of a listed record, numbering it on first sight. */
-  private adopt(parent: number, pos: bigint, entry: ShortEntry, name: string): Node {
+  protected adopt(parent: number, pos: bigint, entry: ShortEntry, name: string): Node {
     let ino = this.inoAt.get(pos);
     if (ino === undefined) {
       ino = Number(pos / BigInt(SLOT));
@@ -217,11 +209,11 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return this.node(ino);
   }
 
-  private nodeOf(parent: number, l: Listing, r: DirRecord): Node {
+  protected nodeOf(parent: number, l: Listing, r: DirRecord): Node {
     return this.adopt(parent, l.slotOffset(r.index), r.entry, r.name);
   }
 
-  private async child(parent: number, name: string): Promise<Node> {
+  protected async child(parent: number, name: string): Promise<Node> {
     const l = await this.listing(parent);
     let key = name;
     while (key.endsWith('.') && key !== '.' && key !== '..') key = key.slice(0, -1);
@@ -230,7 +222,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return this.nodeOf(parent, l, r);
   }
 
-  private async attrOf(n: Node): Promise<Attr> {
+  protected async attrOf(n: Node): Promise<Attr> {
     const e = n.entry;
     const cs = this.g.clusterSize;
     let mode: number;
@@ -268,18 +260,20 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
 
   // ---- data ----
 
-  private async fileChain(n: Node): Promise<number[]> {
-    if (!n.chain) {
-      const need = Math.ceil(n.entry.size / this.g.clusterSize);
-      const chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
-      // A concurrent caller may have loaded (and a write extended) it meanwhile: keep that one.
-      n.chain ??= chain;
-    }
-    return n.chain;
+  protected async fileChain(n: Node): Promise<number[]> {
+    const hit = this.chains.get(n.ino);
+    if (hit) return hit;
+    const need = Math.ceil(n.entry.size / this.g.clusterSize);
+    const chain = await readChain(this.fat, this.dev.name, this.describe(n), n.entry.cluster, need, true);
+    // A concurrent reader may have loaded it meanwhile: keep one copy.
+    const again = this.chains.get(n.ino);
+    if (again) return again;
+    this.chains.set(n.ino, chain, chain.length);
+    return chain;
   }
 
   /** Device spans of bytes [offset, offset+length) of a chain, contiguous clusters merged. */
-  private *spans(chain: number[], offset: number, length: number): Generator<{ at: bigint; from: number; len: number }> {
+  protected *spans(chain: number[], offset: number, length: number): Generator<{ at: bigint; from: number; len: number }> {
     const cs = this.g.clusterSize;
     for (let done = 0; done < length; ) {
       const pos = offset + done;
@@ -293,21 +287,13 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     }
   }
 
-  private async readClusters(chain: number[], offset: number, length: number): Promise<Buffer> {
+  protected async readClusters(chain: number[], offset: number, length: number): Promise<Buffer> {
     const spans = [...this.spans(chain, offset, length)];
     // One contiguous run (the common case) needs no second buffer.
     if (spans.length === 1) return this.dev.read(spans[0]!.at, length);
     const out = Buffer.alloc(length);
     for (const s of spans) (await this.dev.read(s.at, s.len)).copy(out, s.from);
     return out;
-  }
-
-  private async writeClusters(chain: number[], offset: number, data: Uint8Array): Promise<void> {
-    for (const s of this.spans(chain, offset, data.length)) await this.dev.write(s.at, data.subarray(s.from, s.from + s.len));
-  }
-
-  private async zeroRange(chain: number[], from: number, to: number): Promise<void> {
-    for (let at = from; at < to; at += IO_CHUNK) await this.writeClusters(chain, at, Buffer.alloc(Math.min(IO_CHUNK, to - at)));
   }
 
   // ---- read calls ----
@@ -364,309 +350,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return out;
   }
 
-  // ---- write machinery ----
-
-  /** Run a change alone, then write the FAT and FSInfo back whatever happened. */
-  private async mutate<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    if (!this.writable) this.refuse(op);
-    const run = this.queue.then(async () => {
-      try {
-        return await fn();
-      } finally {
-        await this.commit();
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async commit(): Promise<void> {
-    if ((await this.fat.flush()) && this.fsInfoOffset !== undefined) {
-      await writeFsInfo(this.dev, this.fsInfoOffset, await this.fat.freeCount(), this.fat.nextFree);
-    }
-  }
-
-  /** Allocate `count` clusters as one chain, searching from `near`; nothing changes on ENOSPC. */
-  private async allocate(count: number, near?: number): Promise<number[]> {
-    if (count === 0) return [];
-    const free = await this.fat.freeCount();
-    if (free < count) throw new FsError('ENOSPC', `${this.dev.name}: ${count} clusters needed, ${free} free`);
-    const out = await this.fat.findFree(count, near);
-    if (out.length < count) throw new FsError('ENOSPC', `${this.dev.name}: ${count} clusters needed, ${out.length} found free`);
-    for (let i = 0; i < out.length; i++) await this.fat.set(out[i]!, out[i + 1] ?? this.fat.eocMark);
-    return out;
-  }
-
-  private async freeChain(first: number, owner: string): Promise<void> {
-    if (first === 0) return;
-    for (const c of await readChain(this.fat, this.dev.name, owner, first, this.fat.clusterMax)) await this.fat.set(c, 0);
-  }
-
-  private async writeEntry(n: Node): Promise<void> {
-    if (n.ino !== ROOT) await this.dev.write(n.pos, encodeShort(n.entry));
-  }
-
-  private stamp(e: ShortEntry, t: Timespec = nowSpec()): void {
-    const d = toDos(t, this.opts.offsetMin);
-    e.wrtDate = d.date;
-    e.wrtTime = d.time;
-  }
-
-  private freshEntry(name: Buffer, ntres: number, attr: number, cluster: number): ShortEntry {
-    const d = toDos(nowSpec(), this.opts.offsetMin);
-    return { name, attr, ntres, crtTenth: d.centis, crtTime: d.time, crtDate: d.date, accDate: d.date, wrtTime: d.time, wrtDate: d.date, cluster, size: 0 };
-  }
-
-  /** Change a file's size: clusters allocated or freed, new bytes below `zeroTo` zeroed. */
-  private async resize(n: Node, size: number, zeroTo = size): Promise<void> {
-    if (size > MAX_FILE_SIZE) throw new FsError('EFBIG', `${this.pathOf(n)}: FAT files end at 4 GiB - 1`);
-    const cs = this.g.clusterSize;
-    const chain = await this.fileChain(n);
-    const need = Math.ceil(size / cs);
-    if (need > chain.length) {
-      const last = chain[chain.length - 1];
-      const added = await this.allocate(need - chain.length, last === undefined ? undefined : last + 1);
-      if (last === undefined) n.entry.cluster = added[0]!;
-      else await this.fat.set(last, added[0]!);
-      chain.push(...added);
-    } else if (need < chain.length) {
-      await this.freeChain(chain[need]!, this.describe(n));
-      if (need === 0) n.entry.cluster = 0;
-      else await this.fat.set(chain[need - 1]!, this.fat.eocMark);
-      chain.length = need;
-    }
-    const old = n.entry.size;
-    if (zeroTo > old) await this.zeroRange(chain, old, Math.min(zeroTo, size));
-    n.entry.size = size;
-  }
-
-  private touch(n: Node): Promise<void> {
-    this.stamp(n.entry);
-    n.entry.attr |= ATTR.archive;
-    return this.writeEntry(n);
-  }
-
-  /** Add a zeroed cluster to a directory. */
-  private async extendDir(dir: Node, l: Listing): Promise<void> {
-    const cs = this.g.clusterSize;
-    if (!l.clusters) throw new FsError('ENOSPC', `${this.dev.name}: the root directory is full (${this.g.rootEntries} entries)`);
-    if ((l.clusters.length + 1) * (cs / SLOT) > MAX_DIR_SLOTS) throw new FsError('ENOSPC', `${this.pathOf(dir)}: a FAT directory holds at most ${MAX_DIR_SLOTS} entries`);
-    const last = l.clusters[l.clusters.length - 1]!;
-    const [c] = await this.allocate(1, last + 1);
-    await this.dev.write(this.clusterOffset(c!), Buffer.alloc(cs));
-    await this.fat.set(last, c!);
-    l.grow(c!, cs);
-  }
-
-  /**
-   * Write a new entry named `name` into directory `dir`; `make` builds the short entry from the
-   * chosen 8.3 name. `self` is an entry being renamed, whose own names do not count as taken.
-   */
-  private async insert(dir: Node, name: string, make: (name11: Buffer, ntres: number) => ShortEntry, self?: Node): Promise<Node> {
-    const l = await this.listing(dir.ino);
-    const existing = l.find(name);
-    if (existing && l.slotOffset(existing.index) !== self?.pos) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${name}" exists`);
-    // A rename within one directory may reuse its own short name: the old slots go after.
-    const own = self && self.parent === dir.ino ? self.entry.name.toString('latin1') : undefined;
-    const choice = chooseShortName(name, (k) => k !== own && l.hasShort(k), this.opts.winnt);
-    const entry = make(choice.name11, choice.ntres);
-    const slots = [...(choice.needLong ? encodeLfn(name, choice.name11) : []), encodeShort(entry)];
-    let at = l.freeRun(slots.length);
-    while (at < 0) {
-      await this.extendDir(dir, l);
-      at = l.freeRun(slots.length);
-    }
-    for (let i = 0; i < slots.length; i++) await this.dev.write(l.slotOffset(at + i), slots[i]!);
-    const pos = l.slotOffset(at + slots.length - 1);
-    l.add({ name, entry, first: at, index: at + slots.length - 1 }, slots);
-    await this.dirChanged(dir);
-    if (self) {
-      this.inoAt.delete(self.pos);
-      this.inoAt.set(pos, self.ino);
-      Object.assign(self, { parent: dir.ino, pos, entry, name });
-      return self;
-    }
-    return this.adopt(dir.ino, pos, entry, name);
-  }
-
-  /** A directory's entries changed: its modification and access times move on, as on Linux. */
-  private async dirChanged(dir: Node): Promise<void> {
-    if (dir.ino === ROOT) return;
-    this.stamp(dir.entry);
-    dir.entry.accDate = dir.entry.wrtDate;
-    await this.writeEntry(dir);
-  }
-
-  /** Mark an entry's slots deleted (its clusters are the caller's business). */
-  private async removeSlots(n: Node): Promise<void> {
-    const l = await this.listing(n.parent);
-    const r = l.at(n.pos);
-    if (!r) throw corrupt(this.dev.name, this.describe(n), 'its directory entry is gone', n.pos);
-    for (let i = r.first; i <= r.index; i++) await this.dev.write(l.slotOffset(i), Buffer.of(DELETED));
-    l.remove(r);
-    await this.dirChanged(this.node(n.parent));
-  }
-
-  private forget(n: Node): void {
-    this.nodes.delete(n.ino);
-    this.inoAt.delete(n.pos);
-    this.listings.delete(n.ino);
-  }
-
-  private async removeNode(n: Node): Promise<void> {
-    await this.removeSlots(n);
-    await this.freeChain(n.entry.cluster, this.describe(n));
-    this.forget(n);
-  }
-
-  private async checkEmpty(n: Node): Promise<void> {
-    if ((await this.listing(n.ino)).records.length > 0) throw new FsError('ENOTEMPTY', `${this.pathOf(n)}: directory not empty`);
-  }
-
-  // ---- write calls ----
-
-  override create(parent: number, name: string, _mode?: number, _uid?: number, _gid?: number): Promise<Attr> {
-    return this.mutate('create', async () => {
-      const dir = this.dirNode(parent);
-      const n = await this.insert(dir, checkLongName(name), (n11, nt) => this.freshEntry(n11, nt, ATTR.archive, 0));
-      return this.attrOf(n);
-    });
-  }
-
-  override mkdir(parent: number, name: string, _mode?: number, _uid?: number, _gid?: number): Promise<Attr> {
-    return this.mutate('mkdir', async () => {
-      const dir = this.dirNode(parent);
-      const stored = checkLongName(name);
-      if ((await this.listing(dir.ino)).find(stored)) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${stored}" exists`);
-      const [c] = await this.allocate(1);
-      await this.dev.write(this.clusterOffset(c!), Buffer.alloc(this.g.clusterSize));
-      const n = await this.insert(dir, stored, (n11, nt) => this.freshEntry(n11, nt, ATTR.directory, c!)).catch(async (e: unknown) => {
-        await this.fat.set(c!, 0);
-        throw e;
-      });
-      const dot = { ...n.entry, name: Buffer.from('.          ', 'latin1'), ntres: 0 };
-      const dotdot = { ...dot, name: Buffer.from('..         ', 'latin1'), cluster: this.dotdotCluster(dir) };
-      await this.dev.write(this.clusterOffset(c!), Buffer.concat([encodeShort(dot), encodeShort(dotdot)]));
-      return this.attrOf(n);
-    });
-  }
-
-  override write(ino: number, offset: number, data: Uint8Array): Promise<number> {
-    return this.mutate('write', async () => {
-      const n = this.fileNode(ino);
-      const end = offset + data.length;
-      if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', `${this.pathOf(n)}: bad offset ${offset}`);
-      if (data.length === 0) return 0;
-      if (end > n.entry.size) await this.resize(n, end, offset);
-      await this.writeClusters(await this.fileChain(n), offset, data);
-      await this.touch(n);
-      return data.length;
-    });
-  }
-
-  override truncate(ino: number, size: number): Promise<void> {
-    return this.mutate('truncate', async () => {
-      const n = this.fileNode(ino);
-      if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.pathOf(n)}: bad size ${size}`);
-      if (size !== n.entry.size) await this.resize(n, size);
-      await this.touch(n);
-    });
-  }
-
-  override unlink(parent: number, name: string): Promise<void> {
-    return this.mutate('unlink', async () => {
-      const n = await this.child(this.dirNode(parent).ino, name);
-      if (this.isDir(n)) throw new FsError('EISDIR', `${this.pathOf(n)}: is a directory`);
-      await this.removeNode(n);
-    });
-  }
-
-  override rmdir(parent: number, name: string): Promise<void> {
-    return this.mutate('rmdir', async () => {
-      const n = await this.child(this.dirNode(parent).ino, name);
-      if (!this.isDir(n)) throw new FsError('ENOTDIR', `${this.pathOf(n)}: not a directory`);
-      await this.checkEmpty(n);
-      await this.removeNode(n);
-    });
-  }
-
-  override rename(parent: number, name: string, newParent: number, newName: string): Promise<void> {
-    return this.mutate('rename', async () => {
-      const src = await this.child(this.dirNode(parent).ino, name);
-      const to = this.dirNode(newParent);
-      const stored = checkLongName(newName);
-      if (this.isDir(src)) {
-        for (let a = to, depth = 0; depth < 4096; a = this.node(a.parent), depth++) {
-          if (a.ino === src.ino) throw new FsError('EINVAL', `cannot move ${this.pathOf(src)} into itself (${this.pathOf(to)})`);
-          if (a.ino === ROOT) break;
-        }
-      }
-      const existing = (await this.listing(to.ino)).find(stored);
-      const dst = existing ? await this.child(to.ino, stored) : undefined;
-      if (dst && dst.ino === src.ino && src.name === stored) return;
-      if (dst && dst.ino !== src.ino) {
-        if (this.isDir(dst) && !this.isDir(src)) throw new FsError('EISDIR', `${this.pathOf(dst)}: is a directory`);
-        if (!this.isDir(dst) && this.isDir(src)) throw new FsError('ENOTDIR', `${this.pathOf(dst)}: not a directory`);
-        if (this.isDir(dst)) await this.checkEmpty(dst);
-        await this.removeNode(dst);
-      }
-      const oldParent = this.node(src.parent);
-      const oldNode = { ...src };
-      await this.insert(to, stored, (n11, nt) => ({ ...src.entry, name: n11, ntres: nt }), src);
-      await this.removeSlots(oldNode);
-      if (this.isDir(src) && oldParent.ino !== to.ino) await this.setDotDot(src, to);
-    });
-  }
-
-  /** Point a moved directory's ".." entry at its new parent. */
-  private async setDotDot(dir: Node, parent: Node): Promise<void> {
-    const at = this.clusterOffset(dir.entry.cluster) + BigInt(SLOT);
-    const e = parseShort(await this.dev.read(at, SLOT), this.g.type === 32);
-    if (!isDotName(e.name) || e.name[1] !== 0x2e) throw corrupt(this.dev.name, this.describe(dir), 'second slot is not ".."', at);
-    e.cluster = this.dotdotCluster(parent);
-    await this.dev.write(at, encodeShort(e));
-  }
-
-  override utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
-    return this.mutate('utimens', async () => {
-      const n = this.node(ino);
-      if (n.ino === ROOT) return;
-      if (mtime) this.stamp(n.entry, mtime);
-      if (atime) n.entry.accDate = toDos(atime, this.opts.offsetMin).date;
-      await this.writeEntry(n);
-    });
-  }
-
-  override chmod(ino: number, mode: number): Promise<void> {
-    return this.mutate('chmod', async () => {
-      const n = this.node(ino);
-      const full = 0o777 & ~(this.isDir(n) ? this.opts.dmask : this.opts.fmask);
-      const perm = mode & 0o777;
-      // Like Linux vfat: only the read-only attribute can change, by taking all write bits away.
-      if (perm !== full && (this.isDir(n) || perm !== (full & ~0o222))) {
-        throw new FsError('EPERM', `${this.pathOf(n)}: FAT cannot store mode ${perm.toString(8)}`);
-      }
-      if (this.isDir(n)) return;
-      n.entry.attr = perm === full ? n.entry.attr & ~ATTR.readOnly : n.entry.attr | ATTR.readOnly;
-      await this.writeEntry(n);
-    });
-  }
-
-  override chown(ino: number, uid: number, gid: number): Promise<void> {
-    return this.mutate('chown', async () => {
-      const n = this.node(ino);
-      if ((uid !== -1 && uid !== this.opts.uid) || (gid !== -1 && gid !== this.opts.gid)) {
-        throw new FsError('EPERM', `${this.pathOf(n)}: FAT has no owners (uid=${this.opts.uid}, gid=${this.opts.gid} for all)`);
-      }
-    });
-  }
-
-  override fsync(): Promise<void> {
-    if (!this.writable) return Promise.resolve();
-    return this.mutate('fsync', () => this.dev.flush());
-  }
-
   async close(): Promise<void> {
-    if (this.writable) await this.fsync();
+    await this.fsync();
   }
 }

@@ -2,6 +2,7 @@
  * Index B+ trees ($I30 directories, $Secure's $SII): a resident $INDEX_ROOT node, child nodes
  * as "INDX" records in $INDEX_ALLOCATION, and a $BITMAP of which of those are in use.
  */
+import { Lru } from '../../disk/lru.js';
 import { corrupt } from '../errors.js';
 import { AT } from './attribute.js';
 import type { NtfsFile } from './file.js';
@@ -71,17 +72,11 @@ export class IndexTree {
     return new IndexTree(io, file, what, root, blockSize, vcnSize, alloc, bitmap);
   }
 
-  private nodes = new Map<number, Promise<IndexNode>>();
+  private nodes = new Lru<number, Promise<IndexNode>>(MAX_CACHED_NODES);
 
   /** Child node at `vcn`, parsed once and kept (the tree is dropped when its directory changes). */
   node(vcn: number): Promise<IndexNode> {
-    let n = this.nodes.get(vcn);
-    if (!n) {
-      n = this.readNode(vcn);
-      n.catch(() => this.nodes.delete(vcn));
-      if (this.nodes.size < MAX_CACHED_NODES) this.nodes.set(vcn, n);
-    }
-    return n;
+    return this.nodes.load(vcn, 1, () => this.readNode(vcn));
   }
 
   private async readNode(vcn: number): Promise<IndexNode> {

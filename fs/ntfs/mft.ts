@@ -3,6 +3,7 @@
  * is found through record 0 (bootstrapped from the boot sector's LCN, with $MFTMirr as the
  * fallback for a damaged record 0). Records are read in 64 KiB chunks and cached.
  */
+import { Lru } from '../../disk/lru.js';
 import { corrupt, FsError } from '../errors.js';
 import { AT } from './attribute.js';
 import type { BootSector } from './boot.js';
@@ -18,8 +19,8 @@ const MAX_EXTENSIONS = 1024;
 
 export class Mft {
   private stream!: AttrStream;
-  private chunks = new Map<number, Promise<Buffer>>();
-  private files = new Map<number, NtfsFile>();
+  private chunks = new Lru<number, Promise<Buffer>>(CHUNK_CACHE);
+  private files = new Lru<number, NtfsFile>(FILE_CACHE);
   readonly recordSize: number;
 
   private constructor(
@@ -75,17 +76,7 @@ export class Mft {
   }
 
   private chunk(i: number): Promise<Buffer> {
-    let c = this.chunks.get(i);
-    if (c) {
-      this.chunks.delete(i);
-      this.chunks.set(i, c);
-      return c;
-    }
-    c = this.stream.read(i * CHUNK, CHUNK);
-    c.catch(() => this.chunks.delete(i));
-    this.chunks.set(i, c);
-    if (this.chunks.size > CHUNK_CACHE) this.chunks.delete(this.chunks.keys().next().value!);
-    return c;
+    return this.chunks.load(i, 1, () => this.stream.read(i * CHUNK, CHUNK));
   }
 
   /** The raw (still protected) bytes of record `num`. */
@@ -117,7 +108,6 @@ export class Mft {
     if (base.base !== 0) throw new FsError('ENOENT', `${this.name}: MFT record ${num} is an extension of record ${base.base}, not a file`);
     const f = base.attrs.some((a) => a.type === AT.ATTRIBUTE_LIST) ? await this.withExtensions(base) : new NtfsFile(this.name, base, [base]);
     this.files.set(num, f);
-    if (this.files.size > FILE_CACHE) this.files.delete(this.files.keys().next().value!);
     return f;
   }
 

@@ -1,7 +1,8 @@
 /**
  * The NTFS driver opened writable: data writes, streams, and changes to the directory tree,
  * on top of the read-only driver's lookups and caches. Every call forgets the cached state
- * of the records it changed.
+ * of the records it changed. Changes run alone: every driver's filesystems sit behind one
+ * readers–writer lock (fs/locked.ts).
  */
 import { corrupt, FsError } from '../errors.js';
 import type { Attr, Timespec } from '../filesystem.js';
@@ -20,15 +21,6 @@ const S_IFMT = 0o170000;
 export class NtfsWritable extends NtfsFilesystem {
   private writer?: NtfsWriter;
   private ns?: NamespaceWriter;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  /** Changes run one at a time (see SERIAL below): they share allocators and caches. */
-  serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
     this.writer ??= new NtfsWriter(this.io, this.mft);
@@ -358,19 +350,6 @@ export class NtfsWritable extends NtfsFilesystem {
       this.forget(ino);
     }
   }
-}
-
-/**
- * The calls that change the volume, wrapped so that a FUSE layer calling them concurrently
- * cannot allocate the same cluster or MFT record twice. (They never call each other.)
- */
-const SERIAL = ['write', 'truncate', 'setxattr', 'removexattr', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'link', 'rename', 'mknod', 'chmod', 'chown', 'utimens'] as const;
-for (const m of SERIAL) {
-  const proto = NtfsWritable.prototype as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-  const call = proto[m]!;
-  proto[m] = function (this: NtfsWritable, ...args: unknown[]) {
-    return this.serialize(() => call.apply(this, args));
-  };
 }
 
 function refBytes(ref: bigint): Buffer {

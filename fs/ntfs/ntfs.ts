@@ -2,6 +2,7 @@
  * guestkit's NTFS driver: the Filesystem interface over boot sector, $MFT, attributes and
  * index trees. Inode numbers are MFT record numbers, as ntfs-3g shows them.
  */
+import { Lru } from '../../disk/lru.js';
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
 import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
@@ -40,8 +41,8 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   readonly type = 'ntfs';
   readonly rootIno = ROOT;
   private secure?: Promise<SecureStore | undefined>;
-  private dirs = new Map<number, IndexTree>();
-  private loaded = new Map<number, Loaded>();
+  private dirs = new Lru<number, IndexTree>(256);
+  private loaded = new Lru<number, Loaded>(LOADED_CACHE);
   /** The open options' warn: damage that is skipped, not refused. */
   protected warn?: (m: string) => void;
 
@@ -68,22 +69,20 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const upcase = UpCase.fromBuffer(await new AttrStream(io, ucData, '$UpCase').read(0, Math.min(ucData.dataSize, 131072)));
     const vol = await volumeInfo(mft);
     const own = ownership(opts.options);
-    // A subclass (the writable driver) opens through here too: `this` builds it.
-    const fs = new this(dev, io, boot, mft, upcase, vol, own, false);
-    fs.warn = opts.warn;
-    const unsafe = await fs.unsafeReason();
     const writable = opts.writable === true;
     if (writable && !dev.canWrite()) throw new FsError('EROFS', `${dev.name}: device is read-only, cannot open NTFS writable`);
+    // A subclass (the writable driver) opens through here too: `this` builds it, once. Its
+    // writer starts only at the first change, so the checks below write nothing.
+    const fs = new this(dev, io, boot, mft, upcase, vol, own, writable);
+    fs.warn = opts.warn;
+    const unsafe = await fs.unsafeReason();
     if (unsafe) {
       if (writable && opts.options?.force === undefined) {
         throw new FsError('EROFS', `${dev.name}: ${unsafe}; refusing to write (mount read-only, or pass option force)`);
       }
       opts.warn?.(`${dev.name}: ${unsafe}; ${writable ? 'writing anyway (force)' : 'mounted read-only'}`);
     }
-    if (!writable) return fs;
-    const rw = new this(dev, io, boot, mft, upcase, vol, own, true);
-    rw.warn = opts.warn;
-    return rw;
+    return fs;
   }
 
   /** Dirty or hibernated: why writes could lose Windows' pending changes. */
@@ -126,7 +125,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (hit) return hit;
     const l = await this.loadUncached(ino);
     this.loaded.set(ino, l);
-    if (this.loaded.size > LOADED_CACHE) this.loaded.delete(this.loaded.keys().next().value!);
     return l;
   }
 
@@ -162,7 +160,6 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     if (!f.isDir || !f.has(AT.INDEX_ROOT, '$I30')) throw new FsError('ENOTDIR', `${this.dev.name}: MFT record ${ino} is not a directory`);
     const t = await IndexTree.open(this.io, f, '$I30');
     this.dirs.set(ino, t);
-    if (this.dirs.size > 256) this.dirs.delete(this.dirs.keys().next().value!);
     return t;
   }
 

@@ -8,7 +8,8 @@ import { scanVolumes } from '../../volume/scan.js';
 import type { Partition } from '../../volume/types.js';
 import { fixture } from '../fixtures/cache.js';
 import { run, runStatus } from '../fixtures/run.js';
-import { closeDisks, openDisks, parseSgdiskInfo, patch, scratchCopy, sgdiskInfo, withLoop } from './helpers.js';
+import { closeDisks, openDisks, parseSgdiskInfo, scratchCopy, sgdiskInfo, withLoop } from './helpers.js';
+import { flip, patch } from '../fixtures/patch.js';
 
 const SGDISK = ['-n', '1:2048:+4M', '-t', '1:ef00', '-c', '1:EFI System', '-n', '2:0:+8M', '-t', '2:8300', '-c', '2:root',
   '-n', '3:0:+2M', '-t', '3:8e00', '-c', '3:lvm-ünï', '-n', '5:0:0', '-t', '5:0700', '-c', '5:data'];
@@ -41,12 +42,6 @@ test('gpt: partitions, types, GUIDs and UTF-16 names match sgdisk -i', async () 
   }
   await closeDisks(disks);
 });
-
-/** Flip the bits of one byte (damage that always changes it). */
-async function flip(image: string, offset: number): Promise<void> {
-  const b = (await readFile(image)).subarray(offset, offset + 1);
-  await patch(image, offset, Buffer.from([b[0]! ^ 0xff]));
-}
 
 /** What `sgdisk -v` says of an image (it writes nothing). */
 async function sgdiskVerify(image: string): Promise<string> {

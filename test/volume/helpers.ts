@@ -36,16 +36,6 @@ export async function withLoop<T>(image: string, args: string[], fn: (dev: strin
   }
 }
 
-/** Overwrite bytes of an image file in place, as a hand-made corruption. */
-export async function patch(path: string, offset: number, bytes: Uint8Array): Promise<void> {
-  const f = await RawFile.open(path, true);
-  try {
-    await f.write(BigInt(offset), bytes);
-  } finally {
-    await f.close();
-  }
-}
-
 export interface SfdiskPartition {
   number: number;
   start: number;

@@ -7,8 +7,9 @@ import { scanVolumes } from '../../volume/scan.js';
 import type { LogicalVolume, VolumeScan } from '../../volume/types.js';
 import { fixture, scratch } from '../fixtures/cache.js';
 import { run } from '../fixtures/run.js';
-import { closeDisks, openDisks, patch } from './helpers.js';
+import { closeDisks, openDisks } from './helpers.js';
 import { lvm, lvmReport, stamp, stampLvs, STAMP_BLOCK, withLoops, type LvmReport, type PvSpec } from './lvm-tools.js';
+import { flip, patch } from '../fixtures/patch.js';
 
 interface LvmFixture {
   dir: string;
@@ -222,7 +223,7 @@ test('lvm: a damaged PV label is a warning, not an error', async () => {
   const work = await scratch('lvm-bad-label');
   const image = join(work, 'disk.img');
   await run('cp', ['--sparse=always', join(dir, 'disk.img'), image]);
-  await patch(image, 6144 * 512 + 512 + 40, Buffer.from('x'));
+  await flip(image, 6144 * 512 + 512 + 40); // a character of the PV uuid
   const disks = await openDisks(image);
   const scan = await scanVolumes(disks);
   assert.deepEqual([scan.pvs, scan.lvs], [[], []]);

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { scanVolumes } from '../../volume/scan.js';
 import { fixture } from '../fixtures/cache.js';
 import { run } from '../fixtures/run.js';
-import { closeDisks, openDisks, patch, scratchCopy, sfdiskPartitions } from './helpers.js';
+import { closeDisks, openDisks, scratchCopy, sfdiskPartitions } from './helpers.js';
+import { patch } from '../fixtures/patch.js';
 
 const SCRIPT = `label: dos
 unit: sectors

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { copyFile, open, readFile, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDisk } from '../../../disk/open.js';
 import { scratch } from '../../fixtures/cache.js';
 import { assertReadFails, hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
 import { imageDir } from './images.js';
+import { patch } from '../../fixtures/patch.js';
 
 const MiB = 1 << 20;
 
@@ -22,12 +23,6 @@ async function victim(name: string) {
   const l2 = Number(bytes.readBigUInt64BE(l1) & 0x00fffffffffffe00n);
   const data0 = Number(bytes.readBigUInt64BE(l2) & 0x00fffffffffffe00n);
   return { path, size: bytes.length, l1, l2, data0 };
-}
-
-async function patch(path: string, at: number, bytes: Buffer): Promise<void> {
-  const fh = await open(path, 'r+');
-  await fh.write(bytes, 0, bytes.length, at);
-  await fh.close();
 }
 
 const u32 = (v: number) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]);

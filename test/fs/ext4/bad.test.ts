@@ -10,9 +10,11 @@ import type { Filesystem } from '../../../fs/filesystem.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
+import { flip } from '../../fixtures/patch.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { pattern, VARIANTS, variantImage } from './images.js';
-import { prng } from '../../../disk/filters/prng.js';
+import { prngInt } from '../../../disk/filters/prng.js';
+import { unlocked } from '../../../fs/locked.js';
 
 const ISLANDS = 12;
 
@@ -68,15 +70,6 @@ async function expectEio(image: string, what: RegExp, body: (fs: Filesystem) => 
   assert.equal(await hashFile(image), before, 'the image was written');
 }
 
-
-/** Change the byte at `at` (never to itself: damage must always change it). */
-async function flip(fh: import('node:fs/promises').FileHandle, at: number, rnd: (n: number) => number): Promise<void> {
-  const b = Buffer.alloc(1);
-  await fh.read(b, 0, 1, at);
-  b.writeUInt8(b[0]! ^ (1 + rnd(255)));
-  await fh.write(b, 0, 1, at);
-}
-
 /** Run one fuzz round's reads; a round that does not finish in 10 s is a hang. */
 async function noHang<T>(round: number, body: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -86,12 +79,6 @@ async function noHang<T>(round: number, body: () => Promise<T>): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** A repeatable integer source in [0, n) for the fuzz rounds. */
-function seeded(seed: number): (n: number) => number {
-  const next = prng(seed);
-  return (n) => Math.floor(next() * n);
 }
 
 test('ext4 bad input: the base images read correctly (fragmented file through a depth-1 tree)', async () => {
@@ -136,16 +123,14 @@ test('ext4 bad input: fuzzed superblocks and group descriptors never crash or ha
   const base = await baseImage(false);
   const dir = await scratch('ext4-fuzz');
   const copy = join(dir, 'fuzz.img');
-  const rnd = seeded(12345);
+  const rnd = prngInt(12345);
   for (let round = 0; round < 60; round++) {
     await copyFile(base, copy);
-    const fh = await open(copy, 'r+');
     for (let k = 0; k < 4; k++) {
       // Superblock (1024..2048) and the first group descriptors (block 2).
       const at = rnd(2) ? 1024 + rnd(256) : 2048 + rnd(128);
-      await flip(fh, at, rnd);
+      await flip(copy, at, 1 + rnd(255));
     }
-    await fh.close();
     const dev = await RawFile.open(copy);
     try {
       await noHang(round, async () => {
@@ -245,7 +230,7 @@ test('ext4 bad input: a damaged htree index falls back to a linear scan', async 
   await fh.close();
   const before = await hashFile(image);
   const dev = await RawFile.open(image);
-  const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+  const fs = unlocked(await ext4Driver.open(dev)) as Ext4Fs;
   const many = await resolvePath(fs, '/many');
   const dirInode = await fs.inode(many.ino);
   assert.equal(await fs.htreeLookup(dirInode, Buffer.from('entry-5-nnnnn')), null, 'the index is seen as damaged');
@@ -292,18 +277,16 @@ test('ext4 bad input: fuzzed inode tables, directories and extent blocks give Fs
     };
     const dir = await scratch('ext4-fuzz-meta');
     const copy = join(dir, 'fuzz.img');
-    const rnd = seeded(csum ? 99 : 7);
+    const rnd = prngInt(csum ? 99 : 7);
     let detected = 0;
     for (let round = 0; round < 40; round++) {
       await copyFile(base, copy);
-      const fh = await open(copy, 'r+');
       let hitCovered = false;
       for (let k = 0; k < 6; k++) {
         const at = targets[rnd(targets.length)]! * 1024 + rnd(1024);
         hitCovered ||= covered(at);
-        await flip(fh, at, rnd);
+        await flip(copy, at, 1 + rnd(255));
       }
-      await fh.close();
       const dev = await RawFile.open(copy);
       try {
         await noHang(round, async () => {

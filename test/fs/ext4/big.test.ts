@@ -8,6 +8,7 @@ import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { resolvePath } from '../../../fs/path.js';
 import { run } from '../../fixtures/run.js';
 import { pattern } from './images.js';
+import { unlocked } from '../../../fs/locked.js';
 
 // The host filesystem (ext4, 4 KiB blocks) caps files at 16 TiB, so the 17 TiB sparse image
 // lives on tmpfs; it holds only ~45 MB of metadata and is rebuilt per run (about 3 s).
@@ -35,7 +36,7 @@ test('ext4 64bit: 17 TiB filesystem (> 2^32 blocks), a file at block 4.5e9, a 5 
     await w.close();
 
     const dev = await RawFile.open(image);
-    const fs = (await ext4Driver.open(dev)) as Ext4Fs;
+    const fs = unlocked(await ext4Driver.open(dev)) as Ext4Fs;
     const st = await fs.statfs();
     const dump = await run('dumpe2fs', ['-h', image]);
     assert.equal(st.blocks, Number(/Block count:\s+(\d+)/.exec(dump)![1]));

@@ -12,6 +12,7 @@ import { scratch } from '../../fixtures/cache.js';
 import { hashFile, run } from '../../fixtures/run.js';
 import { debugfsBatch, parseStat, refTime } from './debugfs-ref.js';
 import { ACL_XATTR, pattern, SPARSE_AT, SPARSE_SIZE, VARIANTS, variantImage } from './images.js';
+import { unlocked } from '../../../fs/locked.js';
 
 const S_IFMT = 0o170000;
 const TYPE_NAMES: Record<number, string> = { 0o100000: 'regular', 0o040000: 'directory', 0o120000: 'symlink', 0o020000: 'character special', 0o060000: 'block special', 0o010000: 'FIFO', 0o140000: 'socket' };
@@ -99,7 +100,7 @@ for (const v of VARIANTS) {
     const manyRef = parseStat(outs[paths.indexOf('/many')]!);
     assert.equal((manyRef.flags & 0x1000) !== 0, v.htree === true, 'htree flag as built');
     if (v.htree) {
-      const ext4 = fs as Ext4Fs;
+      const ext4 = unlocked(fs) as Ext4Fs;
       const dir = await ext4.inode(many.ino);
       for (const p of paths.filter((q) => q.startsWith('/many/'))) {
         assert.deepEqual(await ext4.htreeLookup(dir, Buffer.from(p.slice(6))), { ino: tree.get(p)!.ino }, `htree lookup of ${p}`);

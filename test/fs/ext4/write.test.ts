@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { copyFile, lstat, readdir, readFile as readHost, readlink, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { prngInt } from '../../../disk/filters/prng.js';
 import { RawFile } from '../../../disk/raw.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
@@ -12,24 +13,12 @@ import { scratch } from '../../fixtures/cache.js';
 import { run, runStatus } from '../../fixtures/run.js';
 import { debugfsBatch, parseLs } from './debugfs-ref.js';
 import { VARIANTS, variantImage } from './images.js';
+import { unlocked } from '../../../fs/locked.js';
 
 type Node =
   | { kind: 'file'; data: Buffer; mode: number; xattrs: Map<string, Buffer>; ino?: number }
   | { kind: 'dir'; mode: number }
   | { kind: 'link'; target: string };
-
-/** A seeded xorshift RNG, so a failing sequence can be replayed. */
-function rng(seed: number): (n: number) => number {
-  let s = seed >>> 0 || 1;
-  return (n: number): number => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
 
 async function freshImage(name: string, mkfs: string[], size = '24M'): Promise<string> {
   const dir = await scratch(name);
@@ -54,7 +43,7 @@ async function ino(fs: Filesystem, path: string): Promise<number> {
 
 /** Apply `ops` random operations to the driver and to a model; returns the model. */
 async function randomOps(fs: Filesystem, seed: number, ops: number): Promise<Map<string, Node>> {
-  const r = rng(seed);
+  const r = prngInt(seed);
   const model = new Map<string, Node>([['/', { kind: 'dir', mode: 0o755 }]]);
   const pick = (kind?: Node['kind']): string | undefined => {
     const c = [...model.keys()].filter((p) => p !== '/' && (!kind || model.get(p)!.kind === kind));
@@ -255,7 +244,7 @@ for (const variant of ['ext4-default', 'ext4-1k']) {
     // Still indexed, and the index alone finds every new name.
     assert.match(st!, /Flags: 0x81000/);
     const ro = await RawFile.open(image);
-    const fs2 = (await ext4Driver.open(ro)) as Ext4Fs;
+    const fs2 = unlocked(await ext4Driver.open(ro)) as Ext4Fs;
     const dir = await fs2.inode(many);
     for (const n of added) assert.equal((await fs2.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n}`);
     await ro.close();
@@ -401,7 +390,7 @@ test('ext2 write: block maps through direct, single, double and triple indirect 
 test('ext4 write: a fragmented file grows a depth-2 extent tree, then shrinks back', async () => {
   const image = await freshImage('ext4-deep-tree', ['mkfs.ext4', '-b', '1024']);
   const dev = await RawFile.open(image, true);
-  const fs = (await ext4Driver.open(dev, { writable: true })) as Ext4Fs;
+  const fs = unlocked(await ext4Driver.open(dev, { writable: true })) as Ext4Fs;
   const f = await fs.create(fs.rootIno, 'frag', 0o644, 0, 0);
   // One-block extents with holes between: 1 KiB leaves hold 84, the root 4 → depth 2 past 336.
   const N = 400;
@@ -416,7 +405,7 @@ test('ext4 write: a fragmented file grows a depth-2 extent tree, then shrinks ba
   assert.equal((await fs2.extents(f.ino)).filter((e) => !e.hole).length, N);
   await ro.close();
   const dev3 = await RawFile.open(image, true);
-  const fs3 = (await ext4Driver.open(dev3, { writable: true })) as Ext4Fs;
+  const fs3 = unlocked(await ext4Driver.open(dev3, { writable: true })) as Ext4Fs;
   await fs3.truncate(f.ino, 3000);
   assert.equal((await fs3.inode(f.ino)).iBlock.readUInt16LE(6), 0, 'root depth after shrinking');
   await fs3.close();
@@ -448,7 +437,7 @@ test('ext4 write: a growing htree gains an index level, then splits index nodes 
   const { image, dev, fs } = await writableCopy('ext4-htree-grow', 'ext4-1k');
   const many = await ino(fs, '/many');
   const levels = async (fsx: Filesystem): Promise<number> => {
-    const e = fsx as Ext4Fs;
+    const e = unlocked(fsx) as Ext4Fs;
     const dir = await e.inode(many);
     const r = await e.fileMap(dir).map(0, 1);
     const root = await e.io.readBlocks(r.pblk, 1);
@@ -474,7 +463,7 @@ test('ext4 write: a growing htree gains an index level, then splits index nodes 
   const names = parseLs(ls!);
   assert.equal(names.size - 2, 400 + 1100);
   const ro = await RawFile.open(image);
-  const fs2 = (await ext4Driver.open(ro)) as Ext4Fs;
+  const fs2 = unlocked(await ext4Driver.open(ro)) as Ext4Fs;
   const dir = await fs2.inode(many);
   for (const n of added) assert.equal((await fs2.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n.slice(0, 12)}`);
   await ro.close();

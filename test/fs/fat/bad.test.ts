@@ -7,6 +7,7 @@ import { fatDriver } from '../../../fs/fat/driver.js';
 import { readFile as readPath, resolvePath } from '../../../fs/path.js';
 import { hashFile } from '../../fixtures/run.js';
 import { fatImage, mtools, mtoolsTree, openFat, ourTree, scratchCopy, scratchDir } from './tools.js';
+import { patch } from '../../fixtures/patch.js';
 
 /** Geometry read straight from the boot sector, independently of the driver. */
 async function layout(img: string) {
@@ -34,12 +35,6 @@ async function layout(img: string) {
     throw new Error(`no entry ${name11}`);
   };
   return { fat32, fats, fatOff: reserved * bps, fatBytes: fatSz * bps, clusterOff, rootDirOff, rootSlots: slots, entryAt, rootCluster: fat32 ? b.readUInt32LE(44) : 0 };
-}
-
-async function patch(img: string, at: number, bytes: Buffer): Promise<void> {
-  const fh = await open(img, 'r+');
-  await fh.write(bytes, 0, bytes.length, at);
-  await fh.close();
 }
 
 async function readAt(img: string, at: number, length: number): Promise<Buffer> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import { RawFile } from '../../../disk/raw.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
-import { FatFilesystem } from '../../../fs/fat/fat-fs.js';
+import { fatDriver } from '../../../fs/fat/driver.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { run, runStatus } from '../../fixtures/run.js';
 
@@ -115,9 +115,9 @@ export function fatImage(name: string, type: 12 | 16 | 32, kib: number, populate
   });
 }
 
-export async function openFat(img: string, writable = false, options?: Record<string, string | true>): Promise<{ fs: FatFilesystem; close: () => Promise<void> }> {
+export async function openFat(img: string, writable = false, options?: Record<string, string | true>): Promise<{ fs: Filesystem; close: () => Promise<void> }> {
   const dev = await RawFile.open(img, writable);
-  const fs = await FatFilesystem.open(dev, { writable, options });
+  const fs = await fatDriver.open(dev, { writable, options });
   return {
     fs,
     close: async () => {

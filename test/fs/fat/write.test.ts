@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { prngInt } from '../../../disk/filters/prng.js';
 import { FsError } from '../../../fs/errors.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
 import { fatImage, fsck, mtools, mtoolsTree, openFat, ourTree, scratchCopy } from './tools.js';
 import { allNodes, contains, fold, maskTimes, modelTree, newDir, type MDir, type MNode } from './model.js';
 import { pattern } from './tree.js';
-
-function rng(seed: number): (n: number) => number {
-  let x = seed >>> 0 || 1;
-  return (n: number) => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) % n;
-  };
-}
 
 /** Names that exercise every naming path: 8.3 in each case, long, Unicode, alias collisions. */
 function randomName(r: (n: number) => number): string {
@@ -51,7 +42,7 @@ async function expectOutcome(what: string, code: string | undefined, op: () => P
 }
 
 async function randomOps(fs: Filesystem, root: MDir, seed: number, count: number): Promise<void> {
-  const r = rng(seed);
+  const r = prngInt(seed);
   const pick = <T>(xs: T[]): T => xs[r(xs.length)]!;
   for (let step = 0; step < count; step++) {
     const nodes = allNodes(root);

@@ -12,9 +12,11 @@ import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile } from '../../fixtures/run.js';
 import { copyImage, smallImage, withNtfs3g } from './images.js';
+import { unlocked } from '../../../fs/locked.js';
+import { patch } from '../../fixtures/patch.js';
 
 async function openNtfs(path: string, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
-  return (await ntfsDriver.open(await RawFile.open(path, opts.writable === true), opts)) as NtfsFilesystem;
+  return unlocked(await ntfsDriver.open(await RawFile.open(path, opts.writable === true), opts)) as NtfsFilesystem;
 }
 
 /** Where on the device record `num` starts, and the attribute `type` in it. */
@@ -25,12 +27,6 @@ async function locate(path: string, file: string, type?: number): Promise<{ num:
   const attr = type === undefined ? 0 : (await fs.mft.file(num)).all(type)[0]!.offset;
   await fs.dev.close();
   return { num, record, attr };
-}
-
-async function patch(path: string, at: bigint, bytes: number[] | Buffer): Promise<void> {
-  const fh = await open(path, 'r+');
-  await fh.write(Buffer.from(bytes), 0, bytes.length, Number(at));
-  await fh.close();
 }
 
 async function peek(path: string, at: bigint, n: number): Promise<Buffer> {

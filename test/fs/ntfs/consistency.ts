@@ -9,10 +9,11 @@ import { RECORD_FLAG } from '../../../fs/ntfs/record.js';
 import { AttrStream } from '../../../fs/ntfs/stream.js';
 import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
+import { unlocked } from '../../../fs/locked.js';
 
 export async function clusterProblems(img: string): Promise<string[]> {
   const dev = await RawFile.open(img);
-  const fs = (await ntfsDriver.open(dev)) as NtfsFilesystem;
+  const fs = unlocked(await ntfsDriver.open(dev)) as NtfsFilesystem;
   const total = fs.boot.totalClusters;
   const owner = new Int32Array(total).fill(-1);
   const problems: string[] = [];

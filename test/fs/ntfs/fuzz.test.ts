@@ -10,6 +10,7 @@ import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { RawFile } from '../../../disk/raw.js';
 import { smallImage } from './images.js';
 import { prng as rng } from '../../../disk/filters/prng.js';
+import { unlocked } from '../../../fs/locked.js';
 
 /** A read-only device over a buffer, so each round damages a private copy in memory. */
 class MemoryDevice extends BaseDevice {
@@ -49,7 +50,7 @@ test('ntfs fuzz: damaged metadata gives FsError, never another exception or a ha
   const clean = await readHostFile(path);
   // Where the metadata is: $MFT records and the directories' index blocks.
   const dev = await RawFile.open(path);
-  const fs = (await ntfsDriver.open(dev)) as NtfsFilesystem;
+  const fs = unlocked(await ntfsDriver.open(dev)) as NtfsFilesystem;
   const mftAt = Number(fs.mft.dataStream.deviceOffset(0)!);
   const mftLen = Math.min(fs.mft.recordCount * fs.mft.recordSize, 512 * 1024);
   const d = await fs.mft.file((await fs.lookup(fs.rootIno, 'd')).ino);

@@ -12,6 +12,7 @@ import { hashFile, run, runStatus } from '../../fixtures/run.js';
 import { clusterProblems } from './consistency.js';
 import { prng as rng } from '../../../disk/filters/prng.js';
 import { copyImage, ntfsImage, SPECS, smallImage, withNtfs3g } from './images.js';
+import { unlocked } from '../../../fs/locked.js';
 
 interface Model {
   data: Buffer;
@@ -138,7 +139,7 @@ test('ntfs write: a file spread over extension records can be overwritten and it
 test('ntfs write: interleaved appends fragment two files until they outgrow their records (attribute lists)', { timeout: 120_000 }, async () => {
   const img = await copyImage(await smallImage(), 'ntfs-spread');
   const dev = await RawFile.open(img, true);
-  const fs = (await ntfsDriver.open(dev, { writable: true })) as NtfsFilesystem;
+  const fs = unlocked(await ntfsDriver.open(dev, { writable: true })) as NtfsFilesystem;
   const files = [await fs.create(fs.rootIno, 'frag-a', 0o644, 0, 0), await fs.create(fs.rootIno, 'frag-b', 0o644, 0, 0)];
   const models = [Buffer.alloc(0), Buffer.alloc(0)];
   for (let i = 0; i < 500; i++) {

@@ -1,0 +1,80 @@
+/**
+ * The one concurrency model of every driver: each opened filesystem sits behind a fair
+ * readers–writer lock (`rw-lock.ts`). Calls that only look run together; calls that change
+ * anything (and fsync, close) run alone, so no reader ever sees a directory or extent tree
+ * half changed and no two changes share an allocator. FUSE calls many operations at once and
+ * relies on this.
+ *
+ * The lock wraps the driver's object from outside: a driver calling its own methods calls
+ * them unlocked, so it can never deadlock on itself. Every driver gets it from
+ * `lockedDriver`, applied where the driver is defined.
+ */
+import type { Attr, DirEntry, FileExtent, Filesystem, FsDriver, FsOpenOptions, StatFs, Timespec } from './filesystem.js';
+import type { BlockDevice } from '../disk/block-device.js';
+import { RwLock } from './rw-lock.js';
+
+const inner = new WeakMap<Filesystem, Filesystem>();
+
+class LockedFilesystem implements Filesystem {
+  private readonly lock = new RwLock();
+
+  constructor(private readonly fs: Filesystem) {}
+
+  get type(): string { return this.fs.type; }
+  get rootIno(): number { return this.fs.rootIno; }
+  get writable(): boolean { return this.fs.writable; }
+  label(): string { return this.fs.label(); }
+  uuid(): string { return this.fs.uuid(); }
+
+  // Reads: shared.
+  lookup(parent: number, name: string): Promise<Attr> { return this.lock.shared(() => this.fs.lookup(parent, name)); }
+  getattr(ino: number): Promise<Attr> { return this.lock.shared(() => this.fs.getattr(ino)); }
+  readdir(ino: number): Promise<DirEntry[]> { return this.lock.shared(() => this.fs.readdir(ino)); }
+  read(ino: number, offset: number, length: number): Promise<Buffer> { return this.lock.shared(() => this.fs.read(ino, offset, length)); }
+  readlink(ino: number): Promise<string> { return this.lock.shared(() => this.fs.readlink(ino)); }
+  listxattr(ino: number): Promise<string[]> { return this.lock.shared(() => this.fs.listxattr(ino)); }
+  getxattr(ino: number, name: string): Promise<Buffer> { return this.lock.shared(() => this.fs.getxattr(ino, name)); }
+  statfs(): Promise<StatFs> { return this.lock.shared(() => this.fs.statfs()); }
+  extents(ino: number): Promise<FileExtent[]> { return this.lock.shared(() => this.fs.extents(ino)); }
+
+  // Changes: exclusive.
+  create(p: number, n: string, m: number, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.create(p, n, m, u, g)); }
+  mknod(p: number, n: string, m: number, r: number, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.mknod(p, n, m, r, u, g)); }
+  write(ino: number, offset: number, data: Uint8Array): Promise<number> { return this.lock.exclusive(() => this.fs.write(ino, offset, data)); }
+  truncate(ino: number, size: number): Promise<void> { return this.lock.exclusive(() => this.fs.truncate(ino, size)); }
+  unlink(p: number, n: string): Promise<void> { return this.lock.exclusive(() => this.fs.unlink(p, n)); }
+  mkdir(p: number, n: string, m: number, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.mkdir(p, n, m, u, g)); }
+  rmdir(p: number, n: string): Promise<void> { return this.lock.exclusive(() => this.fs.rmdir(p, n)); }
+  rename(p: number, n: string, np: number, nn: string): Promise<void> { return this.lock.exclusive(() => this.fs.rename(p, n, np, nn)); }
+  link(ino: number, np: number, nn: string): Promise<Attr> { return this.lock.exclusive(() => this.fs.link(ino, np, nn)); }
+  symlink(p: number, n: string, t: string, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.symlink(p, n, t, u, g)); }
+  chmod(ino: number, mode: number): Promise<void> { return this.lock.exclusive(() => this.fs.chmod(ino, mode)); }
+  chown(ino: number, uid: number, gid: number): Promise<void> { return this.lock.exclusive(() => this.fs.chown(ino, uid, gid)); }
+  utimens(ino: number, a: Timespec | null, m: Timespec | null): Promise<void> { return this.lock.exclusive(() => this.fs.utimens(ino, a, m)); }
+  setxattr(ino: number, n: string, v: Uint8Array, f: number): Promise<void> { return this.lock.exclusive(() => this.fs.setxattr(ino, n, v, f)); }
+  removexattr(ino: number, n: string): Promise<void> { return this.lock.exclusive(() => this.fs.removexattr(ino, n)); }
+  fsync(ino?: number): Promise<void> { return this.lock.exclusive(() => this.fs.fsync(ino)); }
+  close(): Promise<void> { return this.lock.exclusive(() => this.fs.close()); }
+}
+
+/** `driver` with every filesystem it opens behind its own lock. */
+export function lockedDriver(driver: FsDriver): FsDriver {
+  return {
+    type: driver.type,
+    probe: (dev: BlockDevice) => driver.probe(dev),
+    async open(dev: BlockDevice, opts?: FsOpenOptions): Promise<Filesystem> {
+      const fs = await driver.open(dev, opts);
+      const locked = new LockedFilesystem(fs);
+      inner.set(locked, fs);
+      return locked;
+    },
+  };
+}
+
+/**
+ * The driver's own object behind a locked filesystem, for tests that look at a driver's
+ * internals (single caller only: nothing guards it).
+ */
+export function unlocked(fs: Filesystem): Filesystem {
+  return inner.get(fs) ?? fs;
+}
