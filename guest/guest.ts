@@ -4,7 +4,6 @@
  */
 import type { BlockDevice } from '../disk/block-device.js';
 import { DiskError } from '../disk/errors.js';
-import { applyFilters } from '../disk/filters/stack.js';
 import { openDisk } from '../disk/open.js';
 import { probeFilesystem } from '../fs/drivers.js';
 import type { Filesystem, FsOpenOptions } from '../fs/filesystem.js';
@@ -33,7 +32,7 @@ export interface FsCandidate {
   type: string;
   label: string;
   uuid: string;
-  /** Filesystem size (statfs blocks × block size) where readable, else the device size. */
+  /** Filesystem size (its blocks × block size) where readable, else the device size. */
   size: bigint;
 }
 
@@ -55,7 +54,8 @@ export class Guest {
     try {
       for (const d of disks) {
         const dev = await openDisk(d.path, { format: d.format, writable: !readonly });
-        devices.push(opts.filters?.length ? applyFilters(dev, opts.filters) : dev);
+        // Filters load only when asked for (start-up).
+        devices.push(opts.filters?.length ? (await import('../disk/filters/stack.js')).applyFilters(dev, opts.filters) : dev);
       }
       const scan = await scanVolumes(devices.map((device, i) => ({ name: `/dev/sd${String.fromCharCode(97 + i)}`, device })));
       return new Guest(readonly, scan);
@@ -85,11 +85,7 @@ export class Guest {
         const unknown = { name, device, type: 'unknown', label: '', uuid: '', size: device.size };
         if (!driver) return unknown;
         try {
-          const fs = await driver.open(device, { writable: false });
-          const st = await fs.statfs();
-          const info = { name, device, type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(st.blocks) * BigInt(st.blockSize) };
-          await fs.close();
-          return info;
+          return { name, device, ...(await driver.identify(device)) };
         } catch {
           return unknown;
         }

@@ -1,8 +1,10 @@
-/** The FAT driver entry: probing by BPB and opening, registered as 'vfat' as libguestfs names it. */
+/**
+ * The FAT driver entry: probing by BPB and opening, registered as 'vfat' as libguestfs names it.
+ * The driver itself loads only when a device is opened.
+ */
 import type { BlockDevice } from '../../disk/block-device.js';
 import type { FsDriver } from '../filesystem.js';
 import { parseBpb } from './bpb.js';
-import { FatFilesystem } from './fat-fs.js';
 
 export const fatDriver: FsDriver = {
   type: 'vfat',
@@ -15,5 +17,7 @@ export const fatDriver: FsDriver = {
       return false;
     }
   },
-  open: (dev, opts) => FatFilesystem.open(dev, opts),
+  // The label may be the root directory's volume entry: that needs the driver (but not statfs's FAT scan).
+  identify: async (dev) => (await import('./fat-fs.js')).FatFilesystem.identify(dev),
+  open: async (dev, opts) => (await import('./fat-fs.js')).FatFilesystem.open(dev, opts),
 };
