@@ -2,7 +2,8 @@
  * The read path as a user meets it: the built `virt-cat` (a child process: start-up, probing
  * and output included) printing a 1 GiB file from an ext4 image, raw and qcow2, against `cat`
  * of the same file from a warm read-only loop mount of the raw image (the host kernel's page
- * cache: the physical limit) and `qemu-img convert` of the qcow2 to a null target, in one run.
+ * cache: the physical limit), a bare Node read loop over that mount (the most any Node program
+ * gets here) and `qemu-img convert` of the qcow2 to a null target, in one run.
  * Output goes to /dev/null and, separately, through a pipe (`| cat >/dev/null`): a pipe is how
  * a user consumes it, and makes the writer's chunk size matter.
  * Needs root (losetup, mount). Run: node dist/bench/cli-read.js
@@ -16,6 +17,16 @@ import { mbPerCpuSecond, mbPerSecond, runCommand, type Measurement } from './mea
 
 const GiB = 1 << 30;
 const RUNS = 5;
+/**
+ * The ceiling for any Node program: the same file read from the loop mount with FileHandle.read
+ * into fresh 1 MiB buffers, four in flight, and written to stdout, as virt-cat does.
+ */
+const NODE_CAT = `const fh = await (await import('node:fs/promises')).open(process.argv[1]);
+const size = (await fh.stat()).size, C = 1 << 20, q = [];
+let next = 0;
+const issue = () => { for (; q.length < 4 && next < size; next += C) q.push(fh.read(Buffer.allocUnsafe(Math.min(C, size - next)), 0, Math.min(C, size - next), next)); };
+issue();
+while (q.length) { const { buffer } = await q.shift(); issue(); if (!process.stdout.write(buffer)) await new Promise((r) => process.stdout.once('drain', r)); }`;
 const VIRT_CAT = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'virt-cat.js');
 
 const images = await fixture('cli-read-1g', 'v1 mkfs.ext4 -d, 1 GiB file big, qemu-img convert -O qcow2', async (dir) => {
@@ -62,6 +73,7 @@ try {
   try {
     const commands: [string, string, string[]][] = [
       ['cat (warm loop mount)', 'cat', [join(mnt, 'big')]],
+      ['node read loop (loop mount)', 'node', ['--input-type=module', '-e', NODE_CAT, join(mnt, 'big')]],
       ['virt-cat raw', 'node', [VIRT_CAT, '-a', raw, '/big']],
       ['virt-cat qcow2', 'node', [VIRT_CAT, '--format=qcow2', '-a', qcow2, '/big']],
       ['qemu-img convert qcow2 → null', 'qemu-img', ['convert', '-n', '-f', 'qcow2', '--target-image-opts', qcow2, `driver=null-co,size=${1200 << 20}`]],
