@@ -104,8 +104,9 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   /** The driver's `identify`: what open reads, without statfs's scan of the whole FAT. */
   static async identify(dev: BlockDevice): Promise<FsIdentity> {
     const fs = await FatFilesystem.open(dev);
+    const id = { type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(fs.g.clusterCount) * BigInt(fs.g.clusterSize) };
     await fs.close();
-    return { type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(fs.g.clusterCount) * BigInt(fs.g.clusterSize) };
+    return id;
   }
 
   label(): string {

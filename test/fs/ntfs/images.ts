@@ -4,7 +4,7 @@
  * until it has written everything back).
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
@@ -36,7 +36,8 @@ async function mounted(mnt: string): Promise<boolean> {
 
 /** Mount `img` with ntfs-3g (options `opts`), run `fn(mountpoint)`, unmount and wait. */
 export async function withNtfs3g<T>(img: string, opts: string, fn: (mnt: string) => Promise<T>): Promise<T> {
-  const mnt = await scratch('ntfs3g-mnt');
+  // The real path: mountinfo shows it, and .fixtures may be a symlink (helper checkouts).
+  const mnt = await realpath(await scratch('ntfs3g-mnt'));
   const child = spawn('ntfs-3g', [img, mnt, '-o', `${opts},no_detach`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
