@@ -9,7 +9,9 @@ import { guestPath } from './inspected.js';
 import { withMountedGuest } from './mounts.js';
 
 const USAGE = `Usage: virt-cat -a IMAGE [-a IMAGE...] [--format=FMT] [-m DEV[:MNT[:OPTS[:FSTYPE]]]...] [-v] [-x] [-V] FILE...\n`;
+/** Reads of 1 MiB, four in flight: the next reads run on libuv's pool while one is written. */
 const CHUNK = 1 << 20;
+const AHEAD = 4;
 
 main(async (argv) => {
   const parsed = parseTool(argv, { ...diskOptions, ...mountOptionSpecs }, USAGE);
@@ -21,8 +23,19 @@ main(async (argv) => {
       const { fs, path } = guest.mounts.resolve(await guestPath(guest, file));
       const attr = await resolvePath(fs, path);
       if (isDir(attr)) throw new FsError('EISDIR', `${file}: is a directory`);
-      for (let off = 0; off < attr.size; off += CHUNK) {
-        const buf = await fs.read(attr.ino, off, Math.min(CHUNK, attr.size - off));
+      const reads: Promise<Buffer>[] = [];
+      let next = 0;
+      const readAhead = () => {
+        for (; reads.length < AHEAD && next < attr.size; next += CHUNK) {
+          const read = fs.read(attr.ino, next, Math.min(CHUNK, attr.size - next));
+          read.catch(() => undefined); // awaited in turn below; a failure past the first is moot
+          reads.push(read);
+        }
+      };
+      readAhead();
+      while (reads.length > 0) {
+        const buf = await reads.shift()!;
+        readAhead();
         if (!process.stdout.write(buf)) await once(process.stdout, 'drain');
       }
     }

@@ -99,9 +99,23 @@ export interface Filesystem {
   close(): Promise<void>;
 }
 
+/** What listing a filesystem shows (virt-filesystems): type, label, UUID and size in bytes. */
+export interface FsIdentity {
+  /** As blkid names it ("ext2", "ext3", "ext4", "ntfs", "vfat"). */
+  type: string;
+  label: string;
+  uuid: string;
+  size: bigint;
+}
+
 export interface FsDriver {
   readonly type: string;
   /** Answer from the superblock alone: is this device this filesystem? */
   probe(dev: BlockDevice): Promise<boolean>;
+  /**
+   * Label, UUID and size of a device `probe` accepted, read as blkid does (the superblock and
+   * what a label needs), without opening the filesystem: no journal replay, no free counts.
+   */
+  identify(dev: BlockDevice): Promise<FsIdentity>;
   open(dev: BlockDevice, opts?: FsOpenOptions): Promise<Filesystem>;
 }

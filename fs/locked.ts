@@ -62,6 +62,7 @@ export function lockedDriver(driver: FsDriver): FsDriver {
   return {
     type: driver.type,
     probe: (dev: BlockDevice) => driver.probe(dev),
+    identify: (dev: BlockDevice) => driver.identify(dev),
     async open(dev: BlockDevice, opts?: FsOpenOptions): Promise<Filesystem> {
       const fs = await driver.open(dev, opts);
       const locked = new LockedFilesystem(fs);

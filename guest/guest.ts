@@ -3,7 +3,6 @@
  * find and open filesystems, and mount them into a path namespace for the tools.
  */
 import type { BlockDevice } from '../disk/block-device.js';
-import { applyFilters } from '../disk/filters/stack.js';
 import { openDisk } from '../disk/open.js';
 import { probeFilesystem } from '../fs/drivers.js';
 import type { Filesystem, FsOpenOptions } from '../fs/filesystem.js';
@@ -47,13 +46,11 @@ export interface FsCandidate {
   type: string;
   label: string;
   uuid: string;
-  /** Filesystem size (statfs blocks × block size) where readable, else the device size. */
+  /** Filesystem size (its blocks × block size) where readable, else the device size. */
   size: bigint;
   /** The driver that recognised the device when it then failed to open ("unknown" type), and why. */
   probed?: string;
   error?: string;
-  /** What the driver warned about while opening it. */
-  warnings: string[];
 }
 
 export class Guest {
@@ -76,7 +73,8 @@ export class Guest {
     try {
       for (const d of disks) {
         const dev = await openDisk(d.path, { format: d.format, writable: !readonly });
-        devices.push(opts.filters?.length ? applyFilters(dev, opts.filters) : dev);
+        // Filters load only when asked for (start-up).
+        devices.push(opts.filters?.length ? (await import('../disk/filters/stack.js')).applyFilters(dev, opts.filters) : dev);
         opts.debug?.(`/dev/sd${String.fromCharCode(96 + devices.length)}: ${d.path}${d.format ? ` (format ${d.format})` : ''}, ${dev.size} bytes`);
       }
       const scan = await scanVolumes(devices.map((device, i) => ({ name: `/dev/sd${String.fromCharCode(97 + i)}`, device })));
@@ -110,28 +108,20 @@ export class Guest {
   /** What is on one device; a filesystem that probes but cannot be opened keeps the reason. */
   private async probeCandidate(name: string, device: BlockDevice): Promise<FsCandidate> {
     const debug = this.opts.debug;
-    const warnings: string[] = [];
-    const unknown: FsCandidate = { name, device, type: 'unknown', label: '', uuid: '', size: device.size, warnings };
+    const unknown: FsCandidate = { name, device, type: 'unknown', label: '', uuid: '', size: device.size };
     const driver = await probeFilesystem(device);
     if (!driver) {
       debug?.(`${name}: no filesystem recognised`);
       return unknown;
     }
     try {
-      const fs = await driver.open(device, { writable: false, warn: (m) => warnings.push(m) });
-      try {
-        const st = await fs.statfs();
-        debug?.(`${name}: ${fs.type}`);
-        return { name, device, type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(st.blocks) * BigInt(st.blockSize), warnings };
-      } finally {
-        await fs.close();
-      }
+      const id = await driver.identify(device);
+      debug?.(`${name}: ${id.type}`);
+      return { name, device, ...id };
     } catch (e) {
       const error = (e as Error).message;
       debug?.(`${name}: probed as ${driver.type}, but it cannot be opened: ${error}`);
       return { ...unknown, probed: driver.type, error };
-    } finally {
-      for (const w of warnings) debug?.(`${name}: warning: ${w}`);
     }
   }
 

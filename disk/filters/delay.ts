@@ -2,7 +2,6 @@
  * delay: waits a fixed time before passing each request on, like nbdkit's delay filter, to
  * test timeouts (FUSE answers ETIMEDOUT after 15 s) and slow remote sources.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlockDevice, Extent } from '../block-device.js';
 import { FilterDevice } from './filter-device.js';

@@ -4,7 +4,6 @@
  * turned that into (which is how the tests count inner reads).
  */
 import { closeSync, createWriteStream, openSync, type WriteStream } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { BlockDevice, Extent } from '../block-device.js';
 import { DiskError } from '../errors.js';
 import { FilterDevice } from './filter-device.js';

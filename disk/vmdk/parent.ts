@@ -11,24 +11,31 @@ import { DiskError } from '../errors.js';
 import type { OpenOptions } from '../format.js';
 import type { Descriptor } from './descriptor.js';
 
-const NO_PARENT = 'ffffffff';
+const NO_PARENT = 0xffffffff;
 
 /** Content IDs of the disks this driver opened, so a child can check its parent's. */
-const cids = new WeakMap<BlockDevice, string>();
+const cids = new WeakMap<BlockDevice, number>();
+
+/** A CID field as the 32-bit number it is: tools write it with and without leading zeros. */
+function cidOf(field: string | undefined): number | undefined {
+  return field !== undefined && /^[0-9a-f]{1,8}$/i.test(field) ? parseInt(field, 16) : undefined;
+}
+
+const hex = (cid: number) => cid.toString(16).padStart(8, '0');
 
 export function rememberCid<T extends BlockDevice>(dev: T, d: Descriptor | null): T {
-  const cid = d?.fields.get('CID');
-  if (cid !== undefined) cids.set(dev, cid.toLowerCase());
+  const cid = cidOf(d?.fields.get('CID'));
+  if (cid !== undefined) cids.set(dev, cid);
   return dev;
 }
 
 /** The opened parent disk, or null when the descriptor names none. */
 export async function openParent(d: Descriptor | null, path: string, opts: OpenOptions): Promise<BlockDevice | null> {
-  const parentCid = d?.fields.get('parentCID')?.toLowerCase();
+  const parentCid = cidOf(d?.fields.get('parentCID'));
   const hint = d?.fields.get('parentFileNameHint');
   // parentCID=ffffffff says "no parent": a stale parentFileNameHint beside it names no file to open.
   if (!d || parentCid === NO_PARENT || (parentCid === undefined && !hint)) return null;
-  if (!hint) throw new DiskError(path, `VMDK descriptor has parentCID=${parentCid} but no parentFileNameHint naming the parent`);
+  if (!hint) throw new DiskError(path, `VMDK descriptor has parentCID=${hex(parentCid!)} but no parentFileNameHint naming the parent`);
   if (!opts.openBacking) throw new DiskError(path, `VMDK parent "${hint}" cannot be opened here (no backing-file opener)`, undefined, 'ENOTSUP');
   let parent: BlockDevice;
   try {
@@ -40,7 +47,7 @@ export async function openParent(d: Descriptor | null, path: string, opts: OpenO
   const actual = cids.get(parent);
   if (parentCid !== undefined && actual !== undefined && actual !== parentCid) {
     await parent.close();
-    throw new DiskError(path, `VMDK parent "${hint}" has CID ${actual}, but this disk was written against parentCID ${parentCid}`);
+    throw new DiskError(path, `VMDK parent "${hint}" has CID ${hex(actual)}, but this disk was written against parentCID ${hex(parentCid)}`);
   }
   return parent;
 }

@@ -63,11 +63,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     protected readonly warn: (m: string) => void,
   ) {
     super();
-    // As blkid (and so libguestfs's vfs-type) names it: any feature ext3 lacks makes it ext4.
-    const ext3Incompat = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.META_BG;
-    const ext3RoCompat = RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.BTREE_DIR;
-    const ext4 = (sb.incompat & ~ext3Incompat) !== 0 || (sb.roCompat & ~ext3RoCompat) !== 0;
-    this.type = ext4 ? 'ext4' : sb.hasCompat(COMPAT.HAS_JOURNAL) ? 'ext3' : 'ext2';
+    this.type = sb.fsType;
   }
 
   /** Open: superblock, group descriptors, then the journal if it needs recovery. */
@@ -320,14 +316,13 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     const reads: Promise<void>[] = [];
     let pend: Run | null = null;
     let outBuf: Buffer | undefined;
-    const output = (): Buffer => (outBuf ??= Buffer.alloc(end - offset));
+    // Not zero-filled: every byte is copied from a run or zeroed as a hole below.
+    const output = (): Buffer => (outBuf ??= Buffer.allocUnsafe(end - offset));
+    const overlap = (r: Run): [from: number, to: number] => [Math.max(offset, r.lblk * bs), Math.min(end, (r.lblk + r.len) * bs)];
     const flush = (r: Run): void => {
-      // Copy the part of the run that overlaps [offset, end).
       reads.push(this.io.readBlocks(r.pblk, r.len).then((buf) => {
-        const runStart = r.lblk * bs;
-        const from = Math.max(offset, runStart);
-        const to = Math.min(end, runStart + r.len * bs);
-        buf.copy(output(), from - offset, from - runStart, to - runStart);
+        const [from, to] = overlap(r);
+        buf.copy(output(), from - offset, from - r.lblk * bs, to - r.lblk * bs);
       }));
     };
     for (let lblk = first; lblk < last;) {
@@ -339,8 +334,10 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
           if (pend) flush(pend);
           pend = { ...r };
         }
-      } else if (pend) {
-        flush(pend);
+      } else {
+        const [from, to] = overlap(r);
+        output().fill(0, from - offset, to - offset);
+        if (pend) flush(pend);
         pend = null;
       }
       lblk += r.len;

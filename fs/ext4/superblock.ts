@@ -133,6 +133,14 @@ export class Superblock {
     return this.hasRo(RO_COMPAT.METADATA_CSUM);
   }
 
+  /** As blkid (and so libguestfs's vfs-type) names it: any feature ext3 lacks makes it ext4. */
+  get fsType(): 'ext2' | 'ext3' | 'ext4' {
+    const ext3Incompat = INCOMPAT.FILETYPE | INCOMPAT.RECOVER | INCOMPAT.META_BG;
+    const ext3RoCompat = RO_COMPAT.SPARSE_SUPER | RO_COMPAT.LARGE_FILE | RO_COMPAT.BTREE_DIR;
+    const ext4 = (this.incompat & ~ext3Incompat) !== 0 || (this.roCompat & ~ext3RoCompat) !== 0;
+    return ext4 ? 'ext4' : this.hasCompat(COMPAT.HAS_JOURNAL) ? 'ext3' : 'ext2';
+  }
+
   get label(): string {
     const b = this.raw.subarray(F.volumeName, F.volumeName + 16);
     const end = b.indexOf(0);

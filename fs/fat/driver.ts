@@ -1,10 +1,11 @@
-/** The FAT driver entry: probing by BPB and opening, registered as 'vfat' as libguestfs names it. */
+/**
+ * The FAT driver entry: probing by BPB and opening, registered as 'vfat' as libguestfs names it.
+ * The driver itself loads only when a device is opened.
+ */
 import type { BlockDevice } from '../../disk/block-device.js';
 import type { FsDriver } from '../filesystem.js';
 import { lockedDriver } from '../locked.js';
 import { parseBpb } from './bpb.js';
-import { FatFilesystem } from './fat-fs.js';
-import { FatWritable } from './fat-writer.js';
 
 export const fatDriver: FsDriver = lockedDriver({
   type: 'vfat',
@@ -19,5 +20,7 @@ export const fatDriver: FsDriver = lockedDriver({
       return false;
     }
   },
-  open: (dev, opts) => (opts?.writable ? FatWritable : FatFilesystem).open(dev, opts),
+  // The label may be the root directory's volume entry: that needs the driver (but not statfs's FAT scan).
+  identify: async (dev) => (await import('./fat-fs.js')).FatFilesystem.identify(dev),
+  open: async (dev, opts) => (opts?.writable ? (await import('./fat-writer.js')).FatWritable : (await import('./fat-fs.js')).FatFilesystem).open(dev, opts),
 });

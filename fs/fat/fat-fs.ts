@@ -11,7 +11,7 @@
 import type { BlockDevice } from '../../disk/block-device.js';
 import { Lru } from '../../disk/lru.js';
 import { FsError, corrupt } from '../errors.js';
-import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
+import type { Attr, DirEntry, FileExtent, Filesystem, FsIdentity, FsOpenOptions, StatFs } from '../filesystem.js';
 import { nameUsable } from '../names.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { parseBpb, type Geometry } from './bpb.js';
@@ -101,6 +101,14 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     const root = await fs.listing(ROOT);
     fs.volumeLabel = root.label ?? g.label;
     return fs;
+  }
+
+  /** The driver's `identify`: what open reads, without statfs's scan of the whole FAT. */
+  static async identify(dev: BlockDevice): Promise<FsIdentity> {
+    const fs = await FatFilesystem.open(dev);
+    const id = { type: fs.type, label: fs.label(), uuid: fs.uuid(), size: BigInt(fs.g.clusterCount) * BigInt(fs.g.clusterSize) };
+    await fs.close();
+    return id;
   }
 
   label(): string {
@@ -291,8 +299,9 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     const spans = [...this.spans(chain, offset, length)];
     // One contiguous run (the common case) needs no second buffer.
     if (spans.length === 1) return this.dev.read(spans[0]!.at, length);
-    const out = Buffer.alloc(length);
-    for (const s of spans) (await this.dev.read(s.at, s.len)).copy(out, s.from);
+    // The spans cover every byte, so the buffer needs no zero fill; fragments are read at once.
+    const out = Buffer.allocUnsafe(length);
+    await Promise.all(spans.map(async (s) => void (await this.dev.read(s.at, s.len)).copy(out, s.from)));
     return out;
   }
 

@@ -56,6 +56,11 @@ export function parseBoot(b: Buffer, devSize: bigint, at: bigint): BootSector | 
 }
 
 /** Read the primary boot sector, falling back to the backup in the device's last sector. */
+/** The volume serial number as libguestfs shows an NTFS UUID: 16 upper-case hex digits. */
+export function ntfsUuid(boot: BootSector): string {
+  return boot.serial.toString(16).toUpperCase().padStart(16, '0');
+}
+
 export async function readBoot(dev: BlockDevice, warn?: (m: string) => void): Promise<BootSector> {
   if (dev.size < 1024n) throw corrupt(dev.name, 'NTFS boot sector', `device of ${dev.size} bytes is too small`);
   const primary = parseBoot(await dev.read(0n, 512), dev.size, 0n);

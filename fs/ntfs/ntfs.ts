@@ -10,7 +10,7 @@ import { nameUsable } from '../names.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { buildAttr, classify, FILE_ATTR, INTX_MAX, ownership, stdInfo, type Ownership, type Shown, type StdInfo } from './attrs.js';
 import { AT, ATTR_FLAG } from './attribute.js';
-import { readBoot, type BootSector } from './boot.js';
+import { ntfsUuid, readBoot, type BootSector } from './boot.js';
 import type { NtfsFile } from './file.js';
 import { NAMESPACE, parseFileName } from './filename.js';
 import { IndexTree } from './index.js';
@@ -117,7 +117,7 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   uuid(): string {
-    return this.boot.serial.toString(16).toUpperCase().padStart(16, '0');
+    return ntfsUuid(this.boot);
   }
 
   protected async load(ino: number): Promise<Loaded> {

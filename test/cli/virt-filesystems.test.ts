@@ -7,7 +7,7 @@ import { fixture } from '../fixtures/cache.js';
 import { run, runStatus } from '../fixtures/run.js';
 import { lvm, lvmReport, withLoops } from '../volume/lvm-tools.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'virt-filesystems.js');
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'virt-filesystems.js');
 
 const SFDISK = `label: dos
 start=2048, size=20480, type=83, bootable

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { fixture } from '../fixtures/cache.js';
 import { run, runStatus } from '../fixtures/run.js';
 
-const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin');
 const tool = (name: string, args: string[]) => run(process.execPath, [join(BIN, `${name}.js`), ...args]);
 
 const RECIPE = `v1 mbr: p1 fat16 16M (mtools), p2 ext4 24M (mkfs.ext4 -d)`;

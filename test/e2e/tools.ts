@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, runStatus } from '../fixtures/run.js';
 
-export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli');
+export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin');
 
 /** Run a guestkit command; throws unless it exits 0. */
 export const tool = (name: string, args: string[]) => run(process.execPath, [join(BIN, `${name}.js`), ...args]);
