@@ -156,22 +156,25 @@ export class HttpDevice extends BaseDevice {
     }
   }
 
-  /** Copy the body into `target`; a short body is transient (a reset mid-body), a long one an error. */
+  /**
+   * Copy the body into `target`; a short body is transient (a reset mid-body), a long one an
+   * error. 'data' events, not `for await` or `arrayBuffer()`: those cost about 3× the time
+   * per MiB here.
+   */
   private async readBody(body: Dispatcher.ResponseData['body'], target: Buffer, what: string, offset: bigint): Promise<void> {
     let got = 0;
-    try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+    await new Promise<void>((resolve, reject) => {
+      body.on('data', (chunk: Buffer) => {
         if (got + chunk.length > target.length) {
-          body.destroy();
-          throw new DiskError(this.name, `${what}: the server sent more than the ${target.length} bytes asked for`, offset);
+          body.destroy(new DiskError(this.name, `${what}: the server sent more than the ${target.length} bytes asked for`, offset));
+          return;
         }
         chunk.copy(target, got);
         got += chunk.length;
-      }
-    } catch (e) {
-      if (e instanceof DiskError) throw e;
-      throw classifyNetworkError(e);
-    }
+      });
+      body.on('end', resolve);
+      body.on('error', (e) => reject(e instanceof DiskError ? e : classifyNetworkError(e)));
+    });
     if (got !== target.length) throw new TransientError(`body ended after ${got} of ${target.length} bytes`);
   }
 
