@@ -1,0 +1,69 @@
+/** The serving half of guestmount: open the images, mount as asked, serve until unmounted. */
+import type { DiskSpec } from '../guest/guest.js';
+import { serve } from '../mount/daemon.js';
+import { lockImages } from '../mount/image-lock.js';
+import { mountOptions, parseMountSpec } from './common.js';
+import { openGuest } from './open.js';
+
+export interface DaemonRequest {
+  disks: DiskSpec[];
+  mountpoint: string;
+  mount: string[];
+  inspector: boolean;
+  readonly: boolean;
+  fuseOptions: string[];
+  cacheTimeout: number;
+  filters: string[];
+  verbose: boolean;
+  trace: boolean;
+  timings: boolean;
+}
+
+const say = (line: string) => process.stderr.write(`guestmount: ${line}\n`);
+
+/** Resolves once the mount is ready; `done` resolves with the exit code after the unmount. */
+export async function runDaemon(r: DaemonRequest): Promise<{ done: Promise<number> }> {
+  const marks: [string, number][] = [['start', 0]];
+  const mark = (phase: string) => marks.push([phase, performance.now()]);
+  mark('loaded');
+  if (r.inspector) throw new Error('-i (inspection) is not available yet: name the filesystems with -m DEVICE[:MOUNTPOINT]');
+  // Writers lock every image as qemu does, before opening any of them for writing.
+  const lock = r.readonly ? undefined : await lockImages(r.disks.map((d) => d.path));
+  try {
+    const guest = await openGuest(r.disks, { readonly: r.readonly, filters: r.filters });
+    mark('open images, scan volumes');
+    try {
+      // Parents before children: "/" before "/boot".
+      const specs = r.mount.map(parseMountSpec).sort((a, b) => a.mountpoint.length - b.mountpoint.length);
+      for (const m of specs) {
+        await guest.mount(m.device, m.mountpoint, { options: mountOptions(m.options), warn: (w) => say(`warning: ${m.device}: ${w}`) });
+      }
+      mark('open filesystems');
+      const served = await serve(guest, r.mountpoint, {
+        readonly: r.readonly, cacheTimeout: r.cacheTimeout, fuseOptions: r.fuseOptions,
+        trace: r.trace ? say : undefined, verbose: r.verbose ? say : undefined,
+      });
+      mark('FUSE ready');
+      if (r.timings) {
+        const origin = performance.timeOrigin;
+        say(`timings (ms since the process started at ${new Date(origin).toISOString()}):`);
+        for (const [phase, t] of marks) say(`  ${t.toFixed(1).padStart(8)}  ${phase}`);
+      }
+      const stop = () => void served.unmount();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      process.once('SIGHUP', stop);
+      const done = served.done.then(
+        () => (lock?.release(), 0),
+        (e: unknown) => (say(`error while closing: ${(e as Error).message}`), lock?.release(), 1),
+      );
+      return { done };
+    } catch (e) {
+      await guest.close().catch(() => undefined);
+      throw e;
+    }
+  } catch (e) {
+    lock?.release();
+    throw e;
+  }
+}
