@@ -6,7 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { daemonPid, mountAt } from '../mount/mountinfo.js';
 
@@ -44,8 +45,10 @@ async function main(argv: string[]): Promise<number> {
     log(`fd ${fd} closed`);
   }
 
-  // Not realpath: a dead FUSE mount answers ENOTCONN to it.
-  const mnt = resolve(positionals[0]!);
+  // mountinfo holds real paths; only the parent is resolved, since a dead FUSE mount
+  // answers ENOTCONN to anything asked of it.
+  const given = resolve(positionals[0]!);
+  const mnt = join(await realpath(dirname(given)).catch(() => dirname(given)), basename(given));
   const m = await mountAt(mnt);
   if (!m) {
     if (!v.quiet) process.stderr.write(`guestunmount: ${mnt} is not mounted\n`);
