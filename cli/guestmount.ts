@@ -6,7 +6,7 @@
  * The library is imported only in the process that serves the mount.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, writeFileSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
 import { diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
 
@@ -43,8 +43,9 @@ main(async (argv) => {
   const fd = v.fd === undefined ? undefined : parseFd(v.fd, '--fd');
   const cacheTimeout = v['dir-cache-timeout'] === undefined ? DEFAULT_CACHE_TIMEOUT : Number(v['dir-cache-timeout']);
   if (!Number.isFinite(cacheTimeout) || cacheTimeout < 0) throw new Error(`--dir-cache-timeout ${v['dir-cache-timeout']}: not a number of seconds`);
-  await access('/dev/fuse').catch(() => {
-    throw new Error('/dev/fuse is missing: this host has no FUSE (load the fuse module, or in a container pass --device /dev/fuse)');
+  await access('/dev/fuse', constants.R_OK | constants.W_OK).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') throw new Error('/dev/fuse is missing: this host has no FUSE (load the fuse module, or in a container pass --device /dev/fuse)');
+    throw new Error(`/dev/fuse: ${e.code === 'EACCES' ? 'permission denied: this user may not use FUSE (the device is usually mode 0666)' : e.message}`);
   });
   if (!v['no-fork']) return daemonise(argv, fd, !!(v.verbose || v.trace || v.timings));
 
@@ -84,15 +85,18 @@ function parseFd(s: string, what: string): number {
  * daemon keeps --fd's descriptor (it signals readiness on it) and, with -v/-x/--timings, stderr.
  */
 async function daemonise(argv: string[], fd: number | undefined, keepStderr: boolean): Promise<number> {
-  const stdio: ('ignore' | 'pipe' | 'inherit' | number)[] = ['ignore', 'ignore', keepStderr ? 'inherit' : 'ignore', 'pipe'];
+  const readyFd = fd === 3 ? 4 : 3;
+  const stdio: ('ignore' | 'pipe' | 'inherit' | number)[] = ['ignore', 'ignore', keepStderr ? 'inherit' : 'ignore'];
   if (fd !== undefined) {
-    while (stdio.length < fd) stdio.push('ignore');
+    while (stdio.length <= fd) stdio.push('ignore');
     stdio[fd] = fd;
   }
+  while (stdio.length <= readyFd) stdio.push('ignore');
+  stdio[readyFd] = 'pipe';
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv, '--no-fork'], {
-    stdio, detached: true, env: { ...process.env, [READY_ENV]: '3' },
+    stdio, detached: true, env: { ...process.env, [READY_ENV]: String(readyFd) },
   });
-  const pipe = child.stdio[3] as NodeJS.ReadableStream;
+  const pipe = child.stdio[readyFd] as NodeJS.ReadableStream;
   let said = '';
   pipe.setEncoding('utf8');
   pipe.on('data', (s: string) => (said += s));

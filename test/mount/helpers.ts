@@ -4,10 +4,10 @@
  * daemon if that failed) so no test leaves a mount or a daemon behind.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { scratch } from '../fixtures/cache.js';
 import { run, runStatus } from '../fixtures/run.js';
 import { BIN } from '../e2e/tools.js';
 
@@ -35,7 +35,8 @@ export function sh(script: string, cwd: string, timeoutMs = 60_000): Promise<str
 }
 
 /** The pid of the daemon serving `mnt`, from its fsname in mountinfo. */
-export async function daemonPidOf(mnt: string): Promise<number | undefined> {
+export async function daemonPidOf(path: string): Promise<number | undefined> {
+  const mnt = join(await realpath(dirname(path)), basename(path));
   const info = await readFile('/proc/self/mountinfo', 'utf8');
   for (const line of info.split('\n')) {
     const f = line.split(' ');
@@ -62,7 +63,8 @@ export async function forceUnmount(mnt: string): Promise<void> {
 
 /** A fresh mountpoint directory; `use` runs with it, and the directory is removed after. */
 export async function withMountpoint<T>(name: string, use: (mnt: string, dir: string) => Promise<T>): Promise<T> {
-  const dir = await scratch(`mount-${name}`);
+  // Under /tmp: GLib will not trash on mounts below a hidden directory such as .fixtures.
+  const dir = await mkdtemp(join(tmpdir(), `guestmount-${name}-`));
   const mnt = join(dir, 'mnt');
   await mkdir(mnt);
   try {
