@@ -266,7 +266,8 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
     },
     getxattr(path, name, _position, cb) {
       call('getxattr', `${path} ${name}`, cb, async () => {
-        const n = await ns.resolveFs(path);
+        const n = await ns.resolve(path);
+        if (n.kind !== 'fs') throw Object.assign(new Error('no attributes'), { code: 'ENODATA' });
         return n.fs.getxattr(n.ino, name);
       }, (v) => [0, v]);
     },

@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { BIN } from '../e2e/tools.js';
 import { copyImage } from '../fs/ntfs/images.js';
 import { run, runStatus } from '../fixtures/run.js';
 import { BIG, converted, dirtyJournalImage, ext4Image, fatImage, ntfsImage } from './images.js';
@@ -141,4 +143,15 @@ test('--ro writes not one byte, even when the ext4 journal needs replaying', T, 
     assert.equal((await guestunmount([mnt])).code, 0);
   });
   assert.equal(await sha256(img), before);
+});
+
+test('the Windows-like demo disk: drive letters as top-level folders, case-insensitive paths, hives readable', T, async () => {
+  const disk = join(BIN, '..', '..', 'demo', 'windows.qcow2');
+  await withMount('windows', ['-a', disk, '--ro', '-m', '/dev/sda1:/C', '-m', '/dev/sda2:/D'], async (mnt) => {
+    assert.deepEqual((await sh('ls', mnt)).split('\n').filter(Boolean), ['C', 'D']);
+    assert.equal(await sh('cat D/data/reports/Q1.TXT', mnt), 'Quarterly numbers, kept on drive D:.\r\n');
+    const hive = join(mnt, 'C/windows/system32/config/system');
+    assert.match(await run('hivexsh', ['-d', hive], { input: 'cd \\ControlSet001\\Control\\ComputerName\\ComputerName\nlsval\n' }), /"ComputerName"="DEMO-PC"/);
+    assert.equal(await sh('ls -la C D >/dev/null && echo ok', mnt), 'ok\n');
+  });
 });
