@@ -10,6 +10,7 @@ const SECTOR = 512;
 const SIGNATURE_AT = 510;
 const BOOT_SIGNATURE = 0xaa55;
 const TABLE_AT = 446;
+const DISK_SIGNATURE_AT = 0x1b8;
 const ENTRY_SIZE = 16;
 const ENTRY_STATUS = 0;
 const ENTRY_TYPE = 4;
@@ -58,6 +59,11 @@ export function parseMbr(sector: Buffer): MbrEntry[] | undefined {
 function looksLikeBootSector(sector: Buffer): boolean {
   const at = (offset: number, text: string) => sector.toString('latin1', offset, offset + text.length) === text;
   return at(3, 'NTFS    ') || at(3, 'EXFAT   ') || at(0x36, 'FAT') || at(0x52, 'FAT32');
+}
+
+/** The 32-bit disk signature Windows names MBR volumes by (HKLM\\SYSTEM\\MountedDevices). */
+export function mbrDiskSignature(sector: Buffer): number {
+  return sector.readUInt32LE(DISK_SIGNATURE_AT);
 }
 
 export function isProtective(entries: MbrEntry[]): boolean {

@@ -1,6 +1,6 @@
 /** Which partition table a disk has, and its partitions: a protective MBR entry means GPT. */
 import { gptSectorSize, readGpt } from './gpt.js';
-import { isProtective, parseMbr, readMbrPartitions } from './mbr.js';
+import { isProtective, mbrDiskSignature, parseMbr, readMbrPartitions } from './mbr.js';
 import type { Disk, Partition } from './types.js';
 
 const MBR_BYTES = 512;
@@ -14,9 +14,13 @@ export interface PartitionTable {
 export async function readPartitionTable(disk: Disk, warnings: string[]): Promise<PartitionTable | undefined> {
   const dev = disk.device;
   if (dev.size < BigInt(MBR_BYTES)) return undefined;
-  const entries = parseMbr(await dev.read(0n, MBR_BYTES));
+  const sector = await dev.read(0n, MBR_BYTES);
+  const entries = parseMbr(sector);
   if (entries && isProtective(entries)) return { scheme: 'gpt', partitions: await readGpt(disk, warnings) };
-  if (entries) return { scheme: 'mbr', partitions: await readMbrPartitions(disk, entries, warnings) };
+  if (entries) {
+    const diskSignature = mbrDiskSignature(sector);
+    return { scheme: 'mbr', partitions: (await readMbrPartitions(disk, entries, warnings)).map((p) => ({ ...p, diskSignature })) };
+  }
   // Some tools leave sector 0 blank; a GPT header at LBA 1 still says what the disk holds.
   if (await gptSectorSize(dev)) {
     warnings.push(`${dev.name}: GPT without a protective MBR`);

@@ -20,6 +20,8 @@ export interface Partition {
   type: string;
   /** GPT unique partition GUID (upper case), where the table is GPT. */
   guid?: string;
+  /** MBR disk signature (the 32-bit value at byte 0x1B8), which Windows and PARTUUID= name MBR partitions by. */
+  diskSignature?: number;
   /** GPT partition name. */
   label?: string;
   /** Table kind of the disk it lives on. */

@@ -1,0 +1,65 @@
+/**
+ * Inspection: find each operating system's root among the guest's filesystems, and say
+ * what it is, what it mounts where, and what is installed, as libguestfs's inspection does.
+ */
+import { probeFilesystem } from '../fs/drivers.js';
+import type { Filesystem } from '../fs/filesystem.js';
+import type { FsCandidate, Guest } from '../guest/guest.js';
+import { DeviceNames } from './devices.js';
+import { inspectLinux } from './linux/linux.js';
+import { LINUX_ROOT } from './linux/rules.js';
+import type { Inspection, OsInfo } from './os-info.js';
+import { applyRules } from './rules.js';
+import { FsSource } from './source.js';
+import { WINDOWS_ROOT } from './windows/rules.js';
+import { inspectWindows } from './windows/windows.js';
+
+export type { Application, FilesystemInfo, Inspection, OsInfo } from './os-info.js';
+export { mountOs } from './mount.js';
+
+export interface InspectOptions {
+  /** List installed applications (the default); off skips reading package databases. */
+  applications?: boolean;
+  /** Called with each warning as it happens, besides collecting them. */
+  warn?: (message: string) => void;
+}
+
+export async function inspectGuest(guest: Guest, opts: InspectOptions = {}): Promise<Inspection> {
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    opts.warn?.(m);
+  };
+  const names = await DeviceNames.of(guest);
+  const fss = (await guest.filesystems()).filter((f) => f.type !== 'unknown' && f.type !== 'swap');
+  const oses = await Promise.all(fss.map((f) => inspectFilesystem(guest, f, fss, names, opts.applications ?? true, warn)));
+  return { oses: oses.filter((o): o is OsInfo => o !== undefined).sort((a, b) => (a.root < b.root ? -1 : 1)), warnings };
+}
+
+/** The OS whose root this filesystem is, or undefined. */
+async function inspectFilesystem(
+  guest: Guest, cand: FsCandidate, all: FsCandidate[], names: DeviceNames, applications: boolean, warn: (m: string) => void,
+): Promise<OsInfo | undefined> {
+  let fs: Filesystem;
+  try {
+    const driver = await probeFilesystem(cand.device);
+    if (!driver) return undefined;
+    fs = await driver.open(cand.device, { writable: false, warn: (m) => warn(`${cand.name}: ${m}`) });
+  } catch (e) {
+    warn(`${cand.name}: cannot open the ${cand.type} filesystem: ${(e as Error).message}`);
+    return undefined;
+  }
+  try {
+    const src = new FsSource(fs, cand.name, warn);
+    const facts = await applyRules([...LINUX_ROOT, ...WINDOWS_ROOT], src);
+    const ctx = { src, facts, root: cand.name, all, applications, warn };
+    if (facts['type'] === 'linux') return await inspectLinux({ ...ctx, names });
+    if (facts['type'] === 'windows') return await inspectWindows({ ...ctx, partitions: guest.scan.partitions });
+    return undefined;
+  } catch (e) {
+    warn(`${cand.name}: inspection stopped: ${(e as Error).message}`);
+    return undefined;
+  } finally {
+    await fs.close().catch(() => undefined);
+  }
+}
