@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm start`: mount the built-in demo disks read-only at ./mnt (a Windows-like disk with C:
- * and D:, demo/windows.qcow2, and a Linux one, demo/demo.qcow2; each made by the script beside
- * it with the real tools), list them, and unmount on Ctrl-C. Where this host has no usable
+ * `npm start`: mount the built-in demo disks read-only under ./mnt as inspection finds them
+ * (mnt/windows: a Windows-like disk's C: and D:, demo/windows.qcow2; mnt/linux: a Linux root
+ * with its /boot/efi, demo/demo.qcow2; each made by the script beside it with the real tools),
+ * list them, and unmount on Ctrl-C. Where this host has no usable
  * /dev/fuse, it says so and lists the disks with virt-filesystems, virt-ls and virt-cat.
  */
 import { spawnSync } from 'node:child_process';
@@ -41,33 +42,42 @@ async function main(): Promise<number> {
     process.stdout.write(`/dev/fuse ${fuse} here, so the demo disks cannot be mounted: listing them instead.\n`);
     return listOnly();
   }
-  await mkdir(mnt, { recursive: true });
-  if (await mountAt(mnt)) tool('guestunmount', ['-q', mnt], false);
-  const specs = ['/dev/sda1:/windows/C', '/dev/sda2:/windows/D', '/dev/sdb2:/linux', '/dev/sdb1:/linux/boot/efi'];
-  if (tool('guestmount', ['-a', windows, '-a', linux, '--ro', ...specs.flatMap((s) => ['-m', s]), mnt])) {
-    process.stdout.write('guestmount failed: listing the disks instead.\n');
-    return listOnly();
+  // Each disk is its own guest, mounted as inspection finds it (-i): drive letters for Windows,
+  // the fstab layout for Linux.
+  const mounts: [string, string][] = [[windows, join(mnt, 'windows')], [linux, join(mnt, 'linux')]];
+  for (const [, at] of mounts) {
+    await mkdir(at, { recursive: true });
+    if (await mountAt(at)) tool('guestunmount', ['-q', at], false);
   }
-  spawnSync('ls', ['-la', 'mnt', 'mnt/windows/C', 'mnt/windows/D', 'mnt/linux'], { stdio: 'inherit', cwd: dirname(mnt) });
+  for (const [disk, at] of mounts) {
+    if (tool('guestmount', ['-a', disk, '-i', '--ro', at])) {
+      process.stdout.write('guestmount failed: listing the disks instead.\n');
+      for (const [, m] of mounts) tool('guestunmount', ['-q', m], false);
+      return listOnly();
+    }
+  }
+  const unmountAll = () => mounts.reduce((failed, [, at]) => failed + tool('guestunmount', [at]), 0) ? 1 : 0;
+  spawnSync('ls', ['-la', 'mnt/windows', 'mnt/windows/C', 'mnt/windows/D', 'mnt/linux', 'mnt/linux/boot/efi'], { stdio: 'inherit', cwd: dirname(mnt) });
   process.stdout.write(`
-The demo disks are mounted read-only at ${mnt}: drive letters under windows/, the Linux root under linux/.
+The demo disks are mounted read-only at ${mnt}: the Windows drive letters under windows/,
+the Linux root (with /boot/efi from its fstab) under linux/.
 Browse them from another terminal, e.g.
   cat ${mnt}/windows/C/Users/Public/Desktop/readme.txt
   cat ${mnt}/linux/etc/os-release
-Press Ctrl-C here to unmount (or run: guestunmount ${mnt}).
+Press Ctrl-C here to unmount (or run: guestunmount ${mnt}/windows; guestunmount ${mnt}/linux).
 `);
   if (!process.stdin.isTTY) {
     process.stdout.write('(not on a terminal: unmounting now)\n');
-    return tool('guestunmount', [mnt]);
+    return unmountAll();
   }
   return new Promise<number>((done) => {
-    const stop = () => done(tool('guestunmount', [mnt]));
+    const stop = () => done(unmountAll());
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     // Unmounted from elsewhere: nothing left to wait for.
     const timer = setInterval(() => {
-      void mountAt(mnt).then((m) => {
-        if (!m) {
+      void Promise.all(mounts.map(([, at]) => mountAt(at))).then((m) => {
+        if (m.every((x) => !x)) {
           clearInterval(timer);
           done(0);
         }

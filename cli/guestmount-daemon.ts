@@ -1,5 +1,6 @@
 /** The serving half of guestmount: open the images, mount as asked, serve until unmounted. */
-import type { DiskSpec } from '../guest/guest.js';
+import type { DiskSpec, Guest } from '../guest/guest.js';
+import { inspectGuest, mountOs } from '../inspect/inspect.js';
 import { serve } from '../mount/daemon.js';
 import { lockImages } from '../mount/image-lock.js';
 import { mountOptions, parseMountSpec } from './common.js';
@@ -26,13 +27,16 @@ export async function runDaemon(r: DaemonRequest): Promise<{ done: Promise<numbe
   const marks: [string, number][] = [['start', 0]];
   const mark = (phase: string) => marks.push([phase, performance.now()]);
   mark('loaded');
-  if (r.inspector) throw new Error('-i (inspection) is not available yet: name the filesystems with -m DEVICE[:MOUNTPOINT]');
   // Writers lock every image as qemu does, before opening any of them for writing.
   const lock = r.readonly ? undefined : await lockImages(r.disks.map((d) => d.path));
   try {
     const guest = await openGuest(r.disks, { readonly: r.readonly, filters: r.filters });
     mark('open images, scan volumes');
     try {
+      if (r.inspector) {
+        await mountInspected(guest);
+        mark('inspect');
+      }
       // Parents before children: "/" before "/boot".
       const specs = r.mount.map(parseMountSpec).sort((a, b) => a.mountpoint.length - b.mountpoint.length);
       for (const m of specs) {
@@ -65,5 +69,26 @@ export async function runDaemon(r: DaemonRequest): Promise<{ done: Promise<numbe
   } catch (e) {
     lock?.release();
     throw e;
+  }
+}
+
+/**
+ * -i: mount what inspection finds, as the guest would. Linux: the root and every fstab entry
+ * at its place. Windows: each drive letter as a top-level directory (/C, /D); volumes with no
+ * letter are not shown.
+ */
+async function mountInspected(guest: Guest): Promise<void> {
+  const { oses } = await inspectGuest(guest, { applications: false, warn: (w) => say(`warning: ${w}`) });
+  if (oses.length === 0) throw new Error('no operating system was found on this disk: name the filesystems with -m DEVICE[:MOUNTPOINT]');
+  if (oses.length > 1) throw new Error(`multi-boot operating systems are not supported by -i (found ${oses.map((o) => `${o.type} on ${o.root}`).join(', ')}): use -m`);
+  const os = oses[0]!;
+  if (os.type !== 'windows') return mountOs(guest, os, (w) => say(`warning: ${w}`));
+  if (os.driveLetters.length === 0) throw new Error(`${os.root}: Windows with no drive letters in the registry: use -m`);
+  const mounted = new Set<string>();
+  for (const { letter, device } of os.driveLetters) {
+    // One writer per filesystem: a device mapped to two letters shows under the first.
+    if (mounted.has(device)) continue;
+    mounted.add(device);
+    await guest.mount(device, `/${letter.toUpperCase()}`);
   }
 }

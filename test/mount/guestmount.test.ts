@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN } from '../e2e/tools.js';
+import { linuxImage } from '../inspect/linux-image.js';
 import { copyImage } from '../fs/ntfs/images.js';
 import { run, runStatus } from '../fixtures/run.js';
 import { BIG, converted, dirtyJournalImage, ext4Image, fatImage, ntfsImage } from './images.js';
@@ -145,13 +146,23 @@ test('--ro writes not one byte, even when the ext4 journal needs replaying', T, 
   assert.equal(await sha256(img), before);
 });
 
-test('the Windows-like demo disk: drive letters as top-level folders, case-insensitive paths, hives readable', T, async () => {
+test('-i on the Windows-like demo disk: drive letters as top-level folders, case-insensitive paths, hives readable', T, async () => {
   const disk = join(BIN, '..', '..', 'demo', 'windows.qcow2');
-  await withMount('windows', ['-a', disk, '--ro', '-m', '/dev/sda1:/C', '-m', '/dev/sda2:/D'], async (mnt) => {
+  await withMount('windows', ['-a', disk, '--ro', '-i'], async (mnt) => {
     assert.deepEqual((await sh('ls', mnt)).split('\n').filter(Boolean), ['C', 'D']);
     assert.equal(await sh('cat D/data/reports/Q1.TXT', mnt), 'Quarterly numbers, kept on drive D:.\r\n');
     const hive = join(mnt, 'C/windows/system32/config/system');
     assert.match(await run('hivexsh', ['-d', hive], { input: 'cd \\ControlSet001\\Control\\ComputerName\\ComputerName\nlsval\n' }), /"ComputerName"="DEMO-PC"/);
     assert.equal(await sh('ls -la C D >/dev/null && echo ok', mnt), 'ok\n');
+  });
+});
+
+test('-i on a GPT + LVM Linux guest mounts the root LV, /boot and /home (an LV) where fstab says', T, async () => {
+  const dir = await linuxImage();
+  await withMount('linux', ['--format=raw', '-a', join(dir, 'disk.img'), '--ro', '-i'], async (mnt) => {
+    assert.equal(await sh('cat etc/hostname', mnt), 'webserver\n');
+    assert.equal(await sh('stat -c %s boot/vmlinuz-6.1.0-13-amd64', mnt), `${64 << 10}\n`);
+    assert.equal(await sh('cat home/user/.profile', mnt), 'PATH=$HOME/bin:$PATH\n');
+    assert.equal(await sh('df --output=fstype . boot home | tail -n +2 | sort -u', mnt), 'fuse.guestmount\n');
   });
 });
