@@ -24,6 +24,7 @@ import { readFsInfo, writeFsInfo } from './fsinfo.js';
 import { encodeLfn } from './lfn.js';
 import { parseOptions, type FatOptions } from './options.js';
 import { checkLongName, chooseShortName } from './shortname.js';
+import { setDirtyBit } from './dirty.js';
 
 const ROOT = 1;
 const S_IFDIR = 0o040000;
@@ -58,6 +59,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   /** Loaded directories; the promise is cached so concurrent callers share one load. */
   private readonly listings = new Map<number, Promise<Listing>>();
   private nextSpareIno: number;
+  /** Was the volume clean (dirty bit clear) when opened writable? Then close() clears it again. */
+  private wasClean = false;
   private volumeLabel = '';
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -98,6 +101,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     const fs = new FatFilesystem(dev, g, fat, opts, fsInfoOffset, writable);
     const root = await fs.listing(ROOT);
     fs.volumeLabel = root.label ?? g.label;
+    if (writable) fs.wasClean = (await setDirtyBit(dev, g.type === 32, true)) === false;
     return fs;
   }
 
@@ -662,6 +666,8 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   async close(): Promise<void> {
-    if (this.writable) await this.fsync();
+    if (!this.writable) return;
+    await this.fsync();
+    if (this.wasClean) await setDirtyBit(this.dev, this.g.type === 32, false);
   }
 }

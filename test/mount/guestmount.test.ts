@@ -72,10 +72,15 @@ sync
 test('ext4: the shell tools work on a read-write mount; e2fsck and debugfs agree after guestunmount', T, async () => {
   const img = await copyImage(await ext4Image(), 'mount-ext4-rw');
   await withMount('ext4', ['-a', img, '-m', '/dev/sda'], async (mnt) => {
+    // Marked in use as the kernel marks a read-write mount.
+    assert.match(await run('dumpe2fs', ['-h', img]), /Filesystem state:\s+not clean\n/);
     await sh(workload(true), mnt);
     const r = await guestunmount([mnt]);
     assert.equal(r.code, 0, r.stderr);
   });
+  const sb = await run('dumpe2fs', ['-h', img]);
+  assert.match(sb, /Filesystem state:\s+clean\n/);
+  assert.match(sb, /Mount count:\s+1\n/);
   await run('e2fsck', ['-fn', img]);
   assert.equal(await run('debugfs', ['-R', 'cat /new/log2', img]), Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join(''));
   assert.equal(await run('debugfs', ['-R', 'cat /new/copied/nested/deep.txt', img]), 'deep\n');
@@ -90,6 +95,7 @@ test('ext4: the shell tools work on a read-write mount; e2fsck and debugfs agree
 test('vfat: read-write mount; fsck.fat -n and mtools read it back', T, async () => {
   const img = await copyImage(await fatImage(), 'mount-fat-rw');
   await withMount('fat', ['-a', img, '-m', '/dev/sda'], async (mnt) => {
+    assert.match((await runStatus('fsck.fat', ['-n', img])).stdout, /Dirty bit is set/);
     await sh(workload(false), mnt);
     // Lookups are case-insensitive, as on Windows.
     assert.equal(await sh('cat HELLO.TXT', mnt), 'hello world\n');

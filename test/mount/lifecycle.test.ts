@@ -105,7 +105,12 @@ for i in range(100000):
     with open(sys.argv[1], 'a') as f: f.write(name + '\\n')
 `, log], { cwd: mnt, stdio: 'ignore' });
     const exited = new Promise((r) => writer.once('exit', r));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Kill once a few fsyncs were acknowledged (fsync costs a host datasync each).
+    for (let i = 0; i < 300; i++) {
+      const n = (await readFile(log, 'utf8').catch(() => '')).split('\n').length - 1;
+      if (n >= 5) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     process.kill((await daemonPidOf(mnt))!, 'SIGKILL');
     await exited;
     await run('fusermount', ['-u', '-z', mnt]);
