@@ -4,37 +4,15 @@
  * same byte ranges of the raw image (the file's physical extents, from the driver).
  * Run: node dist/bench/ext4.js
  */
-import { open, mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open } from 'node:fs/promises';
 import { RawFile } from '../disk/raw.js';
 import { ext4Driver } from '../fs/ext4/driver.js';
 import type { Ext4Fs } from '../fs/ext4/ext4fs.js';
 import { resolvePath } from '../fs/path.js';
-import { fixture } from '../test/fixtures/cache.js';
-import { run, runStatus } from '../test/fixtures/run.js';
+import { BIG, FILES, image } from './ext4-image.js';
 import { unlocked } from '../fs/locked.js';
 
-const FILES = 10_000;
-const BIG = 1 << 30;
 const REQ = 128 << 10;
-
-async function image(): Promise<string> {
-  const dir = await fixture('ext4-bench', `v1 ${FILES} ${BIG}`, async (out) => {
-    await mkdir(join(out, 'src/dir'), { recursive: true });
-    for (let i = 0; i < FILES; i++) await writeFile(join(out, 'src/dir', `file-${i}`), '');
-    const fh = await open(join(out, 'src/big'), 'w');
-    const chunk = Buffer.alloc(8 << 20);
-    for (let i = 0; i < chunk.length; i += 4) chunk.writeUInt32LE(i * 2654435761 >>> 0, i);
-    for (let off = 0; off < BIG; off += chunk.length) await fh.write(chunk, 0, chunk.length, off);
-    await fh.close();
-    await run('truncate', ['-s', '1300M', join(out, 'fs.img')]);
-    await run('mkfs.ext4', ['-q', '-F', '-d', join(out, 'src'), join(out, 'fs.img')]);
-    // Index the big directory as a kernel-grown one would be.
-    await runStatus('e2fsck', ['-fyD', join(out, 'fs.img')]);
-    await run('rm', ['-rf', join(out, 'src')]);
-  });
-  return join(dir, 'fs.img');
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -10,10 +10,10 @@ export function warn(message: string): void {
   say(`warning: ${message}`);
 }
 
-/** Open the images read-only with the tool's -v/-x/--filter, and report the scan's warnings. */
-export async function openGuest(disks: DiskSpec[], v: CommonValues): Promise<Guest> {
+/** Open the images (read-only unless asked) with the tool's -v/-x/--filter, and report the scan's warnings. */
+export async function openGuest(disks: DiskSpec[], v: CommonValues, readonly = true): Promise<Guest> {
   const guest = await Guest.open(disks, {
-    readonly: true,
+    readonly,
     filters: v.filter,
     warn,
     debug: v.verbose ? (m) => say(`verbose: ${m}`) : undefined,

@@ -2,7 +2,7 @@
 export type Errno =
   | 'ENOENT' | 'EIO' | 'EACCES' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'EINVAL'
   | 'ENOSPC' | 'EROFS' | 'ENOTSUP' | 'ENODATA' | 'ENAMETOOLONG' | 'EFBIG' | 'EXDEV' | 'EPERM'
-  | 'EMLINK' | 'ELOOP' | 'ERANGE' | 'EBADF' | 'EFSCORRUPTED';
+  | 'EMLINK' | 'ELOOP' | 'ERANGE' | 'EBADF' | 'EFSCORRUPTED' | 'EBUSY';
 
 export class FsError extends Error {
   constructor(

@@ -31,8 +31,19 @@ export class Ext4Writer extends Ext4Storage {
     super(p);
   }
 
+  /** Was the filesystem clean when opened? Then close() marks it clean again. */
+  private wasClean = false;
+
   static async openWritable(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<Ext4Writer> {
-    return new Ext4Writer(await Ext4Fs.openParts(dev, { ...opts, writable: true }));
+    const w = new Ext4Writer(await Ext4Fs.openParts(dev, { ...opts, writable: true }));
+    w.wasClean = w.sb.markMounted(Math.floor(Date.now() / 1000));
+    await w.fsync();
+    return w;
+  }
+
+  override async close(): Promise<void> {
+    if (this.wasClean) this.sb.markUnmounted();
+    await super.close();
   }
 
   // ---- file data ----

@@ -9,7 +9,7 @@ const SB_SIZE = 1024;
 const F = {
   inodesCount: 0x0, blocksCountLo: 0x4, rBlocksCountLo: 0x8, freeBlocksLo: 0xc, freeInodes: 0x10,
   firstDataBlock: 0x14, logBlockSize: 0x18, logClusterSize: 0x1c, blocksPerGroup: 0x20,
-  clustersPerGroup: 0x24, inodesPerGroup: 0x28, wtime: 0x30, magic: 0x38, state: 0x3a, revLevel: 0x4c,
+  clustersPerGroup: 0x24, inodesPerGroup: 0x28, mtime: 0x2c, wtime: 0x30, mntCount: 0x34, magic: 0x38, state: 0x3a, revLevel: 0x4c,
   firstIno: 0x54, inodeSize: 0x58, featureCompat: 0x5c, featureIncompat: 0x60, featureRoCompat: 0x64,
   uuid: 0x68, volumeName: 0x78, reservedGdtBlocks: 0xce, journalInum: 0xe0, journalDev: 0xe4,
   hashSeed: 0xec, defHashVersion: 0xfc, descSize: 0xfe, firstMetaBg: 0x104, blocksCountHi: 0x150,
@@ -17,6 +17,8 @@ const F = {
   logGroupsPerFlex: 0x174, checksumType: 0x175, backupBgs: 0x24c, checksumSeed: 0x270, checksum: 0x3fc,
 } as const;
 
+/** s_state: cleanly unmounted. */
+const STATE_VALID = 0x0001;
 /** s_flags: directory hashes treat name bytes as unsigned chars. */
 const FLAG_UNSIGNED_HASH = 0x2;
 
@@ -181,6 +183,23 @@ export class Superblock {
   }
 
   /** The superblock bytes to write back, with a fresh checksum. */
+  /**
+   * Mark a read-write mount as the kernel does: s_state loses VALID_FS (so a crash before the
+   * unmount gets an fsck at the next boot), the mount count and time move on. Answers whether
+   * the filesystem was clean, which is what markUnmounted restores.
+   */
+  markMounted(nowSec: number): boolean {
+    const state = this.raw.readUInt16LE(F.state);
+    this.raw.writeUInt16LE(state & ~STATE_VALID, F.state);
+    this.raw.writeUInt16LE((this.raw.readUInt16LE(F.mntCount) + 1) & 0xffff, F.mntCount);
+    this.raw.writeUInt32LE(nowSec >>> 0, F.mtime);
+    return (state & STATE_VALID) !== 0;
+  }
+
+  markUnmounted(): void {
+    this.raw.writeUInt16LE(this.raw.readUInt16LE(F.state) | STATE_VALID, F.state);
+  }
+
   encode(): Buffer {
     if (this.metadataCsum) this.raw.writeUInt32LE(crc32c(0xffffffff, this.raw, 0, F.checksum), F.checksum);
     return this.raw;

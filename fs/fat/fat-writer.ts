@@ -4,8 +4,9 @@
  * writing the changed FAT chunks to every mirrored FAT and, on FAT32, the FSInfo free count
  * and next-free hint.
  */
+import type { BlockDevice } from '../../disk/block-device.js';
 import { FsError, corrupt } from '../errors.js';
-import type { Attr, Timespec } from '../filesystem.js';
+import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
 import { readChain } from './chain.js';
 import { ATTR, DELETED, SLOT, encodeShort, parseShort, toDos, type ShortEntry } from './dirent.js';
 import { isDotName } from './directory.js';
@@ -14,6 +15,7 @@ import { writeFsInfo } from './fsinfo.js';
 import { encodeLfn } from './lfn.js';
 import type { Listing } from './listing.js';
 import { checkLongName, chooseShortName } from './shortname.js';
+import { setDirtyBit } from './dirty.js';
 
 const MAX_FILE_SIZE = 0xffffffff;
 const IO_CHUNK = 1 << 20;
@@ -24,6 +26,21 @@ function nowSpec(): Timespec {
 }
 
 export class FatWritable extends FatFilesystem {
+  /** Was the volume clean (dirty bit clear) when opened? Then close() clears it again. */
+  private wasClean = false;
+
+  /** A writable open marks the volume in use (the boot sector's dirty bit), as Linux's driver does. */
+  static override async open(dev: BlockDevice, o: FsOpenOptions = {}): Promise<FatFilesystem> {
+    const fs = (await super.open(dev, o)) as FatWritable;
+    if (fs.writable) fs.wasClean = (await setDirtyBit(dev, fs.g.type === 32, true)) === false;
+    return fs;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.wasClean) await setDirtyBit(this.dev, this.g.type === 32, false);
+  }
+
   protected async writeClusters(chain: number[], offset: number, data: Uint8Array): Promise<void> {
     for (const s of this.spans(chain, offset, data.length)) await this.dev.write(s.at, data.subarray(s.from, s.from + s.len));
   }

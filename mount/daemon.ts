@@ -1,0 +1,73 @@
+/**
+ * Serve a Guest's mounted filesystems on a host directory until it is unmounted, then flush
+ * and close. Unmounting comes from guestunmount or `fusermount -u` (seen by watching
+ * mountinfo, since libfuse 2's loop ends without telling fuse-native), or from SIGTERM/SIGINT
+ * (we unmount ourselves). Either way every acknowledged write is on the image before exit.
+ */
+import { execFile } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { Guest } from '../guest/guest.js';
+import { fuseMount } from './fuse.js';
+import { Handles } from './handles.js';
+import { mountAt } from './mountinfo.js';
+import { Namespace } from './namespace.js';
+import { buildOps } from './ops.js';
+
+const run = promisify(execFile);
+const POLL_MS = 100;
+
+export interface DaemonOptions {
+  readonly: boolean;
+  /** --dir-cache-timeout, seconds. */
+  cacheTimeout: number;
+  /** -o options for libfuse. */
+  fuseOptions: string[];
+  trace?: (line: string) => void;
+  verbose?: (line: string) => void;
+}
+
+export interface ServedMount {
+  mountpoint: string;
+  /** Resolves once the mount is gone and the guest flushed and closed. */
+  done: Promise<void>;
+  /** Unmount (lazily when busy, as libfuse does on a signal). */
+  unmount(): Promise<void>;
+}
+
+export async function serve(guest: Guest, mountpoint: string, opts: DaemonOptions): Promise<ServedMount> {
+  const mnt = await realpath(mountpoint);
+  const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const ns = new Namespace(guest.mounts, owner);
+  const handles = new Handles();
+  const ops = buildOps({
+    ns, handles, writable: !opts.readonly, ...owner, trace: opts.trace,
+    onError: opts.verbose && ((op, path, e) => opts.verbose!(`${op} ${path}: ${(e as Error).message}`)),
+  });
+  await fuseMount(mnt, ops, { readonly: opts.readonly, cacheTimeout: opts.cacheTimeout, fsname: `guestmount:${process.pid}`, extra: opts.fuseOptions });
+  const ours = await mountAt(mnt);
+  if (!ours) throw new Error(`${mnt}: mounted, but not in /proc/self/mountinfo`);
+
+  let gone!: () => void;
+  const unmounted = new Promise<void>((r) => (gone = r));
+  const timer = setInterval(() => {
+    mountAt(mnt).then((m) => m?.id !== ours.id && gone(), () => undefined);
+  }, POLL_MS);
+
+  const done = unmounted.then(async () => {
+    clearInterval(timer);
+    // Calls already running finish before the flush.
+    await ops.idle();
+    await guest.close();
+  });
+
+  async function unmount(): Promise<void> {
+    try {
+      await run('fusermount', ['-u', mnt]);
+    } catch {
+      await run('fusermount', ['-u', '-z', mnt]).catch(() => undefined);
+    }
+    gone();
+  }
+  return { mountpoint: mnt, done, unmount };
+}

@@ -1,0 +1,38 @@
+/** fuse-native, loaded only when a mount is made (it is CommonJS and loads libfuse). */
+import { createRequire } from 'node:module';
+import type Fuse from 'fuse-native';
+import type { FuseOps } from 'fuse-native';
+
+/** libfuse 2 takes requests up to 128 KiB; ask for that much in both directions. */
+export const MAX_IO = 128 * 1024;
+
+export interface FuseSettings {
+  readonly: boolean;
+  /** Seconds the kernel may cache attributes and names (--dir-cache-timeout). */
+  cacheTimeout: number;
+  /** Shown by df and in mountinfo; guestunmount reads the daemon's pid from it. */
+  fsname: string;
+  /** -o options passed through to libfuse (allow_other, default_permissions, uid=…). */
+  extra: string[];
+}
+
+export function libfuseOptions(s: FuseSettings): string[] {
+  const t = String(s.cacheTimeout);
+  const o = [`fsname=${s.fsname}`, 'subtype=guestmount', `max_read=${MAX_IO}`, 'big_writes', `max_write=${MAX_IO}`,
+    `max_readahead=${MAX_IO}`, `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`];
+  // Nothing else changes a read-only image, so the kernel may keep file pages across opens.
+  if (s.readonly) o.push('ro', 'kernel_cache');
+  return [...o, ...s.extra];
+}
+
+/** Mount `ops` at `mountpoint`; resolves once the kernel has sent INIT (the mount is usable). */
+export async function fuseMount(mountpoint: string, ops: FuseOps, settings: FuseSettings): Promise<Fuse> {
+  const FuseClass = createRequire(import.meta.url)('fuse-native') as typeof Fuse;
+  // Slow (remote) reads must never turn into ETIMEDOUT.
+  const fuse = new FuseClass(mountpoint, ops, { timeout: false });
+  const opts = `-o${libfuseOptions(settings).join(',')}`;
+  if (opts.length >= 1024) throw new Error(`FUSE options too long (${opts.length} characters, fuse-native takes under 1024)`);
+  fuse._fuseOptions = () => opts;
+  await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(new Error(`${mountpoint}: cannot mount: ${err.message}`)) : resolve())));
+  return fuse;
+}
