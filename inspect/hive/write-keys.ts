@@ -10,8 +10,8 @@ import { compareKeys } from '../../fs/ntfs/upcase.js';
 import { encodeName, lfHint, lhHash, nameKey } from './names.js';
 import { NK, NK_COMPRESSED_NAME, readNk } from './nk.js';
 import { addSkReference, checkSkDrops, dropSkReference } from './sk.js';
-import type { LeafKind } from './subkey-list.js';
-import { ENTRY_SIZE, readSubkeyLists } from './subkey-list.js';
+import type { Leaf, LeafKind } from './subkey-list.js';
+import { ENTRY_SIZE, LIST_HEADER, readSubkeyLists } from './subkey-list.js';
 import { dataCells, readVk } from './vk.js';
 import type { WriteContext } from './write-context.js';
 import { field, nkData, raise } from './write-context.js';
@@ -25,17 +25,17 @@ const SUBKEY_NAME_MASK = 0xffff;
 
 const entryHash = (kind: LeafKind, name: string): number => (kind === 'lh' ? lhHash(name) : kind === 'lf' ? lfHint(name).readUInt32LE(0) : 0);
 
-/** Write a list cell (a leaf, or an ri when `kind` is 'ri'), in place when `old` has room; its offset. */
+/** Write a new list cell (a leaf, or an ri when `kind` is 'ri'), or rewrite `old` in place when it has room; its offset. */
 function writeList(ctx: WriteContext, kind: LeafKind | 'ri', keys: number[], hashes: number[], old?: number): number {
-  const size = 4 + keys.length * ENTRY_SIZE[kind];
+  const size = LIST_HEADER + keys.length * ENTRY_SIZE[kind];
   let at = old;
   if (at === undefined || ctx.cells.data(at, 'subkey list').length < size) at = ctx.alloc.alloc(size);
   const d = ctx.cells.data(at, 'subkey list');
   d.write(kind, 0, 'latin1');
   d.writeUInt16LE(keys.length, 2);
   keys.forEach((k, i) => {
-    d.writeUInt32LE(field(k), 4 + i * ENTRY_SIZE[kind]);
-    if (ENTRY_SIZE[kind] === 8) d.writeUInt32LE(hashes[i]!, 8 + i * 8);
+    d.writeUInt32LE(field(k), LIST_HEADER + i * ENTRY_SIZE[kind]);
+    if (ENTRY_SIZE[kind] === 8) d.writeUInt32LE(hashes[i]!, LIST_HEADER + 4 + i * 8);
   });
   if (old !== undefined && old !== at) ctx.alloc.free(old);
   return at;
@@ -47,6 +47,39 @@ function setSubkeyList(ctx: WriteContext, parentAt: number, list: number | undef
   nk.writeUInt32LE(count, NK.SUBKEY_COUNT);
 }
 
+/** Insert an entry at `pos`: shifted in place when the leaf's cell has room, else moved to a bigger cell. */
+function insertEntry(ctx: WriteContext, leaf: Leaf, pos: number, childAt: number, hash: number): number {
+  const { cells, alloc } = ctx;
+  const used = LIST_HEADER + leaf.count * leaf.size;
+  let at = leaf.at;
+  if (cells.data(at, 'subkey list').length < used + leaf.size) {
+    at = alloc.alloc(used + leaf.size);
+    cells.buf.copy(cells.buf, at + 4, leaf.at + 4, leaf.at + 4 + used);
+    alloc.free(leaf.at);
+  }
+  const d = cells.data(at, 'subkey list');
+  d.copyWithin(LIST_HEADER + (pos + 1) * leaf.size, LIST_HEADER + pos * leaf.size, used);
+  d.writeUInt32LE(field(childAt), LIST_HEADER + pos * leaf.size);
+  if (leaf.size === 8) d.writeUInt32LE(hash, LIST_HEADER + pos * 8 + 4);
+  d.writeUInt16LE(leaf.count + 1, 2);
+  return at;
+}
+
+/** Move the second half of a full leaf to a new leaf; its offset. */
+function splitLeaf(ctx: WriteContext, at: number, kind: LeafKind, count: number): number {
+  const { cells, alloc } = ctx;
+  const half = count >> 1;
+  const size = ENTRY_SIZE[kind];
+  const second = alloc.alloc(LIST_HEADER + (count - half) * size);
+  const d = cells.data(at, 'subkey list');
+  const n = cells.data(second, 'subkey list');
+  n.write(kind, 0, 'latin1');
+  n.writeUInt16LE(count - half, 2);
+  d.copy(n, LIST_HEADER, LIST_HEADER + half * size, LIST_HEADER + count * size);
+  d.writeUInt16LE(half, 2);
+  return second;
+}
+
 function insertSubkey(ctx: WriteContext, parentAt: number, name: string, childAt: number): void {
   const { cells } = ctx;
   const nk = readNk(cells, parentAt);
@@ -56,31 +89,29 @@ function insertSubkey(ctx: WriteContext, parentAt: number, name: string, childAt
     return;
   }
   const { ri, leaves } = readSubkeyLists(cells, nk.subkeyList);
+  // Binary search over the entries of all leaves, which Windows keeps sorted.
   const key = nameKey(name);
-  let li = leaves.length - 1;
-  let pos = leaves[li]!.keys.length;
-  find: for (let i = 0; i < leaves.length; i++) {
-    const keys = leaves[i]!.keys;
-    for (let j = 0; j < keys.length; j++) {
-      if (compareKeys(key, nameKey(readNk(cells, keys[j]!).name)) < 0) {
-        li = i;
-        pos = j;
-        break find;
-      }
-    }
+  const total = leaves.reduce((n, l) => n + l.count, 0);
+  const locate = (k: number): [number, number] => {
+    let i = 0;
+    while (k >= leaves[i]!.count && i < leaves.length - 1) k -= leaves[i++]!.count;
+    return [i, k];
+  };
+  let lo = 0;
+  let hi = total;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const [i, j] = locate(mid);
+    if (compareKeys(key, nameKey(readNk(cells, leaves[i]!.key(j)).name)) < 0) hi = mid;
+    else lo = mid + 1;
   }
+  // Before the entry found, or after the last entry of the last leaf.
+  const [li, pos] = locate(lo);
   const leaf = leaves[li]!;
-  const keys = [...leaf.keys];
-  const hashes = [...(leaf.hashes ?? keys.map(() => 0))];
-  keys.splice(pos, 0, childAt);
-  hashes.splice(pos, 0, entryHash(leaf.kind, name));
-  const half = keys.length > LEAF_MAX ? keys.length >> 1 : keys.length;
-  const written = [writeList(ctx, leaf.kind, keys.slice(0, half), hashes.slice(0, half), leaf.at)];
-  if (half < keys.length) written.push(writeList(ctx, leaf.kind, keys.slice(half), hashes.slice(half)));
-  let top: number;
-  if (ri === undefined) {
-    top = written.length === 1 ? written[0]! : writeList(ctx, 'ri', written, []);
-  } else {
+  const written = [insertEntry(ctx, leaf, pos, childAt, entryHash(leaf.kind, name))];
+  if (leaf.count + 1 > LEAF_MAX) written.push(splitLeaf(ctx, written[0]!, leaf.kind, leaf.count + 1));
+  let top = written[0]!;
+  if (ri !== undefined || written.length > 1) {
     const all = leaves.map((l) => l.at);
     all.splice(li, 1, ...written);
     if (all.length > 0xffff) throw new HiveError(cells.name, 'ri list', 'would need more than 65535 leaves', ri);
@@ -93,15 +124,16 @@ function removeSubkey(ctx: WriteContext, parentAt: number, childAt: number): voi
   const { cells, alloc } = ctx;
   const nk = readNk(cells, parentAt);
   const lists = nk.subkeyList === undefined ? undefined : readSubkeyLists(cells, nk.subkeyList);
-  const li = lists?.leaves.findIndex((l) => l.keys.includes(childAt)) ?? -1;
+  const li = lists?.leaves.findIndex((l) => l.indexOf(childAt) >= 0) ?? -1;
   if (!lists || li < 0) throw new HiveError(cells.name, 'nk record', `key at byte ${childAt} is missing from its parent's subkey list`, parentAt);
   const leaf = lists.leaves[li]!;
-  const pos = leaf.keys.indexOf(childAt);
-  const keys = leaf.keys.filter((_, i) => i !== pos);
-  const hashes = (leaf.hashes ?? []).filter((_, i) => i !== pos);
+  // The parent's longest-name field stays: it is an upper bound Windows sizes buffers by, as hivex leaves it.
   let top: number | undefined = nk.subkeyList;
-  if (keys.length > 0) {
-    writeList(ctx, leaf.kind, keys, hashes, leaf.at);
+  if (leaf.count > 1) {
+    const pos = leaf.indexOf(childAt);
+    const d = cells.data(leaf.at, 'subkey list');
+    d.copyWithin(LIST_HEADER + pos * leaf.size, LIST_HEADER + (pos + 1) * leaf.size, LIST_HEADER + leaf.count * leaf.size);
+    d.writeUInt16LE(leaf.count - 1, 2);
   } else {
     alloc.free(leaf.at);
     const rest = lists.leaves.filter((_, i) => i !== li).map((l) => l.at);
@@ -190,7 +222,4 @@ export function deleteKey(ctx: WriteContext, at: number): void {
   removeSubkey(ctx, nk.parent, at);
   for (const c of plan.free) alloc.free(c);
   for (const [sk, drops] of plan.sks) for (let i = 0; i < drops; i++) dropSkReference(cells, alloc, sk);
-  const longest = Math.max(0, ...new Key(cells, nk.parent).subkeys().map((k) => k.name.length * 2));
-  const p = nkData(ctx, nk.parent);
-  p.writeUInt32LE(((p.readUInt32LE(NK.MAX_SUBKEY_NAME) & ~SUBKEY_NAME_MASK) | longest) >>> 0, NK.MAX_SUBKEY_NAME);
 }

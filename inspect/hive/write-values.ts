@@ -89,12 +89,8 @@ export function deleteValue(ctx: WriteContext, keyAt: number, name: string): voi
   const free = [at, ...dataCells(cells, readVk(cells, at))];
   const rest = key.valueOffsets().filter((v) => v !== at);
   writeValueList(ctx, keyAt, rest);
+  // The longest-name and largest-data fields stay: upper bounds, as hivex leaves them.
   for (const c of free) alloc.free(c);
-  // The maxima are hints Windows sizes buffers by; keep them exact for what is left.
-  const left = rest.map((v) => readVk(cells, v));
-  const nk = nkData(ctx, keyAt);
-  nk.writeUInt32LE(Math.max(0, ...left.map((v) => v.name.length * 2)), NK.MAX_VALUE_NAME);
-  nk.writeUInt32LE(Math.max(0, ...left.map((v) => v.length)), NK.MAX_VALUE_DATA);
 }
 
 /** Point the key at a value list holding `offsets`: in place when its cell has room, else a new cell. */
