@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { prng } from '../../../disk/filters/prng.js';
 import { checksum } from '../../../inspect/hive/base-block.js';
 import { Hive, HiveError, REG } from '../../../inspect/hive/hive.js';
+import type { Key } from '../../../inspect/hive/key.js';
 import { NK } from '../../../inspect/hive/nk.js';
 import { scratch } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
@@ -202,4 +203,88 @@ test('bad writes are refused with the key named', async () => {
   assert.throws(() => hive.setValue(a, 'v', -1, Buffer.alloc(0)), /type -1 is not a 32-bit number/);
   hive.deleteKey(a);
   assert.throws(() => hive.setValue(a, 'v', REG.SZ, Buffer.alloc(0)), /nk record: points to a free cell/);
+});
+
+/** The root's sk record's reference count, read from the file. */
+function rootSkReferences(b: Buffer): number {
+  const root = 4096 + b.readUInt32LE(36);
+  const sk = 4096 + b.readUInt32LE(root + 4 + NK.SECURITY);
+  assert.equal(b.toString('latin1', sk + 4, sk + 6), 'sk');
+  return b.readUInt32LE(sk + 4 + 12);
+}
+
+test('new keys share their parent security descriptor; deleting them gives the references back', async () => {
+  const empty = await readFile(EMPTY_HIVE);
+  const hive = Hive.parse(empty, EMPTY_HIVE);
+  const a = hive.addKey(hive.root, 'A');
+  for (let i = 0; i < 4; i++) hive.addKey(a, `c${i}`);
+  assert.equal(rootSkReferences(hive.toBuffer()), rootSkReferences(empty) + 5);
+  hive.deleteKey(a);
+  assert.equal(rootSkReferences(hive.toBuffer()), rootSkReferences(empty));
+});
+
+test('older hives: version 1.3 gets lf leaves and big values in one cell; li leaves are read and kept', async () => {
+  const dir = await scratch('hive-old');
+  try {
+    const file = join(dir, 'old.hive');
+    const b = await readFile(EMPTY_HIVE);
+    b.writeUInt32LE(3, 24);
+    b.writeUInt32LE(checksum(b), 508);
+    const hive = Hive.parse(b, 'v1.3');
+    const model = mkey('ROOT');
+    const p = hive.addKey(hive.root, 'P');
+    const m = mpath(model, ['P'], true)!;
+    for (const n of ['delta', 'Alpha', 'charlie', 'Bravo']) {
+      hive.addKey(p, n);
+      mpath(m, [n], true);
+    }
+    const big = Buffer.alloc(30000, 0x5a);
+    hive.setValue(p, 'big', REG.BINARY, big);
+    setMValue(m, 'big', REG.BINARY, big);
+    await check(hive, model, file, 'writing a 1.3 hive');
+    const out = await readFile(file);
+    const list = 4096 + out.readUInt32LE(p.offset + 4 + NK.SUBKEY_LIST);
+    assert.equal(out.toString('latin1', list + 4, list + 6), 'lf');
+    // Rewrite the lf leaf as an li leaf (offsets only), as NT 4 hives have them.
+    const n = out.readUInt16LE(list + 6);
+    const offsets = Array.from({ length: n }, (_, i) => out.readUInt32LE(list + 8 + i * 8));
+    out.write('li', list + 4, 'latin1');
+    offsets.forEach((o, i) => out.writeUInt32LE(o, list + 8 + i * 4));
+    await writeFile(file, out);
+    assert.equal(await hivexExport(file), renderExport(model));
+    const again = Hive.parse(out, 'li');
+    assert.equal(renderHive(again), renderExport(model));
+    again.addKey(again.key('P')!, 'bb');
+    mpath(m, ['bb'], true);
+    again.deleteKey(again.key('p\\ALPHA')!);
+    m.children.delete('ALPHA');
+    await check(again, model, file, 'writing to an li leaf');
+    const last = await readFile(file);
+    const list2 = 4096 + last.readUInt32LE(p.offset + 4 + NK.SUBKEY_LIST);
+    assert.equal(last.toString('latin1', list2 + 4, list2 + 6), 'li');
+    assert.deepEqual(again.key('P')!.subkeys().map((k) => k.name), ['bb', 'Bravo', 'charlie', 'delta']);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a value past 16344 bytes is a db record of 16344-byte segments in a 1.5 hive, one cell in a 1.3 hive', async () => {
+  for (const minor of [5, 3]) {
+    const b = await readFile(EMPTY_HIVE);
+    b.writeUInt32LE(minor, 24);
+    b.writeUInt32LE(checksum(b), 508);
+    const hive = Hive.parse(b, `v1.${minor}`);
+    const data = Buffer.from(Array.from({ length: 40000 }, (_, i) => (i * 7) & 0xff));
+    hive.setValue(hive.root, 'big', REG.BINARY, data);
+    const out = hive.toBuffer();
+    const vk = (hive.root as Key).findValue('big')!;
+    const cell = 4096 + out.readUInt32LE(vk + 4 + 8);
+    if (minor === 5) {
+      assert.equal(out.toString('latin1', cell + 4, cell + 6), 'db');
+      assert.equal(out.readUInt16LE(cell + 6), 3);
+    } else {
+      assert.ok(-out.readInt32LE(cell) >= 40004);
+    }
+    assert.deepEqual(Hive.parse(out, 'again').root.value('BIG')!.data, data);
+  }
 });
