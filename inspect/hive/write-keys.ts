@@ -147,6 +147,18 @@ function removeSubkey(ctx: WriteContext, parentAt: number, childAt: number): voi
   setSubkeyList(ctx, parentAt, top, nk.subkeyCount - 1);
 }
 
+/** Levels between the root and key `at`, following parent offsets (bounded: a loop is an error). */
+function depth(ctx: WriteContext, at: number): number {
+  let n = 0;
+  for (let k = at; k !== ctx.root; n++) {
+    if (n > MAX_DEPTH) throw new HiveError(ctx.cells.name, 'nk record', `parent offsets go more than ${MAX_DEPTH} levels up (a cycle?)`, at);
+    const parent = readNk(ctx.cells, k).parent;
+    if (parent === undefined) throw new HiveError(ctx.cells.name, 'nk record', 'key has no parent but is not the root', k);
+    k = parent;
+  }
+  return n;
+}
+
 export function addKey(ctx: WriteContext, parentAt: number, name: string): number {
   const { cells, alloc } = ctx;
   const parent = new Key(cells, parentAt);
@@ -156,6 +168,7 @@ export function addKey(ctx: WriteContext, parentAt: number, name: string): numbe
   if (name.length === 0 || name.length > MAX_KEY_NAME) fail(`a key name has 1 to ${MAX_KEY_NAME} characters`);
   if (name.includes('\\')) fail('a key name has no backslash');
   if (parent.subkey(name)) fail('it exists');
+  if (depth(ctx, parentAt) >= MAX_DEPTH) fail(`keys nest at most ${MAX_DEPTH} levels deep`);
   const p = readNk(cells, parentAt);
   if (p.subkeyCount === 0xffffffff) fail('too many subkeys');
   const { bytes, compressed } = encodeName(name);
@@ -187,6 +200,8 @@ function planDelete(ctx: WriteContext, at: number): { free: number[]; sks: Map<n
   const stack: Array<[number, number]> = [[at, 0]];
   while (stack.length > 0) {
     const [k, depth] = stack.pop()!;
+    if (seen.has(k)) throw new HiveError(cells.name, 'nk record', 'key is reached twice below the one being deleted (a cycle?)', k);
+    seen.add(k);
     if (depth > MAX_DEPTH) throw new HiveError(cells.name, 'nk record', `key is more than ${MAX_DEPTH} levels below the one being deleted (a cycle?)`, k);
     const nk = readNk(cells, k);
     const key = new Key(cells, k);
@@ -206,6 +221,7 @@ function planDelete(ctx: WriteContext, at: number): { free: number[]; sks: Map<n
     free.push(k);
     for (const c of children) stack.push([c, depth + 1]);
   }
+  seen.clear();
   for (const c of free) {
     if (seen.has(c)) throw new HiveError(cells.name, 'cell', 'is used twice in the keys being deleted', c);
     seen.add(c);

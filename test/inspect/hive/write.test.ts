@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { prng } from '../../../disk/filters/prng.js';
 import { checksum } from '../../../inspect/hive/base-block.js';
+import type { HiveKey } from '../../../inspect/hive/hive.js';
 import { Hive, HiveError, REG } from '../../../inspect/hive/hive.js';
 import type { Key } from '../../../inspect/hive/key.js';
 import { NK } from '../../../inspect/hive/nk.js';
@@ -287,4 +288,14 @@ test('a value past 16344 bytes is a db record of 16344-byte segments in a 1.5 hi
     }
     assert.deepEqual(Hive.parse(out, 'again').root.value('BIG')!.data, data);
   }
+});
+
+test('keys nest at most 512 levels, as in Windows, and such a chain deletes', async () => {
+  const hive = Hive.parse(await readFile(EMPTY_HIVE), EMPTY_HIVE);
+  let k: HiveKey = hive.root;
+  for (let i = 0; i < 512; i++) k = hive.addKey(k, `l${i}`);
+  assert.throws(() => hive.addKey(k, 'deeper'), /cannot add key "deeper" under "l511": keys nest at most 512 levels deep/);
+  hive.deleteKey(hive.key('l0')!);
+  assert.deepEqual(hive.root.subkeys(), []);
+  assert.ok(cellMap(hive.toBuffer()).filter((c) => !c.used).length <= hive.toBuffer().readUInt32LE(40) / 4096, 'the freed cells merged');
 });
