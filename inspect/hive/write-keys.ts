@@ -4,9 +4,9 @@
  * ri list. Deleting plans every cell to free first, so damage found on the way leaves the hive
  * untouched.
  */
+import { compareKeys } from '../../fs/ntfs/upcase.js';
 import { HiveError } from './errors.js';
 import { Key } from './key.js';
-import { compareKeys } from '../../fs/ntfs/upcase.js';
 import { encodeName, lfHint, lhHash, nameKey } from './names.js';
 import { NK, NK_COMPRESSED_NAME, readNk } from './nk.js';
 import { addSkReference, checkSkDrops, dropSkReference } from './sk.js';
@@ -199,10 +199,10 @@ function planDelete(ctx: WriteContext, at: number): { free: number[]; sks: Map<n
   const seen = new Set<number>();
   const stack: Array<[number, number]> = [[at, 0]];
   while (stack.length > 0) {
-    const [k, depth] = stack.pop()!;
+    const [k, level] = stack.pop()!;
     if (seen.has(k)) throw new HiveError(cells.name, 'nk record', 'key is reached twice below the one being deleted (a cycle?)', k);
     seen.add(k);
-    if (depth > MAX_DEPTH) throw new HiveError(cells.name, 'nk record', `key is more than ${MAX_DEPTH} levels below the one being deleted (a cycle?)`, k);
+    if (level > MAX_DEPTH) throw new HiveError(cells.name, 'nk record', `key is more than ${MAX_DEPTH} levels below the one being deleted (a cycle?)`, k);
     const nk = readNk(cells, k);
     const key = new Key(cells, k);
     for (const v of key.valueOffsets()) free.push(v, ...dataCells(cells, readVk(cells, v)));
@@ -219,7 +219,7 @@ function planDelete(ctx: WriteContext, at: number): { free: number[]; sks: Map<n
     }
     if (nk.security !== undefined) sks.set(nk.security, (sks.get(nk.security) ?? 0) + 1);
     free.push(k);
-    for (const c of children) stack.push([c, depth + 1]);
+    for (const c of children) stack.push([c, level + 1]);
   }
   seen.clear();
   for (const c of free) {
