@@ -66,7 +66,8 @@ export class Cells {
     const fail = (detail: string): never => {
       throw new HiveError(this.name, what, detail, at);
     };
-    const bin = at % 4 === 0 ? this.binOf(at) : undefined;
+    if (at % 4 !== 0) fail('cell offset is not a multiple of 4');
+    const bin = this.binOf(at);
     if (!bin || at < bin.start + HBIN_HEADER || at + 4 > bin.end) fail(`cell offset is outside the hbins`);
     const raw = this.buf.readInt32LE(at);
     if (raw >= 0) fail('points to a free cell');

@@ -2,10 +2,15 @@
  * A Windows registry hive (regf) held in memory: read it, and change it in place. The layout
  * follows libyal's "Windows NT Registry File (REGF) format" document.
  */
-import { parseBaseBlock } from './base-block.js';
+import { Allocator } from './allocator.js';
+import { BASE_BLOCK_SIZE, filetime, parseBaseBlock, sealBaseBlock } from './base-block.js';
 import { Cells } from './cells.js';
+import { HiveError } from './errors.js';
 import type { HiveKey } from './key.js';
 import { Key } from './key.js';
+import type { WriteContext } from './write-context.js';
+import { addKey, deleteKey } from './write-keys.js';
+import { deleteValue, setValue } from './write-values.js';
 
 export type { HiveKey } from './key.js';
 export type { HiveValue } from './value.js';
@@ -16,16 +21,22 @@ export class Hive {
   readonly root: Key;
   /** The sequence numbers disagree: Windows did not finish writing, changes may wait in .LOG1/.LOG2. */
   readonly dirty: boolean;
-  protected readonly cells: Cells;
-  protected readonly minor: number;
+  private readonly cells: Cells;
+  private readonly minor: number;
+  private readonly sequence: [number, number];
+  /** Set up by the first write: the bytes are copied then. */
+  private context?: WriteContext;
+  /** Written to since the base block was last sealed. */
+  private changed = false;
 
-  protected constructor(
+  private constructor(
     readonly name: string,
     bytes: Buffer,
   ) {
     const base = parseBaseBlock(bytes, name);
     this.dirty = base.primarySeq !== base.secondarySeq;
     this.minor = base.minor;
+    this.sequence = [base.primarySeq, base.secondarySeq];
     this.cells = new Cells(bytes, name, base.binsSize);
     this.root = new Key(this.cells, base.root);
   }
@@ -46,8 +57,45 @@ export class Hive {
     return k;
   }
 
-  /** The hive file's bytes. */
+  /** Add a subkey (it must not exist); it shares its parent's security descriptor. */
+  addKey(parent: HiveKey, name: string): HiveKey {
+    return new Key(this.cells, addKey(this.write(), parent.offset, name));
+  }
+
+  /** Delete a key with all its subkeys and values (not the root). */
+  deleteKey(key: HiveKey): void {
+    deleteKey(this.write(), key.offset);
+  }
+
+  /** Create or replace a value ("" is the key's default value); a replaced value keeps its name's case. */
+  setValue(key: HiveKey, name: string, type: number, data: Buffer): void {
+    setValue(this.write(), key.offset, name, type, data);
+  }
+
+  /** Delete a value, which must exist. */
+  deleteValue(key: HiveKey, name: string): void {
+    deleteValue(this.write(), key.offset, name);
+  }
+
+  /** The hive file's bytes; after writes, with both sequence numbers advanced and the checksum updated. */
   toBuffer(): Buffer {
+    if (this.changed) {
+      sealBaseBlock(this.cells.buf, this.cells.end - BASE_BLOCK_SIZE, new Date());
+      this.changed = false;
+    }
     return Buffer.from(this.cells.buf.subarray(0, this.cells.end));
+  }
+
+  private write(): WriteContext {
+    if (this.dirty) {
+      throw new HiveError(this.name, 'base block', `sequence numbers ${this.sequence[0]} and ${this.sequence[1]} differ: the hive has unflushed changes in its .LOG1/.LOG2, which are not replayed, so it is not written`, 4);
+    }
+    if (!this.context) {
+      this.cells.buf = Buffer.from(this.cells.buf.subarray(0, this.cells.end));
+      this.context = { cells: this.cells, alloc: new Allocator(this.cells), minor: this.minor, stamp: 0n, root: this.root.offset };
+    }
+    this.context.stamp = filetime(new Date());
+    this.changed = true;
+    return this.context;
   }
 }

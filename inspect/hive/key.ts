@@ -32,7 +32,7 @@ export class Key implements HiveKey {
   subkeyOffsets(): number[] {
     const nk = readNk(this.cells, this.offset);
     if (nk.subkeyList === undefined || nk.subkeyCount === 0) return [];
-    const out = readSubkeyLists(this.cells, nk.subkeyList).leaves.flatMap((l) => l.keys);
+    const out = readSubkeyLists(this.cells, nk.subkeyList).leaves.flatMap((l) => l.keys());
     if (out.length !== nk.subkeyCount) {
       throw new HiveError(this.cells.name, 'nk record', `key "${nk.name}" counts ${nk.subkeyCount} subkeys, its lists hold ${out.length}`, this.offset);
     }
@@ -49,10 +49,8 @@ export class Key implements HiveKey {
     // hivex hashes UTF-8 bytes, so only an ASCII name's hash can be trusted to rule keys out.
     const hash = /^[\x00-\x7f]*$/.test(name) ? lhHash(name) : undefined;
     for (const leaf of readSubkeyLists(this.cells, nk.subkeyList).leaves) {
-      for (let i = 0; i < leaf.keys.length; i++) {
-        // lh hashes are of the upcased name, so a different hash means a different name.
-        if (hash !== undefined && leaf.kind === 'lh' && leaf.hashes![i] !== hash) continue;
-        const at = leaf.keys[i]!;
+      // lh hashes are of the upcased name, so a different hash means a different name.
+      for (const at of leaf.candidates(hash)) {
         if (sameName(readNk(this.cells, at).name, name)) return new Key(this.cells, at);
       }
     }

@@ -3,7 +3,7 @@
  * field itself (the length's top bit says so); longer data has a cell of its own, or a db record
  * when the cell could not hold it.
  */
-import { readBigData } from './big-data.js';
+import { dbCells, readBigData } from './big-data.js';
 import { Cells } from './cells.js';
 import { HiveError } from './errors.js';
 import { decodeName } from './names.js';
@@ -58,4 +58,12 @@ export function readValueList(cells: Cells, at: number, count: number): number[]
   const out: number[] = [];
   for (let i = 0; i < count; i++) out.push(cells.pointer(d.readUInt32LE(i * 4), 'value list', at));
   return out;
+}
+
+/** The cells holding a value's data: none when inline, one cell, or a db record with its list and segments. */
+export function dataCells(cells: Cells, vk: VkRecord): number[] {
+  if (vk.dataCell === undefined) return [];
+  if (vk.length <= cells.data(vk.dataCell, 'value data').length) return [vk.dataCell];
+  const { list, segments } = dbCells(cells, vk.dataCell);
+  return [vk.dataCell, list, ...segments];
 }

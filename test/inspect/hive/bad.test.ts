@@ -73,6 +73,11 @@ test('an offset outside the hive', async () => {
   const a = Hive.parse(b, NAME).key('A')!.offset;
   b.writeUInt32LE(0x7ffffff0, a + 4 + NK.VALUE_LIST);
   expectError(b, `${NAME}: value list: cell offset is outside the hbins (at byte ${0x7ffffff0 + 4096})`, (h) => h.key('a')!.values());
+  b.writeUInt32LE(0x22, a + 4 + NK.VALUE_LIST);
+  expectError(b, `${NAME}: value list: cell offset is not a multiple of 4 (at byte ${0x22 + 4096})`, (h) => h.key('a')!.values());
+  // The hbin header, not a cell.
+  b.writeUInt32LE(0x8, a + 4 + NK.VALUE_LIST);
+  expectError(b, `${NAME}: value list: cell offset is outside the hbins (at byte ${0x8 + 4096})`, (h) => h.key('a')!.values());
 });
 
 test('an ri list that points to itself', async () => {
@@ -119,4 +124,21 @@ test('random damage gives a HiveError or a readable hive, never a crash or a han
     }
   }
   assert.ok(errors > 20, `only ${errors} of 400 damaged hives were refused`);
+});
+
+test('deleting a key whose subtree loops back is refused and changes nothing', async () => {
+  const { path } = await smallHive();
+  const b = await readFile(path);
+  const h = Hive.parse(b, NAME);
+  const a = h.key('A')!.offset;
+  const leaf = h.key('A\\k3\\leaf')!.offset;
+  // leaf's subkey list becomes A's own list: leaf -> k0..k11 -> leaf ...
+  b.writeUInt32LE(b.readUInt32LE(a + 4 + NK.SUBKEY_LIST), leaf + 4 + NK.SUBKEY_LIST);
+  b.writeUInt32LE(12, leaf + 4 + NK.SUBKEY_COUNT);
+  const hive = Hive.parse(b, NAME);
+  assert.throws(
+    () => hive.deleteKey(hive.key('A')!),
+    (e: Error) => e instanceof HiveError && /^\/images\/SYSTEM: nk record: key is reached twice below the one being deleted \(a cycle\?\) \(at byte \d+\)$/.test(e.message),
+  );
+  assert.deepEqual(hive.toBuffer().subarray(4096), b.subarray(4096));
 });

@@ -3,7 +3,7 @@
  * and the text `hivexregedit --export` writes, made from the model, from our reader, and by
  * hivex itself, so the three can be compared as strings.
  */
-import { copyFile, chmod, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, rm, writeFile } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +54,7 @@ export function setMValue(k: MKey, name: string, type: number, data: Buffer): vo
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const quote = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-const hex = (b: Buffer): string => [...b].map((x) => x.toString(16).padStart(2, '0')).join(',');
+const hex = (b: Buffer): string => b.toString('hex').replace(/..(?!$)/g, '$&,');
 
 function valueLine(v: MValue): string {
   const lhs = v.name === '' ? '@=' : `"${quote(v.name)}"=`;
@@ -142,7 +142,11 @@ export async function mergeInto(path: string, root: MKey): Promise<void> {
   await chmod(path, 0o644);
   const reg = `${path}.reg`;
   await writeFile(reg, renderMerge(root));
-  await run('hivexregedit', ['--merge', path, reg]);
+  try {
+    await run('hivexregedit', ['--merge', path, reg]);
+  } finally {
+    await rm(reg, { force: true });
+  }
 }
 
 /** A cached hive made by hivexregedit from a model; `recipe` must name what made the model. */
