@@ -196,7 +196,7 @@ export class HttpDevice extends BaseDevice {
         });
       } catch (e) {
         this.opts.log?.(`${method} ${this.name}${range ? ` ${range}` : ''} -> ${(e as Error).message}`);
-        throw classifyNetworkError(e);
+        throw this.connectError(method, e);
       }
       this.opts.log?.(`${method} ${this.name}${range ? ` ${range}` : ''} -> ${res.statusCode}`);
       await this.session.update(href, res.headers['set-cookie']);
@@ -208,6 +208,14 @@ export class HttpDevice extends BaseDevice {
       }
       return res;
     }
+  }
+
+  /** Transient network errors are retried; others (TLS, DNS) are named with the URL at once. */
+  private connectError(method: string, e: unknown): Error {
+    const err = classifyNetworkError(e);
+    if (err instanceof TransientError) return err;
+    const tls = /certificate|self.signed|unable to verify/i.test(err.message);
+    return new DiskError(this.name, `${method}: ${err.message}${tls ? ' (give the CA with --cacert FILE, or --no-verify for a self-signed server)' : ''}`, undefined, tls ? 'EACCES' : 'EIO');
   }
 
   private statusError(what: string, status: number): DiskError {
