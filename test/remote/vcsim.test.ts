@@ -1,11 +1,12 @@
 /**
- * VMware's vCenter simulator (govmomi vcsim, ../shared/vcsim): the vpx:// lookup through its
+ * VMware's vCenter simulator (govmomi vcsim, built from Debian's packages by test/remote/vcsim/): the vpx:// lookup through its
  * SOAP API, and datastore reads with the session cookie over TLS verified against its CA.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { openRemote } from '../../remote/open.js';
 import { folderUrl, parseVpxUrl, resolveVpxGuest, soapParser, vpxDisks } from '../../remote/vpx.js';
@@ -14,7 +15,8 @@ import { tool, toolStatus } from '../e2e/tools.js';
 import { guestImages, type GuestImages } from './images.js';
 import { freePort } from './nginx.js';
 
-const VCSIM = '/work/shared/vcsim';
+/** The simulator's build-and-start scripts, kept beside this test's source (dist/ holds only compiled code). */
+const VCSIM = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'remote', 'vcsim');
 const HOME = '/tmp/guestkit-vcsim-remote';
 let env: Record<string, string>;
 let imgs: GuestImages;
