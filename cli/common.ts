@@ -81,9 +81,17 @@ export function parseTool<O extends NonNullable<ParseArgsConfig['options']>>(arg
   return parsed;
 }
 
+/** guestkit's version from its package.json, found upward: the bundles' chunks sit deeper than the commands. */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (let up = '../'; up.length <= 12; up += '../') {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'guestkit') return pkg.version;
+    } catch {
+      // not at this level: look one up
+    }
+  }
+  throw new Error('cannot find guestkit\'s package.json');
 }
 
 /** The options of tools that read files: -m specs, and -i (inspect and mount what the OS mounts). */

@@ -30,7 +30,8 @@ main(async (argv) => {
   if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`, USAGE);
   const guest = await openGuest(parsed.disks, parsed.values);
   try {
-    const result = await inspectGuest(guest, { applications, warn });
+    const result = await inspectGuest(guest, { applications });
+    for (const w of result.warnings) warn(w);
     if (result.oses.length === 0) {
       throw new Error('no operating system could be detected inside this disk image.\n\nThis may be because the file is not a disk image, or is not a virtual machine image, or because the OS type is not understood by guestkit.');
     }

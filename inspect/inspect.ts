@@ -20,7 +20,11 @@ export { mountOs } from './mount.js';
 export interface InspectOptions {
   /** List installed applications (the default); off skips reading package databases. */
   applications?: boolean;
-  /** Called with each warning as it happens, besides collecting them. */
+  /**
+   * Called with each warning as it happens, besides collecting them. A driver's own warnings
+   * (a journal replayed in memory) are only collected: whoever mounts that filesystem hears
+   * them from the driver again.
+   */
   warn?: (message: string) => void;
 }
 
@@ -32,19 +36,21 @@ export async function inspectGuest(guest: Guest, opts: InspectOptions = {}): Pro
   };
   const names = await DeviceNames.of(guest);
   const fss = (await guest.filesystems()).filter((f) => f.type !== 'unknown' && f.type !== 'swap');
-  const oses = await Promise.all(fss.map((f) => inspectFilesystem(guest, f, fss, names, opts.applications ?? true, warn)));
+  const collect = (m: string) => warnings.push(m);
+  const oses = await Promise.all(fss.map((f) => inspectFilesystem(guest, f, fss, names, opts.applications ?? true, warn, collect)));
   return { oses: oses.filter((o): o is OsInfo => o !== undefined).sort((a, b) => (a.root < b.root ? -1 : 1)), warnings };
 }
 
 /** The OS whose root this filesystem is, or undefined. */
 async function inspectFilesystem(
   guest: Guest, cand: FsCandidate, all: FsCandidate[], names: DeviceNames, applications: boolean, warn: (m: string) => void,
+  collect: (m: string) => void,
 ): Promise<OsInfo | undefined> {
   let fs: Filesystem;
   try {
     const driver = await probeFilesystem(cand.device);
     if (!driver) return undefined;
-    fs = await driver.open(cand.device, { writable: false, warn: (m) => warn(`${cand.name}: ${m}`) });
+    fs = await driver.open(cand.device, { writable: false, warn: (m) => collect(`${cand.name}: ${m}`) });
   } catch (e) {
     warn(`${cand.name}: cannot open the ${cand.type} filesystem: ${(e as Error).message}`);
     return undefined;

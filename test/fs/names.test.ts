@@ -11,6 +11,7 @@ import { RawFile } from '../../disk/raw.js';
 import { ext4Driver } from '../../fs/ext4/driver.js';
 import { fatDriver } from '../../fs/fat/driver.js';
 import type { FsDriver } from '../../fs/filesystem.js';
+import { unlocked } from '../../fs/locked.js';
 import { ntfsDriver } from '../../fs/ntfs/driver.js';
 import type { NtfsFilesystem } from '../../fs/ntfs/ntfs.js';
 import { resolvePath } from '../../fs/path.js';
@@ -99,7 +100,7 @@ test('names: NTFS index keys with a name of length 0 or "/" are skipped with a w
   });
   const image = join(await scratch('names-ntfs'), 'fs.img');
   await writeFile(image, await readFile(base));
-  const fs = (await ntfsDriver.open(await RawFile.open(image), {})) as NtfsFilesystem;
+  const fs = unlocked(await ntfsDriver.open(await RawFile.open(image), {})) as NtfsFilesystem;
   const hx = (await resolvePath(fs, '/hx')).ino;
   const record = Number(fs.mft.dataStream.deviceOffset(hx * fs.mft.recordSize)!);
   const within = { start: record, end: record + fs.mft.recordSize };

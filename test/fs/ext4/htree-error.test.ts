@@ -7,6 +7,7 @@ import type { BlockDevice } from '../../../disk/block-device.js';
 import { ErrorFilter } from '../../../disk/filters/error.js';
 import { FilterDevice } from '../../../disk/filters/filter-device.js';
 import { RawFile } from '../../../disk/raw.js';
+import { unlocked } from '../../../fs/locked.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
@@ -66,7 +67,7 @@ test('ext4 write: a read error in the htree walk propagates; the directory keeps
     for (const lblk of nodes) fs!.io.forget(firstPblk + lblk);
     await writeFile(trigger, '');
   }), { file: trigger, ops: ['read'] });
-  fs = (await ext4Driver.open(dev, { writable: true, warn: () => undefined })) as Ext4Fs;
+  fs = unlocked(await ext4Driver.open(dev, { writable: true, warn: () => undefined })) as Ext4Fs;
   const big = await fs.lookup(2, 'big');
   const dirBytes = async (): Promise<string> => createHash('sha256').update(await run('debugfs', ['-R', 'cat /big', image])).digest('hex');
   const before = await dirBytes();

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { test } from 'node:test';
-import { RawFile } from '../../../disk/raw.js';
-import type { FsOpenOptions } from '../../../fs/filesystem.js';
 import { AT } from '../../../fs/ntfs/attribute.js';
-import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import { applyFixups } from '../../../fs/ntfs/fixup.js';
 import { IndexTree } from '../../../fs/ntfs/index.js';
 import { AttrStream } from '../../../fs/ntfs/stream.js';
-import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { hashFile } from '../../fixtures/run.js';
-import { copyImage, smallImage, withNtfs3g } from './images.js';
-import { unlocked } from '../../../fs/locked.js';
+import { copyImage, openNtfs, smallImage, withNtfs3g } from './images.js';
 import { patch } from '../../fixtures/patch.js';
-
-async function openNtfs(path: string, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
-  return unlocked(await ntfsDriver.open(await RawFile.open(path, opts.writable === true), opts)) as NtfsFilesystem;
-}
 
 /** Where on the device record `num` starts, and the attribute `type` in it. */
 async function locate(path: string, file: string, type?: number): Promise<{ num: number; record: bigint; attr: number }> {

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { open } from 'node:fs/promises';
 import { test } from 'node:test';
-import { RawFile } from '../../../disk/raw.js';
 import { AT } from '../../../fs/ntfs/attribute.js';
-import { ntfsDriver } from '../../../fs/ntfs/driver.js';
-import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
 import { fixture } from '../../fixtures/cache.js';
 import { run, runStatus } from '../../fixtures/run.js';
-import { copyImage, withNtfs3g } from './images.js';
+import { copyImage, openNtfs, withNtfs3g } from './images.js';
 
 const CONTENT = 'seq 1 400000 | head -c 2000000';
 
@@ -23,10 +20,6 @@ ${CONTENT} > comp/two`;
     await run('mkntfs', ['-F', '-Q', '-q', '-c', '4096', path]);
     await withNtfs3g(path, 'compression', (mnt) => run('bash', ['-c', script], { cwd: mnt }));
   });
-}
-
-async function openNtfs(path: string): Promise<NtfsFilesystem> {
-  return (await ntfsDriver.open(await RawFile.open(path), {})) as NtfsFilesystem;
 }
 
 /** Byte position of the $DATA attribute's compression unit field, and the record number. */

@@ -6,6 +6,11 @@
 import { spawn } from 'node:child_process';
 import { readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RawFile } from '../../../disk/raw.js';
+import type { FsOpenOptions } from '../../../fs/filesystem.js';
+import { unlocked } from '../../../fs/locked.js';
+import { ntfsDriver } from '../../../fs/ntfs/driver.js';
+import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
 
@@ -198,4 +203,9 @@ export async function copyImage(src: string, name: string): Promise<string> {
   const dst = join(dir, 'copy.img');
   await run('cp', ['--sparse=always', src, dst]);
   return dst;
+}
+
+/** Open an NTFS image with the driver, unlocked: the tests look at the driver's internals. */
+export async function openNtfs(path: string, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
+  return unlocked(await ntfsDriver.open(await RawFile.open(path, opts.writable === true), opts)) as NtfsFilesystem;
 }
