@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, constants, writeFileSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
-import { diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
+import { describeError, diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
 
 const USAGE = `Usage: guestmount -a IMAGE [-a IMAGE...] [--format=FMT] {-m DEV[:MNT[:OPTS[:FSTYPE]]]... | -i}
                   [--ro|--rw] [-o FUSEOPT]... [--dir-cache-timeout=N] [--fd=N] [--pid-file=FILE]
@@ -64,7 +64,8 @@ main(async (argv) => {
     process.exit(await served.done);
   } catch (e) {
     if (readyFd === undefined) throw e;
-    tell(readyFd, `error ${(e as Error).message}`);
+    // One line to the waiting parent, with the option that fixes it as the other tools print it.
+    tell(readyFd, `error ${describeError(e).replace(/\n/g, ' ')}`);
     process.exit(1);
   }
 });
