@@ -13,13 +13,28 @@ export function registerJsonBackingResolver(driver: string, resolver: JsonBackin
   resolvers.set(driver, resolver);
 }
 
+/** Keys of a `json:` name whose values are credentials: never shown in a message. */
+const SECRET_KEY = /cookie|password|secret|token|auth/i;
+
+/** A backing name as a message may show it: credentials in `json:` keys and users in URLs hidden. */
+export function shownBackingName(name: string): string {
+  const noUser = (s: string) => s.replace(/\/\/[^@/]*@/g, '//');
+  if (!name.startsWith('json:')) return noUser(name).slice(0, 200);
+  try {
+    const spec: unknown = JSON.parse(name.slice('json:'.length), (k, v: unknown) => (SECRET_KEY.test(k) ? '(hidden)' : typeof v === 'string' ? noUser(v) : v));
+    return `json:${JSON.stringify(spec)}`.slice(0, 300);
+  } catch {
+    return 'json:(not valid json)';
+  }
+}
+
 /** Open a `json:` backing name; the driver is `file.driver` (nested or dotted, as qemu writes both) or `driver`. */
 export async function openJsonBacking(name: string, fromImage: string): Promise<BlockDevice> {
   let spec: unknown;
   try {
     spec = JSON.parse(name.slice('json:'.length));
   } catch {
-    throw new DiskError(fromImage, `backing file name is not valid json: ${name.slice(0, 80)}`);
+    throw new DiskError(fromImage, 'backing file name starts with json: but is not valid json');
   }
   if (typeof spec !== 'object' || spec === null) throw new DiskError(fromImage, 'json: backing name is not an object');
   const obj = spec as Record<string, unknown>;

@@ -1,7 +1,7 @@
 /** Open an image file as a BlockDevice: probe (or force) its format, follow backing chains. */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BlockDevice } from './block-device.js';
-import { openJsonBacking } from './backing.js';
+import { openJsonBacking, shownBackingName } from './backing.js';
 import { DiskError, FormatNeededError } from './errors.js';
 import type { OpenOptions } from './format.js';
 import { formats } from './formats.js';
@@ -67,7 +67,7 @@ async function probe(file: BlockDevice) {
 function refuseBacking(format: string): NonNullable<OpenOptions['openBacking']> {
   return (name, fromImage) =>
     Promise.reject(
-      new FormatNeededError(fromImage, `names a backing file ("${name.slice(0, 200)}"), but its format was only probed: backing files are opened only when the format (${format}) is given`, format),
+      new FormatNeededError(fromImage, `names a backing file ("${shownBackingName(name)}"), but its format was only probed: backing files are opened only when the format (${format}) is given`, format),
     );
 }
 
