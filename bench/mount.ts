@@ -36,11 +36,14 @@ async function findAndCat(label: string, mnt: string, big: string): Promise<void
 }
 
 const img = await image();
+// Every reader below starts with the image in the host's page cache, the loop mount included.
+await sh(`cat ${img} > /dev/null`);
 const dir = await mkdtemp(join(tmpdir(), 'bench-mount-'));
 const mnt = join(dir, 'mnt');
 await mkdir(mnt);
-const guestmount = join(here, '..', 'cli', 'guestmount.js');
-const guestunmount = join(here, '..', 'cli', 'guestunmount.js');
+// The commands as installed: the esbuild bundles package.json's bin names.
+const guestmount = join(here, '..', 'bin', 'guestmount.js');
+const guestunmount = join(here, '..', 'bin', 'guestunmount.js');
 console.log(`guestmount on ext4 (${FILES} files, 1 GiB file), median of ${RUNS} where repeated; a shared machine: noisy`);
 try {
   const ready: number[] = [];
