@@ -1,6 +1,6 @@
 /** The serving half of guestmount: open the images, mount as asked, serve until unmounted. */
 import type { DiskSpec, Guest } from '../guest/guest.js';
-import { inspectGuest, mountOs } from '../inspect/inspect.js';
+import { inspectGuest, mountOs, onlyOs } from '../inspect/inspect.js';
 import { serve } from '../mount/daemon.js';
 import { lockImages } from '../mount/image-lock.js';
 import { mountOptions, parseMountSpec } from './common.js';
@@ -80,9 +80,8 @@ export async function runDaemon(r: DaemonRequest): Promise<{ done: Promise<numbe
  */
 async function mountInspected(guest: Guest): Promise<void> {
   const { oses } = await inspectGuest(guest, { applications: false, warn: (w) => say(`warning: ${w}`) });
-  if (oses.length === 0) throw new Error('no operating system was found on this disk: name the filesystems with -m DEVICE[:MOUNTPOINT]');
-  if (oses.length > 1) throw new Error(`multi-boot operating systems are not supported by -i (found ${oses.map((o) => `${o.type} on ${o.root}`).join(', ')}): use -m`);
-  const os = oses[0]!;
+  const os = onlyOs(oses);
+  if (!os) throw new Error('no operating system was found on this disk: name the filesystems with -m DEVICE[:MOUNTPOINT]');
   if (os.type !== 'windows') return mountOs(guest, os, (w) => say(`warning: ${w}`));
   if (os.driveLetters.length === 0) throw new Error(`${os.root}: Windows with no drive letters in the registry: use -m`);
   const mounted = new Set<string>();

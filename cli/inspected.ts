@@ -3,16 +3,15 @@
  * OS mounts them, and take Windows paths ("C:\Windows\win.ini", "D:\") on the drive they name.
  */
 import type { Guest } from '../guest/guest.js';
-import { inspectGuest, mountOs, type OsInfo } from '../inspect/inspect.js';
+import { inspectGuest, mountOs, onlyOs, type OsInfo } from '../inspect/inspect.js';
 
 const inspected = new WeakMap<Guest, OsInfo>();
 
 /** Inspect and mount the one OS found; undefined when there is none, an error when there are several. */
 export async function mountInspected(guest: Guest, warn: (m: string) => void): Promise<OsInfo | undefined> {
   const { oses } = await inspectGuest(guest, { applications: false, warn });
-  if (oses.length === 0) return undefined;
-  if (oses.length > 1) throw new Error(`multi-boot operating systems are not supported by -i; choose one with -m (roots: ${oses.map((o) => o.root).join(', ')})`);
-  const os = oses[0]!;
+  const os = onlyOs(oses);
+  if (!os) return undefined;
   await mountOs(guest, os, warn);
   inspected.set(guest, os);
   return os;

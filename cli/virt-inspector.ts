@@ -52,10 +52,12 @@ async function each(images: DiskSpec[], applications: boolean): Promise<number> 
   await Promise.all(images.map((disk) => limit(async () => {
     let line: object;
     try {
-      const guest = await Guest.open([disk], { readonly: true });
+      // The drivers' own warnings (a journal replayed in memory) belong on this image's line too.
+      const driverWarnings: string[] = [];
+      const guest = await Guest.open([disk], { readonly: true, warn: (m) => driverWarnings.push(m) });
       try {
         const r = await inspectGuest(guest, { applications });
-        line = { image: disk.path, operatingsystems: r.oses, warnings: [...guest.scan.warnings, ...r.warnings] };
+        line = { image: disk.path, operatingsystems: r.oses, warnings: [...guest.scan.warnings, ...driverWarnings, ...r.warnings] };
       } finally {
         await guest.close();
       }

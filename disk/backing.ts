@@ -16,8 +16,8 @@ export function registerJsonBackingResolver(driver: string, resolver: JsonBackin
 /** Keys of a `json:` name whose values are credentials: never shown in a message. */
 const SECRET_KEY = /cookie|password|secret|token|auth/i;
 
-/** A backing name as a message may show it: credentials in `json:` keys and users in URLs hidden. */
-export function shownBackingName(name: string): string {
+/** A disk or backing name as a message may show it: credentials in `json:` keys and users in URLs hidden. */
+export function shownDiskName(name: string): string {
   const noUser = (s: string) => s.replace(/\/\/[^@/]*@/g, '//');
   if (!name.startsWith('json:')) return noUser(name).slice(0, 200);
   try {

@@ -1,7 +1,7 @@
 /** Open an image file as a BlockDevice: probe (or force) its format, follow backing chains. */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { BlockDevice } from './block-device.js';
-import { openJsonBacking, shownBackingName } from './backing.js';
+import { openJsonBacking, shownDiskName } from './backing.js';
 import { DiskError, FormatNeededError } from './errors.js';
 import type { OpenOptions } from './format.js';
 import { formats } from './formats.js';
@@ -29,7 +29,7 @@ function openSource(path: string, writable: boolean): Promise<BlockDevice> {
   const scheme = schemeOf(path);
   if (scheme === undefined) return RawFile.open(path, writable);
   const opener = sourceOpeners.get(scheme);
-  if (!opener) return Promise.reject(new DiskError(path.replace(/\/\/[^@/]*@/, '//'), `no opener for ${scheme}:// names`, undefined, 'ENOTSUP'));
+  if (!opener) return Promise.reject(new DiskError(shownDiskName(path), `no opener for ${scheme}:// names`, undefined, 'ENOTSUP'));
   return opener(path, writable);
 }
 
@@ -67,7 +67,7 @@ async function probe(file: BlockDevice) {
 function refuseBacking(format: string): NonNullable<OpenOptions['openBacking']> {
   return (name, fromImage) =>
     Promise.reject(
-      new FormatNeededError(fromImage, `names a backing file ("${shownBackingName(name)}"), but its format was only probed: backing files are opened only when the format (${format}) is given`, format),
+      new FormatNeededError(fromImage, `names a backing file ("${shownDiskName(name)}"), but its format was only probed: backing files are opened only when the format (${format}) is given`, format),
     );
 }
 

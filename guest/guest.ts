@@ -57,6 +57,11 @@ export class Guest {
   readonly mounts = new MountTable();
   private fsCache?: Promise<FsCandidate[]>;
   private readonly opened: Filesystem[] = [];
+  /**
+   * Filesystems opened read-only with no driver options, one per device: inspection and the
+   * mounts after it share one open (one superblock read, one journal replay, one set of caches).
+   */
+  private readonly readers = new Map<string, Promise<Filesystem>>();
 
   private constructor(
     readonly readonly: boolean,
@@ -125,9 +130,21 @@ export class Guest {
     }
   }
 
-  /** Open the filesystem on a device name ("/dev/sda1", "/dev/vg0/root"). */
+  /**
+   * Open the filesystem on a device name ("/dev/sda1", "/dev/vg0/root"). A read-only open with
+   * no driver options or type is the device's shared reader; a writable open closes that first.
+   */
   async openFilesystem(name: string, opts: MountOptions = {}): Promise<Filesystem> {
     const { fstype, ...fsOpts } = opts;
+    const writable = fsOpts.writable ?? !this.readonly;
+    if (writable && this.readonly) throw new GuestError('read-only', 'EROFS', `${name}: the guest was opened read-only`);
+    const shared = !writable && fstype === undefined && fsOpts.options === undefined && fsOpts.warn === undefined;
+    const reader = shared ? this.readers.get(name) : undefined;
+    const fs = await (reader ?? this.openNew(name, fstype, { ...fsOpts, writable }, shared));
+    return this.opts.trace ? traced(fs, name, this.opts.trace) : fs;
+  }
+
+  private async openNew(name: string, fstype: string | undefined, fsOpts: FsOpenOptions & { writable: boolean }, shared: boolean): Promise<Filesystem> {
     const cand = this.candidates().find((c) => c.name === name);
     if (!cand) {
       const known = this.candidates().map((c) => c.name).join(', ');
@@ -135,12 +152,26 @@ export class Guest {
     }
     const driver = fstype !== undefined ? driverForType(fstype) : await probeFilesystem(cand.device);
     if (!driver) throw new GuestError('no-filesystem', 'ENODEV', `${name}: no filesystem guestkit can read on this device`);
-    const writable = fsOpts.writable ?? !this.readonly;
-    if (writable && this.readonly) throw new GuestError('read-only', 'EROFS', `${name}: the guest was opened read-only`);
-    this.opts.debug?.(`${name}: opening as ${driver.type}${fstype !== undefined ? ` (type ${fstype} given)` : ''}${writable ? ', writable' : ''}`);
-    const fs = await driver.open(cand.device, { warn: this.opts.warn, ...fsOpts, writable });
+    // A writer changes the device under a reader's caches: the reader goes first.
+    if (fsOpts.writable) await this.dropReader(name);
+    this.opts.debug?.(`${name}: opening as ${driver.type}${fstype !== undefined ? ` (type ${fstype} given)` : ''}${fsOpts.writable ? ', writable' : ''}`);
+    const opening = driver.open(cand.device, { warn: this.opts.warn, ...fsOpts });
+    if (shared) {
+      this.readers.set(name, opening);
+      opening.catch(() => this.readers.delete(name));
+    }
+    const fs = await opening;
     this.opened.push(fs);
-    return this.opts.trace ? traced(fs, name, this.opts.trace) : fs;
+    return fs;
+  }
+
+  private async dropReader(name: string): Promise<void> {
+    const reader = this.readers.get(name);
+    if (!reader) return;
+    this.readers.delete(name);
+    const fs = await reader;
+    this.opened.splice(this.opened.indexOf(fs), 1);
+    await fs.close();
   }
 
   /** Mount a device's filesystem at a path of the guest namespace ("/", "/boot"). */
@@ -151,6 +182,7 @@ export class Guest {
   }
 
   async close(): Promise<void> {
+    this.readers.clear();
     for (const fs of this.opened.splice(0)) await fs.close();
     const devs = [...new Set(this.scan.disks.map((d) => d.device))];
     for (const d of devs) {

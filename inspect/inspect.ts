@@ -2,7 +2,6 @@
  * Inspection: find each operating system's root among the guest's filesystems, and say
  * what it is, what it mounts where, and what is installed, as libguestfs's inspection does.
  */
-import { probeFilesystem } from '../fs/drivers.js';
 import type { Filesystem } from '../fs/filesystem.js';
 import type { FsCandidate, Guest } from '../guest/guest.js';
 import { DeviceNames } from './devices.js';
@@ -22,10 +21,16 @@ export interface InspectOptions {
   applications?: boolean;
   /**
    * Called with each warning as it happens, besides collecting them. A driver's own warnings
-   * (a journal replayed in memory) are only collected: whoever mounts that filesystem hears
-   * them from the driver again.
+   * (a journal replayed in memory) go to the guest's `warn`: the filesystems inspected are the
+   * guest's shared read-only opens, which its mounts use too.
    */
   warn?: (message: string) => void;
+}
+
+/** The one operating system -i mounts: none found is undefined, several are refused (no multi-boot choice). */
+export function onlyOs(oses: OsInfo[]): OsInfo | undefined {
+  if (oses.length > 1) throw new Error(`multi-boot operating systems are not supported by -i (found ${oses.map((o) => `${o.type} on ${o.root}`).join(', ')}): choose the filesystems with -m`);
+  return oses[0];
 }
 
 export async function inspectGuest(guest: Guest, opts: InspectOptions = {}): Promise<Inspection> {
@@ -36,21 +41,17 @@ export async function inspectGuest(guest: Guest, opts: InspectOptions = {}): Pro
   };
   const names = await DeviceNames.of(guest);
   const fss = (await guest.filesystems()).filter((f) => f.type !== 'unknown' && f.type !== 'swap');
-  const collect = (m: string) => warnings.push(m);
-  const oses = await Promise.all(fss.map((f) => inspectFilesystem(guest, f, fss, names, opts.applications ?? true, warn, collect)));
+  const oses = await Promise.all(fss.map((f) => inspectFilesystem(guest, f, fss, names, opts.applications ?? true, warn)));
   return { oses: oses.filter((o): o is OsInfo => o !== undefined).sort((a, b) => (a.root < b.root ? -1 : 1)), warnings };
 }
 
 /** The OS whose root this filesystem is, or undefined. */
 async function inspectFilesystem(
   guest: Guest, cand: FsCandidate, all: FsCandidate[], names: DeviceNames, applications: boolean, warn: (m: string) => void,
-  collect: (m: string) => void,
 ): Promise<OsInfo | undefined> {
   let fs: Filesystem;
   try {
-    const driver = await probeFilesystem(cand.device);
-    if (!driver) return undefined;
-    fs = await driver.open(cand.device, { writable: false, warn: (m) => collect(`${cand.name}: ${m}`) });
+    fs = await guest.openFilesystem(cand.name, { writable: false });
   } catch (e) {
     warn(`${cand.name}: cannot open the ${cand.type} filesystem: ${(e as Error).message}`);
     return undefined;
@@ -65,7 +66,5 @@ async function inspectFilesystem(
   } catch (e) {
     warn(`${cand.name}: inspection stopped: ${(e as Error).message}`);
     return undefined;
-  } finally {
-    await fs.close().catch(() => undefined);
   }
 }
