@@ -71,23 +71,40 @@ export class Guest {
 
   static async open(disks: DiskSpec[], opts: GuestOptions = {}): Promise<Guest> {
     opts.trace?.(`Guest.open(${disks.map((d) => JSON.stringify(d.path)).join(', ')})`);
-    if (disks.length === 0) throw new GuestError('no-disks', 'EINVAL', 'no disk images given');
-    if (disks.length > 26) throw new GuestError('too-many-disks', 'EINVAL', `too many disks: ${disks.length} (at most 26)`);
+    checkCount(disks.length);
     const readonly = opts.readonly ?? true;
     const devices: BlockDevice[] = [];
     try {
       for (const d of disks) {
         const dev = await openDisk(d.path, { format: d.format, writable: !readonly });
-        // Filters load only when asked for (start-up).
-        devices.push(opts.filters?.length ? (await import('../disk/filters/stack.js')).applyFilters(dev, opts.filters) : dev);
+        devices.push(dev);
         opts.debug?.(`/dev/sd${String.fromCharCode(96 + devices.length)}: ${d.path}${d.format ? ` (format ${d.format})` : ''}, ${dev.size} bytes`);
       }
+    } catch (e) {
+      await Promise.all(devices.map((d) => d.close().catch(() => undefined)));
+      throw e;
+    }
+    return Guest.openDevices(devices, opts);
+  }
+
+  /**
+   * A guest over block devices already open (virt-v2v's overlays), in disk order: /dev/sda,
+   * /dev/sdb… The guest owns them from here: `close` flushes and closes them, and so does a
+   * failed open.
+   */
+  static async openDevices(disks: BlockDevice[], opts: GuestOptions = {}): Promise<Guest> {
+    checkCount(disks.length);
+    const readonly = opts.readonly ?? true;
+    try {
+      // Filters load only when asked for (start-up).
+      const stack = opts.filters?.length ? (await import('../disk/filters/stack.js')).applyFilters : undefined;
+      const devices = stack ? disks.map((d) => stack(d, opts.filters!)) : disks;
       const scan = await scanVolumes(devices.map((device, i) => ({ name: `/dev/sd${String.fromCharCode(97 + i)}`, device })));
       if (opts.debug) for (const line of scanSummary(scan)) opts.debug(line);
       const guest = new Guest(readonly, scan, opts);
       return opts.trace ? traced(guest, 'guest', opts.trace) : guest;
     } catch (e) {
-      await Promise.all(devices.map((d) => d.close().catch(() => undefined)));
+      await Promise.all(disks.map((d) => d.close().catch(() => undefined)));
       throw e;
     }
   }
@@ -190,6 +207,11 @@ export class Guest {
       await d.close();
     }
   }
+}
+
+function checkCount(n: number): void {
+  if (n === 0) throw new GuestError('no-disks', 'EINVAL', 'no disk images given');
+  if (n > 26) throw new GuestError('too-many-disks', 'EINVAL', `too many disks: ${n} (at most 26)`);
 }
 
 /** The verbose account of a volume scan: one line per table, partition, VG and LV. */
