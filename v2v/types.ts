@@ -79,3 +79,16 @@ export interface Converted {
   virtioRng: boolean;
   virtioBalloon: boolean;
 }
+
+/**
+ * A conversion for one OS type: `v2v/convert/linux/convert.ts` exports `convertLinux`,
+ * `v2v/convert/windows/convert.ts` exports `convertWindows`. The guest is writable (over the
+ * overlays) with `os` mounted as its fstab or drive letters say; `files` edits it by path.
+ */
+export type Converter = (
+  guest: import('../guest/guest.js').Guest,
+  os: import('../inspect/os-info.js').OsInfo,
+  files: import('./guest-files.js').GuestFiles,
+  source: Source,
+  opts: ConvertOptions,
+) => Promise<Converted>;
