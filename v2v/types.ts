@@ -9,6 +9,9 @@
  * the guest's description (libvirt XML, a qemu script) from the `Source` and `Converted`.
  */
 import type { BlockDevice } from '../disk/block-device.js';
+import type { Guest } from '../guest/guest.js';
+import type { OsInfo } from '../inspect/os-info.js';
+import type { GuestFiles } from './guest-files.js';
 
 export type Firmware = 'bios' | 'uefi';
 /** Disk buses as libvirt names them. */
@@ -86,9 +89,9 @@ export interface Converted {
  * overlays) with `os` mounted as its fstab or drive letters say; `files` edits it by path.
  */
 export type Converter = (
-  guest: import('../guest/guest.js').Guest,
-  os: import('../inspect/os-info.js').OsInfo,
-  files: import('./guest-files.js').GuestFiles,
+  guest: Guest,
+  os: OsInfo,
+  files: GuestFiles,
   source: Source,
   opts: ConvertOptions,
 ) => Promise<Converted>;
