@@ -31,6 +31,8 @@ export interface WindowsGuestSpec {
   driverDatabase: boolean;
   /** The in-box AHCI driver's service: storahci from Windows 8, msahci before. */
   ahci: string;
+  /** A local Group Policy startup script already there (gpt.ini, an ANSI scripts.ini, the registry copy). */
+  startupScript?: boolean;
 }
 
 export const WIN2K19: WindowsGuestSpec = {
@@ -39,8 +41,13 @@ export const WIN2K19: WindowsGuestSpec = {
 };
 export const WIN7: WindowsGuestSpec = {
   id: 'win7', productName: 'Windows 7 Professional', currentVersion: '6.1', build: '7601',
-  edition: 'Professional', installationType: 'Client', driverDatabase: false, ahci: 'msahci',
+  edition: 'Professional', installationType: 'Client', driverDatabase: false, ahci: 'msahci', startupScript: true,
 };
+
+/** The local startup script the Windows 7 guest already has. */
+export const OLD_STARTUP_SCRIPT = 'C:\\Scripts\\map-drives.cmd';
+export const OLD_GPT_INI = '[General]\r\ngPCMachineExtensionNames=[{42B5FAAE-6536-11D2-AE5A-0000F87571E3}{40B6664F-4972-11D1-A7CA-0000F87571E3}]\r\nVersion=65537\r\n';
+export const OLD_SCRIPTS_INI = '\r\n[Startup]\r\n0CmdLine=C:\\Scripts\\map-drives.cmd\r\n0Parameters=/quiet\r\n';
 
 export const VMWARE_TOOLS_KEY = '{A2CBC1D3-5B2B-4C57-8C52-F1F2E2E0F601}';
 export const VMWARE_TOOLS_UNINSTALL = `MsiExec.exe /I${VMWARE_TOOLS_KEY}`;
@@ -82,7 +89,15 @@ export function guestSoftwareReg(spec: WindowsGuestSpec): string {
     ['Microsoft\\Windows\\CurrentVersion', { DevicePath: { expand: '%SystemRoot%\\inf' }, ProgramFilesDir: 'C:\\Program Files' }],
     [`${uninstall}\\${VMWARE_TOOLS_KEY}`, { DisplayName: 'VMware Tools', DisplayVersion: '12.3.0.22234872', Publisher: 'VMware, Inc.', UninstallString: VMWARE_TOOLS_UNINSTALL }],
     [`${uninstall}\\7-Zip`, { DisplayName: '7-Zip 23.01 (x64)', UninstallString: 'C:\\Program Files\\7-Zip\\Uninstall.exe' }],
+    ...(spec.startupScript ? startupKeys() : []),
   ]);
+}
+
+function startupKeys(): Keys {
+  const gp = 'Microsoft\\Windows\\CurrentVersion\\Group Policy';
+  const gpo = { 'GPO-ID': 'LocalGPO', 'SOM-ID': 'Local', FileSysPath: 'C:\\Windows\\System32\\GroupPolicy\\Machine', DisplayName: 'Local Group Policy', GPOName: 'Local Group Policy', PSScriptOrder: { dword: 1 } };
+  const script = { Script: OLD_STARTUP_SCRIPT, Parameters: '/quiet', IsPowershell: { dword: 0 } };
+  return [`${gp}\\Scripts\\Startup\\0`, `${gp}\\State\\Machine\\Scripts\\Startup\\0`].flatMap((k): Keys => [[k, gpo], [`${k}\\0`, script]]);
 }
 
 export interface WindowsGuest {
@@ -96,7 +111,7 @@ export interface WindowsGuest {
 
 /** The guest image for `spec`, built once and cached. */
 export async function windowsGuest(spec: WindowsGuestSpec): Promise<WindowsGuest> {
-  const recipe = `v1 ${JSON.stringify(spec)} ${JSON.stringify(GUEST_LAYOUT)} ${DISK_SIZE} ${guestSystemReg(spec)} ${guestSoftwareReg(spec)}`;
+  const recipe = `v1 ${JSON.stringify(spec)} ${OLD_GPT_INI} ${OLD_SCRIPTS_INI} ${JSON.stringify(GUEST_LAYOUT)} ${DISK_SIZE} ${guestSystemReg(spec)} ${guestSoftwareReg(spec)}`;
   const dir = await fixture(`v2v-windows-${spec.id}`, recipe, async (out) => {
     await mkdir(out, { recursive: true });
     await hive(join(out, 'SYSTEM'), guestSystemReg(spec));
@@ -126,6 +141,11 @@ export async function windowsGuest(spec: WindowsGuestSpec): Promise<WindowsGuest
         const tools = join(m, 'Program Files', 'VMware', 'VMware Tools');
         await mkdir(tools, { recursive: true });
         await writeFile(join(tools, 'vmtoolsd.exe'), 'vmtoolsd');
+        if (spec.startupScript) {
+          await mkdir(join(sys32, 'GroupPolicy', 'Machine', 'Scripts', 'Startup'), { recursive: true });
+          await writeFile(join(sys32, 'GroupPolicy', 'gpt.ini'), OLD_GPT_INI, 'latin1');
+          await writeFile(join(sys32, 'GroupPolicy', 'Machine', 'Scripts', 'scripts.ini'), OLD_SCRIPTS_INI, 'latin1');
+        }
       }],
     ];
     for (const [i, [label, fill]] of fills.entries()) {
