@@ -5,7 +5,7 @@
  * start, CrashControl, DevicePath, a VMware Tools Uninstall entry), a PE cmd.exe, and VMware
  * Tools' files. Windows Server 2019 has a DriverDatabase (Windows 8 and later), Windows 7 not.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixture } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
@@ -33,6 +33,8 @@ export interface WindowsGuestSpec {
   ahci: string;
   /** A local Group Policy startup script already there (gpt.ini, an ANSI scripts.ini, the registry copy). */
   startupScript?: boolean;
+  /** SYSTEM's sequence numbers differ, as when Windows stopped with changes left in its .LOG files. */
+  dirtySystem?: boolean;
 }
 
 export const WIN2K19: WindowsGuestSpec = {
@@ -109,12 +111,23 @@ export interface WindowsGuest {
   spec: WindowsGuestSpec;
 }
 
+/** Advance a hive's primary sequence number only (and fix the base block checksum), as an unfinished write leaves it. */
+async function makeDirty(path: string): Promise<void> {
+  const b = await readFile(path);
+  b.writeUInt32LE(b.readUInt32LE(4) + 1, 4);
+  let sum = 0;
+  for (let i = 0; i < 508; i += 4) sum ^= b.readUInt32LE(i);
+  b.writeUInt32LE(sum >>> 0, 508);
+  await writeFile(path, b);
+}
+
 /** The guest image for `spec`, built once and cached. */
 export async function windowsGuest(spec: WindowsGuestSpec): Promise<WindowsGuest> {
-  const recipe = `v1 ${JSON.stringify(spec)} ${OLD_GPT_INI} ${OLD_SCRIPTS_INI} ${JSON.stringify(GUEST_LAYOUT)} ${DISK_SIZE} ${guestSystemReg(spec)} ${guestSoftwareReg(spec)}`;
+  const recipe = `v1 ${makeDirty.toString()} ${JSON.stringify(spec)} ${OLD_GPT_INI} ${OLD_SCRIPTS_INI} ${JSON.stringify(GUEST_LAYOUT)} ${DISK_SIZE} ${guestSystemReg(spec)} ${guestSoftwareReg(spec)}`;
   const dir = await fixture(`v2v-windows-${spec.id}`, recipe, async (out) => {
     await mkdir(out, { recursive: true });
     await hive(join(out, 'SYSTEM'), guestSystemReg(spec));
+    if (spec.dirtySystem) await makeDirty(join(out, 'SYSTEM'));
     await hive(join(out, 'SOFTWARE'), guestSoftwareReg(spec));
     await writeFile(join(out, 'cmd.s'), '.text\n.globl _start\n_start:\n  ret\n');
     await run('x86_64-w64-mingw32-as', [join(out, 'cmd.s'), '-o', join(out, 'cmd.o')]);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { scratch } from '../../../fixtures/cache.js';
-import { fakeBytes, virtioWinIso } from '../../images/virtio-win.js';
+import { IsoError } from '../../../../v2v/convert/windows/virtio-win/iso9660.js';
+import { runStatus } from '../../../fixtures/run.js';
+import { fakeBytes, virtioWinDir, virtioWinIso } from '../../images/virtio-win.js';
 import { OLD_SCRIPTS_INI, WIN2K19, WIN7, windowsGuest, type WindowsGuest } from '../../images/windows-guest.js';
 import { checkedHiveDiff, convert, exportHive, ntfscat, ntfsfixClean, ntfsls, systemDrive, type Conversion } from './helpers.js';
 
@@ -113,5 +115,34 @@ describe('virt-v2v Windows conversion: Windows 7 from a virtio-win ISO', () => {
     const control = (await ntfscat(r.c, '/Program Files/Guestkit/Firstboot/firstboot.bat')).toString('latin1');
     for (const k of ours) assert.ok(control.includes(`reg delete "HKLM\\SOFTWARE\\${k}" /f`), k);
     assert.match(control, /copy \/y "%firstboot%\\scripts\.ini\.orig" "C:\\Windows\\System32\\GroupPolicy\\Machine\\Scripts\\scripts\.ini"/);
+  });
+});
+
+describe('virt-v2v Windows conversion refuses bad input before writing anything', () => {
+  const dirs: string[] = [];
+  after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  const unchanged = async (overlay: string, disk: string) => {
+    const cmp = await runStatus('qemu-img', ['compare', '-f', 'qcow2', '-F', 'raw', overlay, disk]);
+    assert.equal(cmp.code, 0, `the overlay differs from the source: ${cmp.stdout}${cmp.stderr}`);
+  };
+
+  test('a dirty SYSTEM hive: a clear error, the guest untouched', async () => {
+    const guest = await windowsGuest({ ...WIN2K19, id: 'win2k19-dirty', dirtySystem: true });
+    const dir = await scratch('v2v-windows-dirty');
+    dirs.push(dir);
+    await assert.rejects(convert(guest, dir, await virtioWinDir()), /\/Windows\/System32\/config\/SYSTEM: the hive has changes waiting in its \.LOG1\/\.LOG2 files/);
+    await unchanged(join(dir, 'overlay.qcow2'), guest.disk);
+  });
+
+  test('a truncated virtio-win ISO: the ISO error, the guest untouched', async () => {
+    const guest = await windowsGuest(WIN2K19);
+    const dir = await scratch('v2v-windows-bad-iso');
+    dirs.push(dir);
+    const iso = join(dir, 'short.iso');
+    await copyFile(await virtioWinIso('joliet'), iso);
+    await truncate(iso, 40_000);
+    await assert.rejects(convert(guest, dir, iso), (e: Error) => e instanceof IsoError && e.message.startsWith(`${iso}: ISO 9660 `));
+    await unchanged(join(dir, 'overlay.qcow2'), guest.disk);
   });
 });
