@@ -8,7 +8,7 @@
 import type { OsInfo } from '../../../inspect/os-info.js';
 import type { GuestFiles } from '../../guest-files.js';
 import type { BlockDriver } from './block-driver.js';
-import { windowsPath } from './guest-paths.js';
+import { mkdirReported, writeReported } from './reported-files.js';
 import { baseName, driverFits } from './virtio-win/match.js';
 import type { VirtioWinSource } from './virtio-win/source.js';
 
@@ -48,21 +48,4 @@ export async function installDrivers(files: GuestFiles, os: OsInfo, src: VirtioW
     await writeReported(files, os, `${root}/System32/drivers/${block}.sys`, await src.read(byName.get(`${block}.sys`)!), `the boot disk driver, from ${src.name}`, report);
   }
   return { block, names };
-}
-
-export async function mkdirReported(files: GuestFiles, os: OsInfo, path: string, report: (m: string) => void): Promise<void> {
-  const parts = path.split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const p = `/${parts.slice(0, i).join('/')}`;
-    if (await files.exists(p)) continue;
-    await files.mkdirp(p);
-    report(`${windowsPath(os, p)}: directory created`);
-  }
-}
-
-export async function writeReported(files: GuestFiles, os: OsInfo, path: string, data: Buffer | string, why: string, report: (m: string) => void): Promise<void> {
-  const existed = await files.exists(path);
-  await files.write(path, data);
-  const size = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-  report(`${windowsPath(os, path)}: ${existed ? 'replaced' : 'added'} (${size} bytes, ${why})`);
 }

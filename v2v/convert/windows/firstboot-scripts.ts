@@ -31,7 +31,7 @@ export function balloonServiceScript(): FirstbootScript {
   return { name: 'install-balloon-service', lines: ['@echo off', `"${DRIVERS}\\blnsvr.exe" -i`, 'exit /b 0'] };
 }
 
-/** qemu-guest-agent from its MSI, copied into the first-boot directory. */
+/** qemu-guest-agent from its MSI, copied into the first-boot directory (%firstboot%, set by the control script). */
 export function qemuGaScript(msi: string): FirstbootScript {
   return {
     name: 'install-qemu-ga',

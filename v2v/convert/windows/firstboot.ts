@@ -9,7 +9,7 @@
  */
 import type { OsInfo } from '../../../inspect/os-info.js';
 import type { GuestFiles } from '../../guest-files.js';
-import { mkdirReported, writeReported } from './drivers.js';
+import { mkdirReported, writeReported } from './reported-files.js';
 import { registerStartupScript } from './group-policy.js';
 import { windowsPath } from './guest-paths.js';
 import type { NamedHive } from './registry.js';

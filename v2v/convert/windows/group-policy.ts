@@ -8,7 +8,7 @@
  */
 import type { OsInfo } from '../../../inspect/os-info.js';
 import type { GuestFiles } from '../../guest-files.js';
-import { mkdirReported, writeReported } from './drivers.js';
+import { mkdirReported, writeReported } from './reported-files.js';
 import { windowsPath } from './guest-paths.js';
 import { createKey, dword, qword, setValue, sz, type NamedHive, type RegEdit } from './registry.js';
 

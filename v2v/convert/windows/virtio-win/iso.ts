@@ -10,7 +10,7 @@ export async function openIso(path: string): Promise<VirtioWinSource> {
   const dev = await RawFile.open(path, false);
   try {
     const iso = await Iso9660.open(dev, path);
-    const files = (await iso.files({ files: LIMITS.files, depth: LIMITS.depth, directorySize: DIRECTORY_SIZE })).map((f) => ({ ...f }));
+    const files = await iso.files({ files: LIMITS.files, depth: LIMITS.depth, directorySize: DIRECTORY_SIZE });
     const byPath = new Map(files.map((f) => [f.path, f] as const));
     return {
       name: path,
