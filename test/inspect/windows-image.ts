@@ -20,7 +20,7 @@ export const LAYOUT = [[1, 16], [17, 64], [81, 40]] as const;
 export const PART_GUIDS = ['6A3F7B1E-0C2D-4E5F-8A9B-1C2D3E4F5A01', '6A3F7B1E-0C2D-4E5F-8A9B-1C2D3E4F5A02', '6A3F7B1E-0C2D-4E5F-8A9B-1C2D3E4F5A03'];
 export const HOSTS = '127.0.0.1 localhost\r\n10.0.0.5 fileserver\r\n';
 
-type RegValue = string | { dword: number } | { hex: Buffer };
+export type RegValue = string | { dword: number } | { hex: Buffer } | { expand: string };
 
 export interface WindowsSpec {
   scheme: 'mbr' | 'gpt';
@@ -49,7 +49,8 @@ export function regFile(keys: [string, Record<string, RegValue>][]): string {
       out.push(`[\\${p}]`);
       if (i === parts.length) {
         for (const [name, v] of Object.entries(values)) {
-          const data = typeof v === 'string' ? quote(v) : 'dword' in v ? `dword:${v.dword.toString(16).padStart(8, '0')}` : `hex:${[...v.hex].map((b) => b.toString(16).padStart(2, '0')).join(',')}`;
+          const hex = (b: Buffer) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(',');
+          const data = typeof v === 'string' ? quote(v) : 'dword' in v ? `dword:${v.dword.toString(16).padStart(8, '0')}` : 'expand' in v ? `hex(2):${hex(Buffer.from(`${v.expand}\0`, 'utf16le'))}` : `hex:${hex(v.hex)}`;
           out.push(`${quote(name)}=${data}`);
         }
       }
@@ -109,14 +110,16 @@ export function softwareReg(spec: WindowsSpec): string {
   ]);
 }
 
-async function hive(path: string, reg: string): Promise<void> {
+/** A hive file at `path` made by hivexregedit from the shared empty hive and a .reg text. */
+export async function hive(path: string, reg: string): Promise<void> {
   await copyFile(EMPTY_HIVE, path);
   await chmod(path, 0o644);
   await writeFile(`${path}.reg`, reg);
   await run('hivexregedit', ['--merge', path, `${path}.reg`]);
 }
 
-async function ntfs(path: string, sizeMiB: number, label: string, fill: (mnt: string) => Promise<void>): Promise<void> {
+/** An NTFS image file made by mkntfs and filled through ntfs-3g. */
+export async function ntfs(path: string, sizeMiB: number, label: string, fill: (mnt: string) => Promise<void>): Promise<void> {
   await run('truncate', ['-s', String(sizeMiB * MiB), path]);
   await run('mkntfs', ['-F', '-Q', '-q', '-L', label, path]);
   await withNtfs3g(path, 'rw', fill);

@@ -14,6 +14,10 @@ export async function openInput(kind: InputKind, args: string[], opts: InputOpti
   switch (kind) {
     case 'disk':
       return diskInput(args, opts);
+    case 'vmx':
+      return (await import('./vmx.js')).vmxInput(args, opts);
+    case 'libvirtxml':
+      return (await import('./libvirtxml.js')).libvirtXmlInput(args, opts);
     default:
       throw new InputError(`-i ${kind}`, 'this input is not implemented yet');
   }

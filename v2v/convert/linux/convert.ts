@@ -77,7 +77,7 @@ export const convertLinux: Converter = async (_guest, os, files, source, opts) =
 
 function describeKernel(k: KernelInfo): string {
   const where = (m: string) => (k.builtin.has(m) ? `${m} built in` : k.early.has(m) ? `${m} in initramfs` : k.installed.has(m) ? `${m} on root only` : `no ${m}`);
-  return `${['virtio_blk', 'virtio_scsi', 'virtio_pci', 'virtio_net'].map(where).join(', ')}${k.initramfs ? ` (${k.initramfs})` : ' (no initramfs)'}`;
+  return `${['virtio_blk', 'virtio_scsi', 'virtio_pci', 'virtio_net'].map(where).join(', ')}${k.initramfs ? ` (${k.initramfs}: ${k.initramfsLayers.join(', ') || 'unreadable'})` : ' (no initramfs)'}`;
 }
 
 /** The source's firmware, or, from a bare disk, UEFI when the guest mounts an EFI system partition. */

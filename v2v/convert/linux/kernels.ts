@@ -19,6 +19,8 @@ export interface KernelInfo {
   /** /boot/vmlinuz-VERSION */
   path: string;
   initramfs?: string;
+  /** Its layers as read: "cpio" for an uncompressed archive, else the compression ("cpio, zstd"). */
+  initramfsLayers: string[];
   /** Why the initramfs could not be read, when it could not. */
   initramfsError?: string;
   builtin: Set<string>;
@@ -63,7 +65,7 @@ export async function guestKernels(files: GuestFiles): Promise<KernelInfo[]> {
     const text = async (p: string) => (await readCapped(files, p, TEXT_CAP))?.toString('utf8') ?? '';
     const builtin = modulesIn((await text(`${dir}/modules.builtin`)).split('\n'));
     const installed = modulesIn((await text(`${dir}/modules.dep`)).split('\n'));
-    const k: KernelInfo = { version, path: `/boot/vmlinuz-${version}`, builtin, early: new Set(), installed, bootsOnVirtio: false };
+    const k: KernelInfo = { version, path: `/boot/vmlinuz-${version}`, builtin, early: new Set(), installed, initramfsLayers: [], bootsOnVirtio: false };
     for (const p of INITRAMFS_NAMES(version)) {
       if (!(await files.exists(p))) continue;
       k.initramfs = p;
@@ -75,6 +77,7 @@ export async function guestKernels(files: GuestFiles): Promise<KernelInfo[]> {
       try {
         const contents = await readInitramfs(data, p);
         k.early = modulesIn(contents.names);
+        k.initramfsLayers = contents.layers;
         // The initramfs's copy of modules.builtin stands for the kernel's when the root's is missing.
         for (const t of contents.builtin.values()) for (const m of modulesIn(t.split('\n'))) builtin.add(m);
       } catch (e) {

@@ -27,6 +27,11 @@ export const sz = (s: string): RegData => ({ type: REG.SZ, data: utf16z(s) });
 export const expandSz = (s: string): RegData => ({ type: REG.EXPAND_SZ, data: utf16z(s) });
 export const multiSz = (list: string[]): RegData => ({ type: REG.MULTI_SZ, data: Buffer.from(`${list.map((s) => `${s}\0`).join('')}\0`, 'utf16le') });
 export const binary = (data: Buffer): RegData => ({ type: REG.BINARY, data });
+export const qword = (n: bigint): RegData => {
+  const data = Buffer.alloc(8);
+  data.writeBigUInt64LE(n);
+  return { type: REG.QWORD, data };
+};
 
 /** A hive loaded from the guest, with its name as a registry path for the report ("HKLM\\SYSTEM"). */
 export interface NamedHive {
@@ -78,6 +83,8 @@ export function show(v: RegData | HiveValue): string {
       return `[${text(v.data).split('\0').filter((s) => s !== '').map((s) => JSON.stringify(s)).join(', ')}]`;
     case REG.DWORD:
       return v.data.length >= 4 ? `dword:0x${v.data.readUInt32LE(0).toString(16)}` : 'dword:?';
+    case REG.QWORD:
+      return v.data.length >= 8 ? `qword:0x${v.data.readBigUInt64LE(0).toString(16)}` : 'qword:?';
     default:
       return `hex:${v.data.toString('hex')}`;
   }
