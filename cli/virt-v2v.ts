@@ -80,7 +80,11 @@ main(async (argv) => {
     debug: v.verbose ? (m) => out.verbose(m) : undefined,
   });
   try {
-    if (!output) throw new Error('--print-source is not available yet');
+    if (!output) {
+      const { printSource } = await import('../v2v/input/print.js');
+      process.stdout.write(printSource(source));
+      return 0;
+    }
     const bar = !machine && !v.quiet && process.stderr.isTTY ? progressBar(process.stderr) : undefined;
     const progress: ProgressSink | undefined = machine ? progressLines((l) => process.stdout.write(`${l}\n`)) : bar?.update;
     const { v2v } = await import('../v2v/v2v.js');
