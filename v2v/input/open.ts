@@ -16,6 +16,8 @@ export async function openInput(kind: InputKind, args: string[], opts: InputOpti
       return diskInput(args, opts);
     case 'vmx':
       return (await import('./vmx.js')).vmxInput(args, opts);
+    case 'ova':
+      return (await import('./ova.js')).ovaInput(args, opts);
     case 'libvirtxml':
       return (await import('./libvirtxml.js')).libvirtXmlInput(args, opts);
     default:
