@@ -14,6 +14,8 @@ export const DEVICE_NAME_FILES = [
   '/boot/grub/grub.cfg',
   '/boot/grub2/grub.cfg',
   '/boot/grub/menu.lst',
+  '/boot/grub/device.map',
+  '/boot/grub2/device.map',
   '/etc/initramfs-tools/conf.d/resume',
 ];
 
