@@ -10,9 +10,12 @@ export const DEVICE_NAME_FILES = [
   '/etc/fstab',
   '/etc/crypttab',
   '/etc/default/grub',
+  '/etc/sysconfig/grub',
   '/boot/grub/grub.cfg',
   '/boot/grub2/grub.cfg',
   '/boot/grub/menu.lst',
+  '/boot/grub/device.map',
+  '/boot/grub2/device.map',
   '/etc/initramfs-tools/conf.d/resume',
 ];
 
@@ -54,7 +57,7 @@ async function efiGrubConfigs(files: GuestFiles): Promise<string[]> {
   const out: string[] = [];
   for (const e of await files.readdir('/boot/efi/EFI')) {
     const path = `/boot/efi/EFI/${e.name}/grub.cfg`;
-    if (e.name !== '.' && e.name !== '..' && (await files.exists(path))) out.push(path);
+    if (await files.exists(path)) out.push(path);
   }
   return out;
 }
