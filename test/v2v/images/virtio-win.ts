@@ -64,7 +64,8 @@ export function virtioWinDir(): Promise<string> {
 }
 
 export type IsoNames = 'joliet' | 'rockridge' | 'both' | 'plain';
-const NAME_FLAGS: Record<IsoNames, string[]> = { joliet: ['-J'], rockridge: ['-R'], both: ['-J', '-R'], plain: [] };
+// xorriso's mkisofs writes Rock Ridge unless told --norock.
+const NAME_FLAGS: Record<IsoNames, string[]> = { joliet: ['--norock', '-J'], rockridge: ['-R'], both: ['-J', '-R'], plain: ['--norock'] };
 
 /** The medium as an ISO made by `xorriso -as mkisofs`, with Joliet names, Rock Ridge names, both, or plain ISO 9660 names. */
 export async function virtioWinIso(names: IsoNames = 'both'): Promise<string> {

@@ -69,8 +69,13 @@ export function raiseGptIni(text: string | undefined): string {
   if (v >= 0) lines[v] = raised;
   else lines.push(raised);
   const x = at('gPCMachineExtensionNames');
-  if (x < 0) lines.push(`gPCMachineExtensionNames=${SCRIPTS_EXTENSION}`);
-  else if (!lines[x]!.toUpperCase().includes(SCRIPTS_EXTENSION.slice(0, 39))) lines[x] = `gPCMachineExtensionNames=${SCRIPTS_EXTENSION}${lines[x]!.slice(lines[x]!.indexOf('=') + 1)}`;
+  const groups: string[] = x < 0 ? [] : (lines[x]!.slice(lines[x]!.indexOf('=') + 1).match(/\[[^\]]*\]/g) ?? []);
+  // Windows wants the list sorted by the extensions' GUIDs.
+  if (!groups.some((g) => g.toUpperCase().startsWith(SCRIPTS_EXTENSION.slice(0, 39)))) groups.push(SCRIPTS_EXTENSION);
+  groups.sort((a, b) => (a.toUpperCase() < b.toUpperCase() ? -1 : a.toUpperCase() > b.toUpperCase() ? 1 : 0));
+  const names = `gPCMachineExtensionNames=${groups.join('')}`;
+  if (x < 0) lines.push(names);
+  else lines[x] = names;
   return `${lines.join('\r\n')}\r\n`;
 }
 

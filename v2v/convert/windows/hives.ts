@@ -11,7 +11,8 @@ export interface GuestHive extends NamedHive {
 export async function loadHive(files: GuestFiles, systemroot: string, name: 'SYSTEM' | 'SOFTWARE'): Promise<GuestHive> {
   const path = `${systemroot}/System32/config/${name}`;
   const hive = Hive.parse(await files.read(path), path);
-  // A dirty hive's changes wait in .LOG1/.LOG2, which we do not replay: Hive refuses to write it.
+  // Its changes wait in .LOG1/.LOG2, which are not replayed: refused before anything is written.
+  if (hive.dirty) throw new Error(`${path}: the hive has changes waiting in its .LOG1/.LOG2 files (Windows was not shut down cleanly): boot the guest and shut it down cleanly, then convert again`);
   return { hive, root: `HKLM\\${name}`, path };
 }
 

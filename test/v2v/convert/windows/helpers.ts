@@ -5,7 +5,8 @@
  * exports the hives.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createOverlay } from '../../../../disk/qcow2/create.js';
 import { openDisk } from '../../../../disk/open.js';
@@ -129,4 +130,18 @@ export function reportedHive(report: string[], root: string): { keys: string[]; 
     else values.push(`${m[1]}\\${m[3] === '(default)' ? '' : m[3]}`);
   }
   return { keys: keys.sort(), values: values.sort() };
+}
+
+/**
+ * A converted hive against the one the guest was built with: hivex's exports diffed, checked to
+ * match the report line for line (every key added and value set, and nothing else) and to
+ * remove no key. The exported hive is left at DIR/NAME.after.
+ */
+export async function checkedHiveDiff(r: { c: string; dir: string; report: string[] }, guest: WindowsGuest, name: 'SYSTEM' | 'SOFTWARE'): Promise<HiveDiff> {
+  const path = join(r.dir, `${name}.after`);
+  await writeFile(path, await ntfscat(r.c, `/Windows/System32/config/${name}`));
+  const diff = diffHives(await exportHive(name === 'SYSTEM' ? guest.system : guest.software), await exportHive(path));
+  assert.deepEqual(reportedHive(r.report, `HKLM\\${name}`), { keys: diff.addedKeys, values: diff.values }, `${name}: the report names exactly the changes hivex sees`);
+  assert.deepEqual(diff.removedKeys, [], `${name}: no key removed`);
+  return diff;
 }

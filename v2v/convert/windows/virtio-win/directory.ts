@@ -8,6 +8,7 @@ export function openDirectory(dir: string): VirtioWinSource {
     name: dir,
     files: () => walk(dir),
     async read(file) {
+      if (file.size > LIMITS.fileSize) throw new VirtioWinError(`${dir}: ${file.path}: ${file.size} bytes, more than ${LIMITS.fileSize}`);
       const data = await readFile(join(dir, file.path));
       if (data.length !== file.size) throw new VirtioWinError(`${dir}: ${file.path} changed size while being read`);
       return data;
