@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { scratch } from '../fixtures/cache.js';
 import { hashFile, run, runStatus } from '../fixtures/run.js';
-import { tool, toolStatus } from '../e2e/tools.js';
+import { BIN, tool, toolStatus } from '../e2e/tools.js';
 import { linuxImage } from '../inspect/linux-image.js';
 
 const linux = async () => join(await linuxImage(), 'disk.img');
@@ -87,4 +87,15 @@ test('virt-v2v -v -x: verbose and trace lines on stderr', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^virt-v2v: verbose: \/dev\/sda: gpt partition table$/m);
   assert.match(r.stderr, /^virt-v2v: trace: guest\.filesystems\(\) = /m);
+});
+
+test('man/virt-v2v.1 renders with no warnings and documents every option', async () => {
+  const page = join(BIN, '..', '..', 'man', 'virt-v2v.1');
+  const r = await runStatus('man', ['--warnings', '-l', page], { env: { ...process.env, MANWIDTH: '80', MAN_KEEP_FORMATTING: '' } });
+  assert.equal(r.code, 0);
+  assert.equal(r.stderr, '');
+  const text = r.stdout.replace(/.\x08/g, '').replace(/‐\n\s*/g, '').replace(/‐/g, '-');
+  const options = ['-i disk', '-i vmx', '-i ova', '-i libvirtxml', '-if', '-ic', '-ip', '--print-source', '-o local', '-o qemu', '-o null', '-os', '-of', '-oa', '-on',
+    '--mac', '--network', '--bridge', '--parallel', '--machine-readable', '--quiet', '--verbose', '-x', '--debug-overlays', '--version', '--help', 'VIRTIO_WIN'];
+  for (const o of options) assert.ok(text.includes(o), `documents ${o}`);
 });
