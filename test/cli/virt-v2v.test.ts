@@ -99,3 +99,19 @@ test('man/virt-v2v.1 renders with no warnings and documents every option', async
     '--mac', '--network', '--bridge', '--parallel', '--machine-readable', '--quiet', '--verbose', '-x', '--debug-overlays', '--version', '--help', 'VIRTIO_WIN'];
   for (const o of options) assert.ok(text.includes(o), `documents ${o}`);
 });
+
+test('virt-v2v --print-source prints what the input found and converts nothing', async () => {
+  const disk = await linux();
+  const out = await tool('virt-v2v', ['-i', 'disk', disk, '--print-source']);
+  assert.match(out, /^\s+source name: disk$/m);
+  assert.match(out, new RegExp(`^\\t0 ${disk}$`, 'm'));
+  assert.doesNotMatch(out, /Converting|Copying/);
+});
+
+test('virt-v2v on a terminal draws the copy\'s progress bar on stderr, ending at 100%', async () => {
+  // script(1) gives the command a pseudo-terminal; its output is what the terminal shows.
+  const cmd = `${process.execPath} ${join(BIN, 'virt-v2v.js')} -i disk ${await linux()} -o null`;
+  const shown = await run('script', ['-qec', cmd, '/dev/null']);
+  assert.match(shown, /\r█ 100% \[\*{40}\]\r?\n/);
+  assert.match(shown, /\r█ {3}0% \[ {40}\]/);
+});
