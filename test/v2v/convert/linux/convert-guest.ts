@@ -19,6 +19,8 @@ export interface Conversion {
   os: OsInfo;
   reports: string[];
   warnings: string[];
+  /** The qcow2 overlay holding the conversion, over the source image. */
+  overlay: string;
   /** The converted disk, flattened to raw. */
   raw: string;
 }
@@ -27,7 +29,8 @@ export const bareSource = (name: string): Source => ({
   name, memory: 1n << 30n, vcpus: 1, firmware: 'unknown', disks: [], cdroms: [], nics: [], close: async () => undefined,
 });
 
-export async function convertGuest(disk: string, work: string): Promise<Conversion> {
+/** `prepare` edits the guest on the overlay first (a variant of the fixture without another image). */
+export async function convertGuest(disk: string, work: string, prepare?: (files: GuestFiles) => Promise<void>): Promise<Conversion> {
   const overlayPath = join(work, 'overlay.qcow2');
   const overlay = await createOverlay(await RawFile.open(disk), overlayPath, { backingName: disk, backingFormat: 'raw' });
   const guest = await Guest.openDevices([overlay], { readonly: false });
@@ -40,7 +43,9 @@ export async function convertGuest(disk: string, work: string): Promise<Conversi
     if (oses.length !== 1) throw new Error(`${disk}: ${oses.length} operating systems found`);
     os = oses[0]!;
     await mountOs(guest, os);
-    converted = await convertLinux(guest, os, new GuestFiles(guest.mounts), bareSource('test'), {
+    const files = new GuestFiles(guest.mounts);
+    await prepare?.(files);
+    converted = await convertLinux(guest, os, files, bareSource('test'), {
       report: (m) => reports.push(m), warn: (m) => warnings.push(m),
     });
   } finally {
@@ -48,5 +53,5 @@ export async function convertGuest(disk: string, work: string): Promise<Conversi
   }
   const raw = join(work, 'converted.raw');
   await run('qemu-img', ['convert', '-f', 'qcow2', '-O', 'raw', overlayPath, raw]);
-  return { converted, os, reports, warnings, raw };
+  return { converted, os, reports, warnings, overlay: overlayPath, raw };
 }

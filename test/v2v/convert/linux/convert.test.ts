@@ -25,7 +25,7 @@ test('Linux conversion of a guest whose default kernel has virtio: virtio disks,
   const before = await hashFile(g.disk);
   const work = await scratch('v2v-linux');
   try {
-    const { converted, os, reports, warnings, raw } = await convertGuest(g.disk, work);
+    const { converted, os, reports, warnings, overlay, raw } = await convertGuest(g.disk, work);
     assert.equal(await hashFile(g.disk), before, 'the source image is unchanged');
     assert.deepEqual(converted, { diskBus: 'virtio', nicModel: 'virtio', video: 'vga', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true });
     assert.deepEqual(warnings, []);
@@ -52,8 +52,8 @@ test('Linux conversion of a guest whose default kernel has virtio: virtio disks,
     assert.doesNotMatch(await ls(raw, g.root, '/usr/lib/guestkit/firstboot.d'), /0002/);
     for (const f of VMWARE_FILES) assert.equal(await cat(raw, g.root, f), `open-vm-tools ${f}\n`);
 
-    // Still the same OS to inspection.
-    const after = await Guest.open([{ path: raw, format: 'raw' }]);
+    // The overlay (over the untouched source) still inspects as the same OS.
+    const after = await Guest.open([{ path: overlay, format: 'qcow2' }]);
     try {
       const { oses } = await inspectGuest(after);
       assert.equal(oses.length, 1);
@@ -88,6 +88,24 @@ test('Linux conversion of a guest whose default kernel lacks virtio_blk at boot:
       '# List of modules that you want to include in your initramfs.\nloop\nvirtio_blk\nvirtio_scsi\nvirtio_net\nvirtio_pci\n');
     assert.equal(await cat(raw, g.root, '/usr/lib/guestkit/firstboot.d/0002-virtio-initramfs.sh'), '#!/bin/sh\nupdate-initramfs -u -k all\n');
     assert.ok(reports.includes('/etc/initramfs-tools/modules: added virtio_blk, virtio_scsi, virtio_net, virtio_pci'));
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('Linux conversion: the default kernel is the one grub boots first, not the newest', async () => {
+  const g = await linuxGuest({ virtio: false });
+  const work = await scratch('v2v-linux');
+  try {
+    // Only the older kernel has virtio: once grub boots it first, the disks can be virtio.
+    const first = GRUB_CFG.indexOf('menuentry');
+    const second = GRUB_CFG.indexOf('menuentry', first + 1);
+    const grub = GRUB_CFG.slice(0, first) + GRUB_CFG.slice(second) + GRUB_CFG.slice(first, second);
+    const { converted, reports, raw } = await convertGuest(g.disk, work, (files) => files.write('/boot/grub/grub.cfg', grub));
+    assert.equal(converted.diskBus, 'virtio');
+    assert.ok(reports.includes(`default kernel ${OLD_KERNEL} boots on virtio: disks become virtio (/dev/vdX)`), reports.join('\n'));
+    assert.equal(await cat(raw, g.boot, '/grub/grub.cfg'), toVirtio(grub));
+    await assertClean(raw, g);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
