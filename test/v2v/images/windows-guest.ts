@@ -5,7 +5,7 @@
  * start, CrashControl, DevicePath, a VMware Tools Uninstall entry), a PE cmd.exe, and VMware
  * Tools' files. Windows Server 2019 has a DriverDatabase (Windows 8 and later), Windows 7 not.
  */
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fixture } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
@@ -31,6 +31,10 @@ export interface WindowsGuestSpec {
   driverDatabase: boolean;
   /** The in-box AHCI driver's service: storahci from Windows 8, msahci before. */
   ahci: string;
+  /** A local Group Policy startup script already there (gpt.ini, an ANSI scripts.ini, the registry copy). */
+  startupScript?: boolean;
+  /** SYSTEM's sequence numbers differ, as when Windows stopped with changes left in its .LOG files. */
+  dirtySystem?: boolean;
 }
 
 export const WIN2K19: WindowsGuestSpec = {
@@ -39,8 +43,13 @@ export const WIN2K19: WindowsGuestSpec = {
 };
 export const WIN7: WindowsGuestSpec = {
   id: 'win7', productName: 'Windows 7 Professional', currentVersion: '6.1', build: '7601',
-  edition: 'Professional', installationType: 'Client', driverDatabase: false, ahci: 'msahci',
+  edition: 'Professional', installationType: 'Client', driverDatabase: false, ahci: 'msahci', startupScript: true,
 };
+
+/** The local startup script the Windows 7 guest already has. */
+export const OLD_STARTUP_SCRIPT = 'C:\\Scripts\\map-drives.cmd';
+export const OLD_GPT_INI = '[General]\r\ngPCMachineExtensionNames=[{42B5FAAE-6536-11D2-AE5A-0000F87571E3}{40B6664F-4972-11D1-A7CA-0000F87571E3}]\r\nVersion=65537\r\n';
+export const OLD_SCRIPTS_INI = '\r\n[Startup]\r\n0CmdLine=C:\\Scripts\\map-drives.cmd\r\n0Parameters=/quiet\r\n';
 
 export const VMWARE_TOOLS_KEY = '{A2CBC1D3-5B2B-4C57-8C52-F1F2E2E0F601}';
 export const VMWARE_TOOLS_UNINSTALL = `MsiExec.exe /I${VMWARE_TOOLS_KEY}`;
@@ -82,7 +91,15 @@ export function guestSoftwareReg(spec: WindowsGuestSpec): string {
     ['Microsoft\\Windows\\CurrentVersion', { DevicePath: { expand: '%SystemRoot%\\inf' }, ProgramFilesDir: 'C:\\Program Files' }],
     [`${uninstall}\\${VMWARE_TOOLS_KEY}`, { DisplayName: 'VMware Tools', DisplayVersion: '12.3.0.22234872', Publisher: 'VMware, Inc.', UninstallString: VMWARE_TOOLS_UNINSTALL }],
     [`${uninstall}\\7-Zip`, { DisplayName: '7-Zip 23.01 (x64)', UninstallString: 'C:\\Program Files\\7-Zip\\Uninstall.exe' }],
+    ...(spec.startupScript ? startupKeys() : []),
   ]);
+}
+
+function startupKeys(): Keys {
+  const gp = 'Microsoft\\Windows\\CurrentVersion\\Group Policy';
+  const gpo = { 'GPO-ID': 'LocalGPO', 'SOM-ID': 'Local', FileSysPath: 'C:\\Windows\\System32\\GroupPolicy\\Machine', DisplayName: 'Local Group Policy', GPOName: 'Local Group Policy', PSScriptOrder: { dword: 1 } };
+  const script = { Script: OLD_STARTUP_SCRIPT, Parameters: '/quiet', IsPowershell: { dword: 0 } };
+  return [`${gp}\\Scripts\\Startup\\0`, `${gp}\\State\\Machine\\Scripts\\Startup\\0`].flatMap((k): Keys => [[k, gpo], [`${k}\\0`, script]]);
 }
 
 export interface WindowsGuest {
@@ -94,12 +111,23 @@ export interface WindowsGuest {
   spec: WindowsGuestSpec;
 }
 
+/** Advance a hive's primary sequence number only (and fix the base block checksum), as an unfinished write leaves it. */
+async function makeDirty(path: string): Promise<void> {
+  const b = await readFile(path);
+  b.writeUInt32LE(b.readUInt32LE(4) + 1, 4);
+  let sum = 0;
+  for (let i = 0; i < 508; i += 4) sum ^= b.readUInt32LE(i);
+  b.writeUInt32LE(sum >>> 0, 508);
+  await writeFile(path, b);
+}
+
 /** The guest image for `spec`, built once and cached. */
 export async function windowsGuest(spec: WindowsGuestSpec): Promise<WindowsGuest> {
-  const recipe = `v1 ${JSON.stringify(spec)} ${JSON.stringify(GUEST_LAYOUT)} ${DISK_SIZE} ${guestSystemReg(spec)} ${guestSoftwareReg(spec)}`;
+  const recipe = `v1 ${makeDirty.toString()} ${JSON.stringify(spec)} ${OLD_GPT_INI} ${OLD_SCRIPTS_INI} ${JSON.stringify(GUEST_LAYOUT)} ${DISK_SIZE} ${guestSystemReg(spec)} ${guestSoftwareReg(spec)}`;
   const dir = await fixture(`v2v-windows-${spec.id}`, recipe, async (out) => {
     await mkdir(out, { recursive: true });
     await hive(join(out, 'SYSTEM'), guestSystemReg(spec));
+    if (spec.dirtySystem) await makeDirty(join(out, 'SYSTEM'));
     await hive(join(out, 'SOFTWARE'), guestSoftwareReg(spec));
     await writeFile(join(out, 'cmd.s'), '.text\n.globl _start\n_start:\n  ret\n');
     await run('x86_64-w64-mingw32-as', [join(out, 'cmd.s'), '-o', join(out, 'cmd.o')]);
@@ -126,6 +154,11 @@ export async function windowsGuest(spec: WindowsGuestSpec): Promise<WindowsGuest
         const tools = join(m, 'Program Files', 'VMware', 'VMware Tools');
         await mkdir(tools, { recursive: true });
         await writeFile(join(tools, 'vmtoolsd.exe'), 'vmtoolsd');
+        if (spec.startupScript) {
+          await mkdir(join(sys32, 'GroupPolicy', 'Machine', 'Scripts', 'Startup'), { recursive: true });
+          await writeFile(join(sys32, 'GroupPolicy', 'gpt.ini'), OLD_GPT_INI, 'latin1');
+          await writeFile(join(sys32, 'GroupPolicy', 'Machine', 'Scripts', 'scripts.ini'), OLD_SCRIPTS_INI, 'latin1');
+        }
       }],
     ];
     for (const [i, [label, fill]] of fills.entries()) {

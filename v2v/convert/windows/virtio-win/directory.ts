@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import { LIMITS, VirtioWinError, type VirtioWinFile, type VirtioWinSource } from './source.js';
 
 export function openDirectory(dir: string): VirtioWinSource {
+  let listing: Promise<VirtioWinFile[]> | undefined;
   return {
     name: dir,
-    files: () => walk(dir),
+    // Walked once: the conversion asks for the list more than once.
+    files: async () => [...(await (listing ??= walk(dir)))],
     async read(file) {
       if (file.size > LIMITS.fileSize) throw new VirtioWinError(`${dir}: ${file.path}: ${file.size} bytes, more than ${LIMITS.fileSize}`);
       const data = await readFile(join(dir, file.path));
