@@ -4,7 +4,6 @@
  */
 import type { Source } from '../types.js';
 import { diskInput } from './disk.js';
-import { InputError } from './errors.js';
 import type { InputOptions } from './options.js';
 
 export type { InputOptions } from './options.js';
@@ -20,7 +19,7 @@ export async function openInput(kind: InputKind, args: string[], opts: InputOpti
       return (await import('./ova.js')).ovaInput(args, opts);
     case 'libvirtxml':
       return (await import('./libvirtxml.js')).libvirtXmlInput(args, opts);
-    default:
-      throw new InputError(`-i ${kind}`, 'this input is not implemented yet');
+    case 'vpx':
+      return (await import('./vpx.js')).vpxInput(args, opts);
   }
 }
