@@ -82,7 +82,7 @@ export function parseTool<O extends NonNullable<ParseArgsConfig['options']>>(arg
 }
 
 /** guestkit's version from its package.json, found upward: the bundles' chunks sit deeper than the commands. */
-function version(): string {
+export function version(): string {
   for (let up = '../'; up.length <= 12; up += '../') {
     try {
       const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version: string };

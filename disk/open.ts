@@ -54,6 +54,22 @@ export async function openDisk(path: string, opts: OpenOptions = {}): Promise<Bl
   }
 }
 
+/**
+ * Open a format over bytes already open, such as a disk stored inside an OVA (a window of the
+ * tar): probed or forced like `openDisk`, read-only, and no file it names is opened, since
+ * names inside an archive do not lead to host files.
+ */
+export async function openDiskOn(file: BlockDevice, name: string, opts: { format?: string } = {}): Promise<BlockDevice> {
+  const driver = opts.format ? formats.find((f) => f.name === opts.format) : await probe(file);
+  if (!driver) throw new DiskError(name, `unknown format "${opts.format}" (known: ${formats.map((f) => f.name).join(', ')})`);
+  return driver.open(file, name, {
+    format: opts.format,
+    writable: false,
+    chain: [name],
+    openBacking: (backing, from) => Promise.reject(new DiskError(from, `names a backing file ("${shownDiskName(backing)}"), which is not opened for a disk inside another file`, undefined, 'EPERM')),
+  });
+}
+
 async function probe(file: BlockDevice) {
   const n = Number(file.size < BigInt(PROBE_BYTES) ? file.size : BigInt(PROBE_BYTES));
   const head = await file.read(0n, n);

@@ -3,7 +3,8 @@
  * as vCenter `/folder` URLs, through the vSphere SOAP API as virt-v2v's vCenter input does:
  * RetrieveServiceContent, Login (the `vmware_soap_session` cookie then also opens the
  * datastore files), FindByInventoryPath for `<dc>/vm/<guest>`, and RetrievePropertiesEx of
- * `config.hardware.device` for the VirtualDisk backings. Snapshot deltas resolve to their
+ * `config.hardware.device` for the VirtualDisk backings (plus memory, CPUs and firmware, which
+ * virt-v2v's -ic vpx:// input reports). Snapshot deltas resolve to their
  * base disk. undici, tough-cookie and fast-xml-parser load only when this is used.
  */
 import { readFile } from 'node:fs/promises';
@@ -31,6 +32,12 @@ export interface VpxDisk {
 export interface VpxGuest {
   name: string;
   disks: VpxDisk[];
+  /** The VM's `config.hardware.device` as parsed (controllers, NICs, CD-ROMs for virt-v2v). */
+  devices: Record<string, any>[];
+  /** `config.hardware.memoryMB`, `config.hardware.numCPU`, `config.firmware` ("bios", "efi"). */
+  memoryMB?: number;
+  numCPU?: number;
+  firmware?: string;
   /** The session's Cookie header: datastore reads use it instead of logging in again. */
   cookie: string;
   verify: boolean;
@@ -98,12 +105,26 @@ export async function resolveVpxGuest(vpx: string, guest: string, opts: VpxOptio
     const vm = found?.returnval;
     if (!vm) throw new VpxError(`vCenter ${target.server}: no guest "${guest}" at ${inventory} (a guest in a VM folder is named folder/guest)`);
     const props = await call(
-      `<RetrievePropertiesEx xmlns="urn:vim25">${ref('_this', sc.propertyCollector)}<specSet><propSet><type>VirtualMachine</type><pathSet>config.hardware.device</pathSet></propSet><objectSet>${ref('obj', vm)}</objectSet></specSet><options/></RetrievePropertiesEx>`,
+      `<RetrievePropertiesEx xmlns="urn:vim25">${ref('_this', sc.propertyCollector)}<specSet><propSet><type>VirtualMachine</type><pathSet>config.hardware.device</pathSet><pathSet>config.hardware.memoryMB</pathSet><pathSet>config.hardware.numCPU</pathSet><pathSet>config.firmware</pathSet></propSet><objectSet>${ref('obj', vm)}</objectSet></specSet><options/></RetrievePropertiesEx>`,
     );
-    const devices = props['RetrievePropertiesExResponse']?.returnval?.objects?.[0]?.propSet?.val?.VirtualDevice ?? [];
+    // One propSet per property asked for (the parser gives a lone one as an object).
+    const sets: Record<string, any>[] = [props['RetrievePropertiesExResponse']?.returnval?.objects?.[0]?.propSet ?? []].flat();
+    const prop = (name: string) => sets.find((p) => p.name === name)?.val;
+    const devices = prop('config.hardware.device')?.VirtualDevice ?? [];
     const disks = vpxDisks(devices, target.server, target.dcPath, guest);
     if (disks.length === 0) throw new VpxError(`vCenter ${target.server}: guest "${guest}" has no virtual disks`);
-    return { name: guest, disks, cookie: await jar.getCookieString(sdk), verify };
+    const number = (v: unknown) => (v === undefined || v === '' ? undefined : Number(typeof v === 'object' ? (v as Record<string, unknown>)['#text'] : v));
+    const firmware = prop('config.firmware');
+    return {
+      name: guest,
+      disks,
+      devices,
+      memoryMB: number(prop('config.hardware.memoryMB')),
+      numCPU: number(prop('config.hardware.numCPU')),
+      firmware: typeof firmware === 'object' ? firmware?.['#text'] : firmware,
+      cookie: await jar.getCookieString(sdk),
+      verify,
+    };
   } finally {
     await dispatcher.close();
   }

@@ -12,6 +12,7 @@ import type { MountTable } from '../guest/mounts.js';
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
 const CHUNK = 1 << 20;
 
 export interface Owner {
@@ -58,17 +59,22 @@ export class GuestFiles {
     return fs.readdir(attr.ino);
   }
 
-  /** Replace a file's contents (created with `owner` when missing; an existing file keeps its owner and mode). */
+  /**
+   * Replace a file's contents (created with `owner` when missing; an existing file keeps its
+   * owner and mode). A symlink is followed, as editors do, so /etc/sysconfig/grub → ../default/grub
+   * changes the file it names.
+   */
   async write(path: string, data: Uint8Array | string, owner: Owner = {}): Promise<void> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     const { fs, parent, name } = await this.parentOf(path);
+    const existing = await fs.lookup(parent.ino, name).catch(missing);
     let attr: Attr;
-    try {
-      attr = await fs.lookup(parent.ino, name);
+    if (existing) {
+      // A dangling symlink fails here (ENOENT) rather than creating its target.
+      attr = (existing.mode & S_IFMT) === S_IFLNK ? await resolvePath(fs, this.where(path).path) : existing;
       if ((attr.mode & S_IFMT) !== S_IFREG) throw new FsError('EISDIR', `${path}: not a regular file`);
       await fs.truncate(attr.ino, 0);
-    } catch (e) {
-      if (!(e instanceof FsError && e.code === 'ENOENT')) throw e;
+    } else {
       attr = await fs.create(parent.ino, name, S_IFREG | (owner.mode ?? 0o644), owner.uid ?? 0, owner.gid ?? 0);
     }
     for (let off = 0; off < bytes.length; off += CHUNK) {
@@ -94,9 +100,9 @@ export class GuestFiles {
   /** Create a symlink at `path` pointing to `target` (replacing a symlink already there). */
   async symlink(target: string, path: string): Promise<void> {
     const { fs, parent, name } = await this.parentOf(path);
-    const old = await fs.lookup(parent.ino, name).catch(() => undefined);
+    const old = await fs.lookup(parent.ino, name).catch(missing);
     if (old) {
-      if ((old.mode & S_IFMT) !== 0o120000) throw new FsError('EEXIST', `${path}: exists and is not a symlink`);
+      if ((old.mode & S_IFMT) !== S_IFLNK) throw new FsError('EEXIST', `${path}: exists and is not a symlink`);
       await fs.unlink(parent.ino, name);
     }
     await fs.symlink(parent.ino, name, target, 0, 0);
@@ -131,4 +137,10 @@ export class GuestFiles {
     if ((parent.mode & S_IFMT) !== S_IFDIR) throw new FsError('ENOTDIR', `${path}: parent is not a directory`);
     return { fs, parent, name };
   }
+}
+
+/** ENOENT as undefined; any other error stands. */
+function missing(e: unknown): undefined {
+  if (e instanceof FsError && e.code === 'ENOENT') return undefined;
+  throw e;
 }

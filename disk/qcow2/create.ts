@@ -1,7 +1,8 @@
 /**
- * Create a qcow2 v3 overlay over a backing device: the header names the backing file (any
- * string, `json:` names included) so qemu can open the pair, and the returned device reads
- * unallocated clusters from `backing` and writes new clusters into the overlay.
+ * Create a qcow2 v3 image: an overlay over a backing device, whose header names the backing
+ * file (any string, `json:` names included) so qemu can open the pair, and whose device reads
+ * unallocated clusters from `backing` and writes new clusters into the overlay; or a blank
+ * image (virt-v2v's qcow2 targets), which reads zeros where nothing was written.
  *
  * Layout: header cluster, L1 table, refcount table, refcount blocks (refcount_order 4),
  * each sized to the virtual size and refcounted by the blocks themselves.
@@ -31,6 +32,16 @@ const REFCOUNT_ORDER = 4;
  */
 export async function createOverlay(backing: BlockDevice, path: string, opts: CreateOverlayOptions = {}): Promise<Qcow2Device> {
   await writeFile(path, buildImage(backing.size, path, opts.backingName ?? backing.name, opts));
+  return openCreated(path, backing);
+}
+
+/** Create `path` (replacing any file there) as an empty writable qcow2 image of `size` bytes. */
+export async function createImage(path: string, size: bigint, opts: Pick<CreateOverlayOptions, 'clusterSize'> = {}): Promise<Qcow2Device> {
+  await writeFile(path, buildImage(size, path, undefined, opts));
+  return openCreated(path, undefined);
+}
+
+async function openCreated(path: string, backing: BlockDevice | undefined): Promise<Qcow2Device> {
   const file = await RawFile.open(path, true);
   try {
     return await Qcow2Device.open(file, path, { writable: true, backing });
@@ -40,7 +51,7 @@ export async function createOverlay(backing: BlockDevice, path: string, opts: Cr
   }
 }
 
-function buildImage(size: bigint, path: string, backingName: string, opts: CreateOverlayOptions): Buffer {
+function buildImage(size: bigint, path: string, backingName: string | undefined, opts: CreateOverlayOptions): Buffer {
   const cs = opts.clusterSize ?? DEFAULT_CLUSTER_SIZE;
   const clusterBits = Math.log2(cs);
   if (!Number.isInteger(clusterBits) || clusterBits < 9 || clusterBits > 21) {
@@ -81,13 +92,15 @@ function buildImage(size: bigint, path: string, backingName: string, opts: Creat
   let pos = V3_HEADER_LENGTH;
   if (opts.backingFormat !== undefined) pos = putExtension(image, pos, EXT.backingFormat, Buffer.from(opts.backingFormat, 'latin1'));
   pos += 8; // end-of-extensions marker: type 0, length 0
-  const name = Buffer.from(backingName, 'utf8');
-  if (name.length === 0 || name.length > 1023 || pos + name.length > cs) {
-    throw new DiskError(path, `backing file name of ${name.length} bytes does not fit the qcow2 header (1..1023 bytes)`);
+  if (backingName !== undefined) {
+    const name = Buffer.from(backingName, 'utf8');
+    if (name.length === 0 || name.length > 1023 || pos + name.length > cs) {
+      throw new DiskError(path, `backing file name of ${name.length} bytes does not fit the qcow2 header (1..1023 bytes)`);
+    }
+    name.copy(image, pos);
+    image.writeBigUInt64BE(BigInt(pos), H.backingFileOffset);
+    image.writeUInt32BE(name.length, H.backingFileSize);
   }
-  name.copy(image, pos);
-  image.writeBigUInt64BE(BigInt(pos), H.backingFileOffset);
-  image.writeUInt32BE(name.length, H.backingFileSize);
 
   for (let b = 0; b < blocks; b++) image.writeBigUInt64BE(BigInt(blocksOffset + b * cs), tableOffset + b * 8);
   for (let c = 0; c < total; c++) image.writeUInt16BE(1, blocksOffset + c * 2);
