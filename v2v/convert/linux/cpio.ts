@@ -23,7 +23,8 @@ export function isCpio(buf: Buffer, at: number): boolean {
 }
 
 /**
- * Read one archive starting at `start` (`where` names the file and layer for messages),
+ * Read one archive starting at `start` (`where` names the file and layer for messages; the
+ * kernel starts an archive only where the bytes since the last compressed stream are 4-aligned),
  * calling `onEntry` for each member; returns the offset just past its trailer.
  */
 export function readCpio(buf: Buffer, start: number, where: string, onEntry: (e: CpioEntry) => void): number {
@@ -41,15 +42,16 @@ export function readCpio(buf: Buffer, start: number, where: string, onEntry: (e:
     const nameSize = field(11);
     if (nameSize < 1 || nameSize > MAX_NAME) throw new InitramfsError(where, 'cpio header', at, `name size ${nameSize} is outside 1..${MAX_NAME}`);
     const nameEnd = at + HEADER + nameSize;
-    const dataStart = align4(nameEnd);
+    const dataStart = align4(nameEnd, start);
     if (dataStart > buf.length) throw new InitramfsError(where, 'cpio name', at + HEADER, 'truncated');
     const name = buf.toString('utf8', at + HEADER, nameEnd - 1);
     if (size > buf.length - dataStart) throw new InitramfsError(where, 'cpio data', dataStart, `size ${size} passes the end (${buf.length - dataStart} bytes left)`);
-    const next = Math.min(buf.length, align4(dataStart + size));
+    const next = Math.min(buf.length, align4(dataStart + size, start));
     if (name === TRAILER) return next;
     onEntry({ name, mode, data: buf.subarray(dataStart, dataStart + size) });
     at = next;
   }
 }
 
-const align4 = (n: number) => (n + 3) & ~3;
+/** Padding counts from the archive's start (the kernel's, after a compressed stream, need not be 4-aligned in the file). */
+const align4 = (n: number, base: number) => base + ((n - base + 3) & ~3);

@@ -2,9 +2,14 @@
  * The compressions an initramfs uses, recognised by magic, decompressed by well-kept
  * libraries (node:zlib, @napi-rs/lzma, fzstd; loaded only when met) with the output capped.
  * lz4's legacy frame (the kernel's) has no well-kept decoder on npm, so it is refused with a
- * clear message, as are bzip2, lzma and lzo.
+ * clear message, as are bzip2, lzma and lzo. zstd frames are walked first (`zstd-frames.ts`)
+ * so a frame asking for a huge window is refused before fzstd allocates it.
  */
 import { InitramfsError } from './initramfs-error.js';
+import { zstdFrames } from './zstd-frames.js';
+
+/** zstd's own decoders refuse windows past 2^27 bytes unless told otherwise (--long=31). */
+const ZSTD_WINDOW_MAX = 1 << 27;
 
 export type Compression = 'gzip' | 'xz' | 'zstd' | 'lz4' | 'bzip2' | 'lzma' | 'lzo';
 
@@ -23,15 +28,23 @@ export function compressionAt(buf: Buffer, at: number): Compression | undefined 
   return MAGICS.find(([, m]) => m.every((b, i) => buf[at + i] === b))?.[0];
 }
 
+export interface Decompressed {
+  data: Buffer;
+  /** Compressed bytes the stream took, when we can tell (zstd); else it ran to the end. */
+  used?: number;
+}
+
 /** Decompress `data` (the rest of the file from a magic), refusing more than `cap` bytes of output. */
-export async function decompress(kind: Compression, data: Buffer, cap: number, where: string, offset: number): Promise<Buffer> {
+export async function decompress(kind: Compression, data: Buffer, cap: number, where: string, offset: number): Promise<Decompressed> {
   const tooBig = () => new InitramfsError(where, `${kind} stream`, offset, `decompresses to more than ${cap} bytes`);
   try {
     switch (kind) {
       case 'gzip': {
         const { gunzipSync } = await import('node:zlib');
+        // Node reads gzip members and trailing NULs, but fails on other data after them: the
+        // stream is taken to run to the end of the file.
         try {
-          return gunzipSync(data, { maxOutputLength: cap });
+          return { data: gunzipSync(data, { maxOutputLength: cap }) };
         } catch (e) {
           if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooBig();
           throw e;
@@ -40,9 +53,11 @@ export async function decompress(kind: Compression, data: Buffer, cap: number, w
       case 'xz': {
         if (xzSize(data, where, offset) > cap) throw tooBig();
         const { xz } = await import('@napi-rs/lzma');
-        return await xz.decompress(data);
+        return { data: await xz.decompress(data) };
       }
       case 'zstd': {
+        const { end, window } = zstdFrames(data, where, offset);
+        if (window > ZSTD_WINDOW_MAX) throw new InitramfsError(where, 'zstd frame', offset, `window of ${window} bytes is more than the ${ZSTD_WINDOW_MAX} zstd decoders accept`);
         const { Decompress } = await import('fzstd');
         const parts: Uint8Array[] = [];
         let total = 0;
@@ -51,8 +66,8 @@ export async function decompress(kind: Compression, data: Buffer, cap: number, w
           if (total > cap) throw tooBig();
           parts.push(chunk);
         });
-        for (let at = 0; at < data.length; at += 1 << 20) d.push(data.subarray(at, at + (1 << 20)), at + (1 << 20) >= data.length);
-        return Buffer.concat(parts, total);
+        for (let at = 0; at < end; at += 1 << 20) d.push(data.subarray(at, Math.min(end, at + (1 << 20))), at + (1 << 20) >= end);
+        return { data: Buffer.concat(parts, total), used: end };
       }
       default:
         throw new InitramfsError(where, `${kind} stream`, offset, `${kind} compression is not supported: the initramfs cannot be looked into`);

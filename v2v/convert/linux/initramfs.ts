@@ -1,7 +1,8 @@
 /**
  * What an initramfs holds, read as the kernel unpacks it: uncompressed cpio archives (early
- * microcode) and NUL padding, then usually one compressed stream of further archives running
- * to the end of the file. We keep the member names and any modules.builtin.
+ * microcode) and NUL padding, then compressed streams of further archives (usually one). A
+ * zstd stream's end is known from its frames, so more may follow; a gzip or xz stream is taken
+ * to run to the end of the file (trailing NULs allowed). We keep the member names and any modules.builtin.
  */
 import { isCpio, readCpio } from './cpio.js';
 import { compressionAt, decompress } from './decompress.js';
@@ -39,11 +40,13 @@ export async function readInitramfs(data: Buffer, where: string, cap = DECOMPRES
     const kind = compressionAt(data, at);
     if (!kind) throw new InitramfsError(where, 'archive', at, 'neither a cpio archive nor a known compressed stream');
     out.layers.push(kind);
-    const inner = await decompress(kind, data.subarray(at), cap, where, at);
+    const { data: inner, used } = await decompress(kind, data.subarray(at), cap, where, at);
     // Inside a compressed stream the kernel accepts only archives and padding.
     const layer = `${where} (${kind} stream at offset ${at})`;
     for (let i = skipZeros(inner, 0); i < inner.length; i = skipZeros(inner, readCpio(inner, i, layer, onEntry)));
-    break;
+    // Where the stream's end is known, padding and further archives may follow, as the kernel reads them.
+    if (used === undefined) break;
+    at = skipZeros(data, at + used);
   }
   return out;
 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Guest } from '../../../../guest/guest.js';
 import { inspectGuest } from '../../../../inspect/inspect.js';
 import { scratch } from '../../../fixtures/cache.js';
 import { hashFile, run, runStatus } from '../../../fixtures/run.js';
 import { CRYPTTAB, DEFAULT_GRUB, DEFAULT_KERNEL, FSTAB, GRUB_CFG, linuxGuest, OLD_KERNEL, VMWARE_FILES, type LinuxGuest, type Range } from '../../images/linux-guest.js';
+import { buildInitramfs } from '../../images/initramfs.js';
 import { convertGuest } from './convert-guest.js';
 
 const at = (img: string, r: Range) => `${img}?offset=${r.offset}`;
@@ -105,6 +107,52 @@ test('Linux conversion: the default kernel is the one grub boots first, not the 
     assert.equal(converted.diskBus, 'virtio');
     assert.ok(reports.includes(`default kernel ${OLD_KERNEL} boots on virtio: disks become virtio (/dev/vdX)`), reports.join('\n'));
     assert.equal(await cat(raw, g.boot, '/grub/grub.cfg'), toVirtio(grub));
+    await assertClean(raw, g);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('Linux conversion without virtio on a dracut guest: dracut configured, rebuilt at first boot', async () => {
+  const g = await linuxGuest({ virtio: false });
+  const work = await scratch('v2v-linux');
+  try {
+    const { converted, reports, raw } = await convertGuest(g.disk, work, async (files) => {
+      await files.unlink('/usr/sbin/update-initramfs');
+      await files.write('/usr/bin/dracut', '#!/bin/sh\n', { mode: 0o755 });
+    });
+    assert.equal(converted.diskBus, 'sata');
+    assert.equal(await cat(raw, g.root, '/etc/dracut.conf.d/guestkit-virtio.conf'),
+      '# guestkit virt-v2v: boot from virtio disks\nadd_drivers+=" virtio_blk virtio_scsi virtio_net virtio_pci "\n');
+    assert.equal(await cat(raw, g.root, '/usr/lib/guestkit/firstboot.d/0002-virtio-initramfs.sh'), '#!/bin/sh\ndracut -f --regenerate-all\n');
+    assert.equal(await cat(raw, g.root, '/etc/initramfs-tools/modules'), '# List of modules that you want to include in your initramfs.\nloop\n');
+    assert.ok(reports.includes('/etc/dracut.conf.d/guestkit-virtio.conf: dracut adds virtio_blk, virtio_scsi, virtio_net, virtio_pci'));
+    await assertClean(raw, g);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('Linux conversion warns where it cannot help: an lz4 initramfs (unreadable), no systemd for first-boot work', async () => {
+  const g = await linuxGuest({ virtio: true });
+  const work = await scratch('v2v-linux');
+  try {
+    const lz4 = join(work, 'initrd.lz4');
+    await buildInitramfs({ version: DEFAULT_KERNEL, compression: 'lz4', earlyMicrocode: true, modules: ['virtio_blk', 'virtio_scsi'] }, lz4, join(work, 'lz4.d'));
+    const initrd = await readFile(lz4);
+    const stream = initrd.indexOf(Buffer.from([0x02, 0x21, 0x4c, 0x18]));
+    const { converted, warnings, raw } = await convertGuest(g.disk, work, async (files) => {
+      await files.write(`/boot/initrd.img-${DEFAULT_KERNEL}`, initrd);
+      await files.unlink('/usr/lib/systemd/systemd');
+    });
+    assert.equal(converted.diskBus, 'sata', 'a kernel whose initramfs cannot be read is not trusted with virtio');
+    assert.equal(converted.guestAgent, false);
+    assert.deepEqual(warnings, [
+      `kernel ${DEFAULT_KERNEL}: initramfs not read: /boot/initrd.img-${DEFAULT_KERNEL}: lz4 stream at offset ${stream}: lz4 compression is not supported: the initramfs cannot be looked into`,
+      'the guest does not boot with systemd: first-boot work not installed (rebuild the initramfs with virtio; remove VMware Tools (open-vm-tools); install qemu-guest-agent): do it by hand',
+    ]);
+    assert.equal(await cat(raw, g.root, '/etc/fstab'), FSTAB);
+    assert.doesNotMatch(await ls(raw, g.root, '/etc/systemd/system'), /guestkit/);
     await assertClean(raw, g);
   } finally {
     await rm(work, { recursive: true, force: true });

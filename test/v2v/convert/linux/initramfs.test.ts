@@ -45,6 +45,16 @@ for (const compression of ['none', 'gzip', 'xz', 'zstd'] as InitramfsCompression
   }
 }
 
+test('initramfs: after a zstd stream, padding and a further archive are read too, as the kernel does', async () => {
+  const plain = await build('after-plain', { compression: 'none', modules: ['virtio_net'] });
+  for (const compression of ['zstd'] as InitramfsCompression[]) {
+    const b = await build(`after-${compression}`, { compression, earlyMicrocode: true });
+    const got = await readInitramfs(Buffer.concat([b.data, Buffer.alloc(512), plain.data]), b.path);
+    assert.deepEqual(got.layers, ['cpio', compression, 'cpio']);
+    assert.deepEqual(got.names, [...b.names, ...plain.names]);
+  }
+});
+
 test('initramfs: lz4 (legacy frame) is refused by name at the offset of its stream', async () => {
   const b = await build('lz4', { compression: 'lz4', earlyMicrocode: true });
   // cpio pads the early archive to 512-byte blocks: the lz4 stream starts after them.
@@ -78,6 +88,10 @@ test('initramfs: damage is an InitramfsError naming the file, the structure and 
   longName.write('00010000', 6 + 11 * 8, 'latin1');
   await assert.rejects(readInitramfs(longName, where), { message: `${where}: cpio header at offset 0: name size 65536 is outside 1..4096` });
   await assert.rejects(readInitramfs(Buffer.from('hello, not an initramfs'), where), { message: `${where}: archive at offset 0: neither a cpio archive nor a known compressed stream` });
+  // A zstd frame asking for a 2 GiB window is refused before fzstd would allocate it.
+  const hugeWindow = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa8, 0x01, 0x00, 0x00]);
+  await assert.rejects(readInitramfs(hugeWindow, where), { message: `${where}: zstd frame at offset 0: window of 2147483648 bytes is more than the 134217728 zstd decoders accept` });
+  await assert.rejects(readInitramfs(hugeWindow.subarray(0, 7), where), { message: `${where}: zstd frame at offset 6: truncated block header` });
   const xz = await build('xz-trailing', { compression: 'xz' });
   await assert.rejects(readInitramfs(Buffer.concat([xz.data, Buffer.from('garbage!')]), where), /xz index at offset \d+: no xz stream footer magic/);
 });
