@@ -4,8 +4,9 @@
  * of the records it changed. Changes run alone: every driver's filesystems sit behind one
  * readers–writer lock (fs/locked.ts).
  */
+import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
-import type { Attr, Timespec } from '../filesystem.js';
+import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
 import { INTX } from './attrs.js';
 import { AT, ATTR_FLAG } from './attribute.js';
 import type { NtfsFile } from './file.js';
@@ -14,6 +15,7 @@ import { fileNameValue, fileRef, NamespaceWriter, now } from './namespace.js';
 import { FIRST_USER, NtfsFilesystem, ROOT } from './ntfs.js';
 import { insertAttribute, newResidentAttr, replaceAttribute } from './record-edit.js';
 import { toNtfsTime } from './time.js';
+import { setVolumeDirty } from './volume-state.js';
 import { NtfsWriter } from './writer.js';
 
 const S_IFMT = 0o170000;
@@ -21,6 +23,27 @@ const S_IFMT = 0o170000;
 export class NtfsWritable extends NtfsFilesystem {
   private writer?: NtfsWriter;
   private ns?: NamespaceWriter;
+  /** Was the volume clean when opened? Then a clean close() clears the dirty flag again. */
+  private wasClean = false;
+
+  /** A writable open marks the volume dirty until it is closed cleanly, as Linux's ntfs3 does. */
+  static override async open(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
+    const fs = (await super.open(dev, opts)) as NtfsWritable;
+    if (fs.writable) fs.wasClean = (await fs.markDirty(true)) === false;
+    return fs;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.wasClean) await this.markDirty(false);
+  }
+
+  private async markDirty(dirty: boolean): Promise<boolean | undefined> {
+    const was = await setVolumeDirty(this.mft, dirty, (rec) => this.writerOf(dirty ? 'mount' : 'unmount').writeRecord(rec));
+    await this.dev.flush();
+    return was;
+  }
+
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
     this.writer ??= new NtfsWriter(this.io, this.mft);

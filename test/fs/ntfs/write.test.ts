@@ -167,3 +167,38 @@ test('ntfs write: interleaved appends fragment two files until they outgrow thei
   await ntfsfixClean(img);
   assert.deepEqual(await clusterProblems(img), []);
 });
+
+test('ntfs write: a writable open marks the volume dirty until a clean close (ntfsinfo); a crash leaves it dirty, and writes are then refused', async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-dirty');
+  // ntfs-3g's tools refuse a dirty volume ("scheduled for check") unless forced.
+  const flags = async () => /Volume Flags: (0x[0-9a-f]+)/i.exec(await run('ntfsinfo', ['-f', '-m', img]))?.[1];
+  assert.equal(await flags(), '0x0000');
+  // Read-only: not one byte written.
+  const before = await hashFile(img);
+  const ro = await RawFile.open(img);
+  await (await ntfsDriver.open(ro)).close();
+  await ro.close();
+  assert.equal(await hashFile(img), before);
+
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  assert.equal(await flags(), '0x0001', 'dirty while open for writing');
+  const f = await fs.create(fs.rootIno, 'written', 0o644, 0, 0);
+  await fs.write(f.ino, 0, Buffer.from('data\n'));
+  await fs.close();
+  await dev.close();
+  assert.equal(await flags(), '0x0000', 'clean after a clean close');
+  await ntfsfixClean(img);
+
+  // A "crash": the device goes away without close(); the flag stays for Windows' chkdsk.
+  const dev2 = await RawFile.open(img, true);
+  await ntfsDriver.open(dev2, { writable: true });
+  await dev2.close();
+  assert.equal(await flags(), '0x0001');
+  const dev3 = await RawFile.open(img, true);
+  await assert.rejects(ntfsDriver.open(dev3, { writable: true }), /volume is marked dirty/);
+  // Forced, it writes, and leaves the flag as it found it.
+  await (await ntfsDriver.open(dev3, { writable: true, options: { force: true }, warn: () => undefined })).close();
+  await dev3.close();
+  assert.equal(await flags(), '0x0001');
+});
