@@ -4,9 +4,8 @@
  * of the records it changed. Changes run alone: every driver's filesystems sit behind one
  * readers–writer lock (fs/locked.ts).
  */
-import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
-import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
+import type { Attr, Timespec } from '../filesystem.js';
 import { INTX } from './attrs.js';
 import { AT, ATTR_FLAG } from './attribute.js';
 import type { NtfsFile } from './file.js';
@@ -23,15 +22,8 @@ const S_IFMT = 0o170000;
 export class NtfsWritable extends NtfsFilesystem {
   private writer?: NtfsWriter;
   private ns?: NamespaceWriter;
-  /** Was the volume clean when opened? Then a clean close() clears the dirty flag again. */
+  /** Was the volume clean before our first change? Then a clean close() clears the dirty flag again. */
   private wasClean = false;
-
-  /** A writable open marks the volume dirty until it is closed cleanly, as Linux's ntfs3 does. */
-  static override async open(dev: BlockDevice, opts: FsOpenOptions = {}): Promise<NtfsFilesystem> {
-    const fs = (await super.open(dev, opts)) as NtfsWritable;
-    if (fs.writable) fs.wasClean = (await fs.markDirty(true)) === false;
-    return fs;
-  }
 
   override async close(): Promise<void> {
     await super.close();
@@ -46,7 +38,14 @@ export class NtfsWritable extends NtfsFilesystem {
 
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
-    this.writer ??= new NtfsWriter(this.io, this.mft);
+    if (!this.writer) {
+      this.writer = new NtfsWriter(this.io, this.mft);
+      // Marked in use before the first byte changes (as Linux's ntfs3 marks a read-write
+      // mount), so an open that changes nothing writes nothing.
+      this.writer.beforeFirstWrite = async () => {
+        this.wasClean = (await this.markDirty(true)) === false;
+      };
+    }
     if (!this.ns) {
       const ns = new NamespaceWriter(this.io, this.mft, this.writer, this.upcase);
       this.writer.records = { alloc: () => ns.allocRecord(), free: (n) => ns.freeRecordBit(n) };
