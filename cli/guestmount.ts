@@ -4,11 +4,19 @@
  * Without --no-fork the command starts the daemon as a child and returns only once the mount
  * is ready (or failed), so a script can use it at once; the daemon's stdio is detached.
  * The library is imported only in the process that serves the mount.
+ *
+ * The daemon's own Node start-up is most of the time to "ready", so in the common case (no
+ * -v/-x/--timings, --help or --no-fork) it is started before this process loads anything
+ * else; the front's checks run meanwhile, and a front that refuses the options kills it.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, constants, writeFileSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
-import { describeError, diskOptions, main, mountOptionSpecs, parseTool } from './common.js';
+
+/** The daemon child tells its parent "ready" or the error on this descriptor. */
+const READY_ENV = 'GUESTMOUNT_READY_FD';
+const early = earlyDaemon(process.argv.slice(2));
+const { describeError, diskOptions, main, mountOptionSpecs, parseTool, UsageError } = await import('./common.js');
 
 const USAGE = `Usage: guestmount -a IMAGE [-a IMAGE...] [--format=FMT] {-m DEV[:MNT[:OPTS[:FSTYPE]]]... | -i}
                   [--ro|--rw] [-o FUSEOPT]... [--dir-cache-timeout=N] [--fd=N] [--pid-file=FILE]
@@ -28,17 +36,24 @@ const options = {
   timings: { type: 'boolean' },
 } as const;
 
-/** The daemon child tells its parent "ready" or the error on this descriptor. */
-const READY_ENV = 'GUESTMOUNT_READY_FD';
 /** libguestfs's default for --dir-cache-timeout (seconds). */
 const DEFAULT_CACHE_TIMEOUT = 60;
 
 main(async (argv) => {
+  try {
+    return await guestmount(argv);
+  } finally {
+    // Options the front refused (or --help) leave no daemon behind.
+    if (early && !early.adopted) early.child.kill('SIGKILL');
+  }
+});
+
+async function guestmount(argv: string[]): Promise<number> {
   const parsed = parseTool(argv, options, USAGE);
   if (!parsed) return 0;
   const { values: v, positionals, disks } = parsed;
-  if (positionals.length !== 1) throw new Error(`give exactly one mountpoint\n${USAGE}`);
-  if (!v.mount?.length && !v.inspector) throw new Error(`must have at least one -m or -i option\n${USAGE}`);
+  if (positionals.length !== 1) throw new UsageError('give exactly one mountpoint', USAGE);
+  if (!v.mount?.length && !v.inspector) throw new UsageError('must have at least one -m or -i option', USAGE);
   if (v.ro && v.rw) throw new Error('--ro and --rw are contradictory');
   const fd = v.fd === undefined ? undefined : parseFd(v.fd, '--fd');
   const cacheTimeout = v['dir-cache-timeout'] === undefined ? DEFAULT_CACHE_TIMEOUT : Number(v['dir-cache-timeout']);
@@ -47,7 +62,11 @@ main(async (argv) => {
     if (e.code === 'ENOENT') throw new Error('/dev/fuse is missing: this host has no FUSE (load the fuse module, or in a container pass --device /dev/fuse)');
     throw new Error(`/dev/fuse: ${e.code === 'EACCES' ? 'permission denied: this user may not use FUSE (the device is usually mode 0666)' : e.message}`);
   });
-  if (!v['no-fork']) return daemonise(argv, fd, !!(v.verbose || v.trace || v.timings));
+  if (!v['no-fork']) {
+    const keepStderr = !!(v.verbose || v.trace || v.timings);
+    if (early) early.adopted = true;
+    return waitForDaemon(early?.child ?? startDaemon(argv, fd, keepStderr), fd);
+  }
 
   const readyFd = process.env[READY_ENV] === undefined ? undefined : parseFd(process.env[READY_ENV]!, READY_ENV);
   delete process.env[READY_ENV];
@@ -68,7 +87,7 @@ main(async (argv) => {
     tell(readyFd, `error ${describeError(e).replace(/\n/g, ' ')}`);
     process.exit(1);
   }
-});
+}
 
 function tell(fd: number, line: string): void {
   writeFileSync(fd, `${line}\n`);
@@ -81,11 +100,40 @@ function parseFd(s: string, what: string): number {
   return n;
 }
 
+interface EarlyDaemon {
+  child: ChildProcess;
+  /** The front accepted the options and waits for this child. */
+  adopted: boolean;
+}
+
 /**
- * Start this command again with --no-fork as a detached daemon and wait for its word. The
- * daemon keeps --fd's descriptor (it signals readiness on it) and, with -v/-x/--timings, stderr.
+ * The daemon, started before the front has loaded or checked anything, when the arguments
+ * plainly ask for the usual quiet forking mount; undefined when in doubt (the front then
+ * starts it after its checks, as it always may).
  */
-async function daemonise(argv: string[], fd: number | undefined, keepStderr: boolean): Promise<number> {
+function earlyDaemon(argv: string[]): EarlyDaemon | undefined {
+  if (process.env[READY_ENV] !== undefined) return undefined;
+  let fd: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (['--no-fork', '--help', '--version', '--verbose', '--trace', '--timings', '--'].includes(a)) return undefined;
+    // A short option cluster might hold -v, -x, -h or -V (or be a value such as -ax.img): let the front decide.
+    if (/^-[^-]/.test(a) && a.length > 2 && /[vxhV]/.test(a)) return undefined;
+    if (a === '-v' || a === '-x' || a === '-h' || a === '-V') return undefined;
+    const fdValue = a === '--fd' ? argv[++i] : a.startsWith('--fd=') ? a.slice(5) : undefined;
+    if (fdValue !== undefined) {
+      if (!/^\d+$/.test(fdValue)) return undefined;
+      fd = Number(fdValue);
+    }
+  }
+  return { child: startDaemon(argv, fd, false), adopted: false };
+}
+
+/**
+ * Start this command again with --no-fork as a detached daemon. It keeps --fd's descriptor
+ * (it signals readiness on it) and, with -v/-x/--timings, stderr.
+ */
+function startDaemon(argv: string[], fd: number | undefined, keepStderr: boolean): ChildProcess {
   const readyFd = fd === 3 ? 4 : 3;
   const stdio: ('ignore' | 'pipe' | 'inherit' | number)[] = ['ignore', 'ignore', keepStderr ? 'inherit' : 'ignore'];
   if (fd !== undefined) {
@@ -94,10 +142,14 @@ async function daemonise(argv: string[], fd: number | undefined, keepStderr: boo
   }
   while (stdio.length <= readyFd) stdio.push('ignore');
   stdio[readyFd] = 'pipe';
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv, '--no-fork'], {
+  return spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...argv, '--no-fork'], {
     stdio, detached: true, env: { ...process.env, [READY_ENV]: String(readyFd) },
   });
-  const pipe = child.stdio[readyFd] as NodeJS.ReadableStream;
+}
+
+/** Wait for the daemon's word: "ready", or the error that stopped it. */
+async function waitForDaemon(child: ChildProcess, fd: number | undefined): Promise<number> {
+  const pipe = child.stdio[fd === 3 ? 4 : 3] as NodeJS.ReadableStream;
   let said = '';
   pipe.setEncoding('utf8');
   pipe.on('data', (s: string) => (said += s));

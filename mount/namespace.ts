@@ -83,16 +83,20 @@ export class Namespace {
     const p = normalize(path);
     const node = await this.resolve(p);
     const out: DirEntry[] = [];
+    const mounts = this.mountpointsBelow(p);
     if (node.kind === 'fs') {
       const own = this.owning(p)!;
+      // Children's cache keys extend the directory's (one normalisation, not one per entry);
+      // a name that is another filesystem's mountpoint belongs to that filesystem.
+      const prefix = own.inner === '/' ? own.key : `${own.key}/`;
+      const fold = caseInsensitive(node.fs);
       for (const e of await node.fs.readdir(node.ino)) {
-        const child = this.owning(`${p}/${e.name}`);
-        if (child && child.mountpoint === own.mountpoint) this.remember(child.key, node.fs, e.attr.ino);
+        if (!mounts.includes(e.name)) this.remember(`${prefix}${fold ? e.name.toLowerCase() : e.name}`, node.fs, e.attr.ino);
         out.push(e);
       }
     }
     const have = new Set(out.map((e) => e.name));
-    for (const name of this.mountpointsBelow(p)) {
+    for (const name of mounts) {
       if (have.has(name)) continue;
       const child = `${p === '/' ? '' : p}/${name}`;
       out.push({ name, attr: await this.getattr(await this.resolve(child)) });

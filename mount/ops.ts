@@ -59,27 +59,49 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
   // Calls run concurrently: every filesystem serialises its own changes (fs/locked.ts).
   const inflight = new Set<Promise<unknown>>();
 
-  /** Run `fn`, answer `cb` with its result (or the errno), and trace it. */
-  function call<T>(op: string, path: string, cb: Cb, fn: () => Promise<T>, answer: (v: T) => unknown[]): void {
+  /**
+   * Run `fn`, answer `cb` with its result (or the errno), and trace it. A result that is not a
+   * promise is answered at once, with no trip through the microtask queue.
+   */
+  function call<T>(op: string, path: string, cb: Cb, fn: () => T | Promise<T>, answer: (v: T) => unknown[]): void {
     const start = performance.now();
-    const p = fn();
+    const done = (v: T) => {
+      const args = answer(v);
+      if (ctx.trace) ctx.trace(`[${((start - t0) / 1000).toFixed(6)}] ${op} ${path} = ${typeof args[0] === 'number' ? args[0] : 0} (${(performance.now() - start).toFixed(3)} ms)`);
+      (cb as (...a: unknown[]) => void)(...args);
+    };
+    const failed = (e: unknown) => {
+      const { name, code } = errnoOf(e);
+      if (ctx.trace) ctx.trace(`[${((start - t0) / 1000).toFixed(6)}] ${op} ${path} = ${name} (${(performance.now() - start).toFixed(3)} ms)`);
+      if (!EXPECTED.has(name)) ctx.onError?.(op, path, e);
+      cb(code);
+    };
+    let result: T | Promise<T>;
+    try {
+      result = fn();
+    } catch (e) {
+      failed(e);
+      return;
+    }
+    if (!(result instanceof Promise)) {
+      done(result);
+      return;
+    }
+    const p = result;
     inflight.add(p);
     void p.finally(() => inflight.delete(p)).catch(() => undefined);
-    p.then(
-      (v) => {
-        const args = answer(v);
-        if (ctx.trace) ctx.trace(`[${((start - t0) / 1000).toFixed(6)}] ${op} ${path} = ${typeof args[0] === 'number' ? args[0] : 0} (${(performance.now() - start).toFixed(3)} ms)`);
-        (cb as (...a: unknown[]) => void)(...args);
-      },
-      (e: unknown) => {
-        const { name, code } = errnoOf(e);
-        if (ctx.trace) ctx.trace(`[${((start - t0) / 1000).toFixed(6)}] ${op} ${path} = ${name} (${(performance.now() - start).toFixed(3)} ms)`);
-        if (!EXPECTED.has(name)) ctx.onError?.(op, path, e);
-        cb(code);
-      },
-    );
+    p.then(done, failed);
   }
   const ok = (): unknown[] => [0];
+  /** Run a change to file data; read-ahead from before or during it is dropped. */
+  async function changing<T>(fn: () => Promise<T>): Promise<T> {
+    handles.changed();
+    try {
+      return await fn();
+    } finally {
+      handles.changed();
+    }
+  }
 
   const ops: FuseOps & { idle(): Promise<void> } = {
     async idle() {
@@ -134,17 +156,13 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
       call('release', path, cb, async () => handles.release(fd), ok);
     },
     read(path, fd, buf, len, pos, cb) {
-      call('read', path, cb, async () => {
-        const h = handles.get(fd);
-        const data = await h.fs.read(h.ino, pos, len);
-        return data.copy(buf, 0, 0, Math.min(len, data.length));
-      }, (n) => [n]);
+      call('read', path, cb, () => handles.readahead(fd).read(buf, len, pos), (n) => [n]);
     },
     write(path, fd, buf, len, pos, cb) {
       call('write', path, cb, async () => {
         const h = handles.get(fd);
         // The buffer is libfuse's and is reused after we answer: the driver gets a copy.
-        return h.fs.write(h.ino, pos, Buffer.from(buf.subarray(0, len)));
+        return changing(() => h.fs.write(h.ino, pos, Buffer.from(buf.subarray(0, len))));
       }, (n) => [n]);
     },
     flush(path, fd, cb) {
@@ -166,13 +184,13 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
     truncate(path, size, cb) {
       call('truncate', path, cb, async () => {
         const n = await ns.resolveFs(path);
-        await n.fs.truncate(n.ino, size);
+        await changing(() => n.fs.truncate(n.ino, size));
       }, ok);
     },
     ftruncate(path, fd, size, cb) {
       call('ftruncate', path, cb, async () => {
         const h = handles.get(fd);
-        await h.fs.truncate(h.ino, size);
+        await changing(() => h.fs.truncate(h.ino, size));
       }, ok);
     },
     readlink(path, cb) {

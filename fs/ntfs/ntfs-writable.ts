@@ -14,6 +14,7 @@ import { fileNameValue, fileRef, NamespaceWriter, now } from './namespace.js';
 import { FIRST_USER, NtfsFilesystem, ROOT } from './ntfs.js';
 import { insertAttribute, newResidentAttr, replaceAttribute } from './record-edit.js';
 import { toNtfsTime } from './time.js';
+import { setVolumeDirty } from './volume-state.js';
 import { NtfsWriter } from './writer.js';
 
 const S_IFMT = 0o170000;
@@ -21,9 +22,30 @@ const S_IFMT = 0o170000;
 export class NtfsWritable extends NtfsFilesystem {
   private writer?: NtfsWriter;
   private ns?: NamespaceWriter;
+  /** Was the volume clean before our first change? Then a clean close() clears the dirty flag again. */
+  private wasClean = false;
+
+  override async close(): Promise<void> {
+    await super.close();
+    if (this.wasClean) await this.markDirty(false);
+  }
+
+  private async markDirty(dirty: boolean): Promise<boolean | undefined> {
+    const was = await setVolumeDirty(this.mft, dirty, (rec) => this.writerOf(dirty ? 'mount' : 'unmount').writeRecord(rec));
+    await this.dev.flush();
+    return was;
+  }
+
   private writerOf(op: string): NtfsWriter {
     if (!this.writable) this.refuse(op);
-    this.writer ??= new NtfsWriter(this.io, this.mft);
+    if (!this.writer) {
+      this.writer = new NtfsWriter(this.io, this.mft);
+      // Marked in use before the first byte changes (as Linux's ntfs3 marks a read-write
+      // mount), so an open that changes nothing writes nothing.
+      this.writer.beforeFirstWrite = async () => {
+        this.wasClean = (await this.markDirty(true)) === false;
+      };
+    }
     if (!this.ns) {
       const ns = new NamespaceWriter(this.io, this.mft, this.writer, this.upcase);
       this.writer.records = { alloc: () => ns.allocRecord(), free: (n) => ns.freeRecordBit(n) };

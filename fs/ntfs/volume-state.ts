@@ -5,6 +5,7 @@
  */
 import { AT } from './attribute.js';
 import type { Mft } from './mft.js';
+import type { MftRecord } from './record.js';
 import { AttrStream } from './stream.js';
 
 const LOGFILE = 2;
@@ -30,6 +31,25 @@ export async function volumeInfo(mft: Mft): Promise<VolumeInfo> {
     minor: info && info.length >= 12 ? info[9]! : 0,
     dirty: info !== undefined && info.length >= 12 && (info.readUInt16LE(10) & VOLUME_IS_DIRTY) !== 0,
   };
+}
+
+/**
+ * Set or clear the volume dirty flag in $Volume's $VOLUME_INFORMATION, as Linux's ntfs3 does
+ * for a read-write mount: Windows runs chkdsk on a volume left dirty by a crash. `write`
+ * writes the changed record. Answers whether the flag was set before (undefined: no
+ * $VOLUME_INFORMATION to mark).
+ */
+export async function setVolumeDirty(mft: Mft, dirty: boolean, write: (rec: MftRecord) => Promise<void>): Promise<boolean | undefined> {
+  const f = await mft.file(VOLUME);
+  const a = f.all(AT.VOLUME_INFORMATION)[0];
+  if (!a?.resident || !a.value || a.value.length < 12) return undefined;
+  const flags = a.value.readUInt16LE(10);
+  const was = (flags & VOLUME_IS_DIRTY) !== 0;
+  if (was === dirty) return was;
+  // The value is a view of its record: change it there and write that record.
+  a.value.writeUInt16LE(dirty ? flags | VOLUME_IS_DIRTY : flags & ~VOLUME_IS_DIRTY, 10);
+  await write(f.records.find((r) => r.number === a.record)!);
+  return was;
 }
 
 /** Why $LogFile is not clean, or undefined when it is. */

@@ -32,6 +32,8 @@ export class NtfsWriter {
   private mirror?: AttrStream;
   /** Set once the namespace writer exists: extension records come from it. */
   records?: RecordAllocator;
+  /** Run once, before the first byte is written (the volume's in-use mark). */
+  beforeFirstWrite?: () => Promise<void>;
 
   constructor(
     private readonly io: VolumeIo,
@@ -57,6 +59,11 @@ export class NtfsWriter {
 
   /** Write bytes at `pos` of a non-resident stream, whose clusters there must be allocated. */
   async writeStream(stream: AttrStream, pos: number, data: Uint8Array): Promise<void> {
+    if (this.beforeFirstWrite) {
+      const first = this.beforeFirstWrite;
+      this.beforeFirstWrite = undefined;
+      await first();
+    }
     let done = 0;
     while (done < data.length) {
       const p = pos + done;

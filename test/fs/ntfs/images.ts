@@ -12,7 +12,7 @@ import { unlocked } from '../../../fs/locked.js';
 import { ntfsDriver } from '../../../fs/ntfs/driver.js';
 import type { NtfsFilesystem } from '../../../fs/ntfs/ntfs.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
-import { run } from '../../fixtures/run.js';
+import { run, runStatus } from '../../fixtures/run.js';
 
 /** A symlink (0xA000000C) or junction (0xA0000003) reparse buffer, as setfattr hex. */
 export function reparseHex(kind: 'junction' | 'symlink', target: string, relative = false): string {
@@ -53,7 +53,7 @@ export async function withNtfs3g<T>(img: string, opts: string, fn: (mnt: string)
   void exited.then(() => (done = true));
   for (let i = 0; !(await mounted(mnt)); i++) {
     if (done || i > 200) {
-      child.kill();
+      await stop();
       throw new Error(`ntfs-3g ${img} ${mnt} -o ${opts} did not mount: ${stderr}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -61,8 +61,16 @@ export async function withNtfs3g<T>(img: string, opts: string, fn: (mnt: string)
   try {
     return await fn(mnt);
   } finally {
-    await run('fusermount', ['-u', mnt]);
+    if ((await runStatus('fusermount', ['-u', mnt])).code !== 0) await stop();
     await exited;
+    await rm(mnt, { recursive: true, force: true });
+  }
+
+  /** Leave no ntfs-3g and no mount behind: it may have mounted just after the last look. */
+  async function stop(): Promise<void> {
+    child.kill('SIGKILL');
+    await exited;
+    await runStatus('fusermount', ['-u', '-z', mnt]);
     await rm(mnt, { recursive: true, force: true });
   }
 }

@@ -167,3 +167,41 @@ test('ntfs write: interleaved appends fragment two files until they outgrow thei
   await ntfsfixClean(img);
   assert.deepEqual(await clusterProblems(img), []);
 });
+
+test('ntfs write: the first change marks the volume dirty until a clean close (ntfsinfo); a crash leaves it dirty, and writes are then refused', async () => {
+  const img = await copyImage(await smallImage(), 'ntfs-dirty');
+  // ntfs-3g's tools refuse a dirty volume ("scheduled for check") unless forced.
+  const flags = async () => /Volume Flags: (0x[0-9a-f]+)/i.exec(await run('ntfsinfo', ['-f', '-m', img]))?.[1];
+  assert.equal(await flags(), '0x0000');
+  // An open for writing that changes nothing writes nothing.
+  const before = await hashFile(img);
+  const idle = await RawFile.open(img, true);
+  await (await ntfsDriver.open(idle, { writable: true })).close();
+  await idle.close();
+  assert.equal(await hashFile(img), before);
+
+  const dev = await RawFile.open(img, true);
+  const fs = await ntfsDriver.open(dev, { writable: true });
+  const f = await fs.create(fs.rootIno, 'written', 0o644, 0, 0);
+  assert.equal(await flags(), '0x0001', 'dirty once changed');
+  await fs.write(f.ino, 0, Buffer.from('data\n'));
+  await fs.close();
+  await dev.close();
+  assert.equal(await flags(), '0x0000', 'clean after a clean close');
+  await ntfsfixClean(img);
+
+  // A "crash": the device goes away without close(); the flag stays for Windows' chkdsk.
+  const dev2 = await RawFile.open(img, true);
+  const fs2 = await ntfsDriver.open(dev2, { writable: true });
+  await fs2.write(f.ino, 0, Buffer.from('more\n'));
+  await dev2.close();
+  assert.equal(await flags(), '0x0001');
+  const dev3 = await RawFile.open(img, true);
+  await assert.rejects(ntfsDriver.open(dev3, { writable: true }), /volume is marked dirty/);
+  // Forced, it writes, and leaves the flag as it found it.
+  const forced = await ntfsDriver.open(dev3, { writable: true, options: { force: true }, warn: () => undefined });
+  await forced.write(f.ino, 0, Buffer.from('again\n'));
+  await forced.close();
+  await dev3.close();
+  assert.equal(await flags(), '0x0001');
+});
