@@ -42,8 +42,8 @@ export interface Answer {
 
 export interface FaultServer {
   url: string;
-  /** Requests by method, and the Range headers of GETs in order. */
-  seen: { head: number; get: number; ranges: string[] };
+  /** Requests by method, the Range headers of GETs in order, and requests refused while `down`. */
+  seen: { head: number; get: number; ranges: string[]; refused: number };
   faults: Faults;
   stop(): Promise<void>;
 }
@@ -57,7 +57,7 @@ export const fromBuffer =
     b.subarray(Number(o), Number(o) + n);
 
 export async function startFaultServer(size: bigint, content: Content, faults: Faults = {}): Promise<FaultServer> {
-  const seen = { head: 0, get: 0, ranges: [] as string[] };
+  const seen = { head: 0, get: 0, ranges: [] as string[], refused: 0 };
   const server = createServer((req, res) => {
     const go = () => answer(req, res, size, content, faults, seen);
     if (faults.delayMs) setTimeout(go, faults.delayMs);
@@ -81,6 +81,7 @@ export async function startFaultServer(size: bigint, content: Content, faults: F
 
 function answer(req: IncomingMessage, res: ServerResponse, size0: bigint, content: Content, f: Faults, seen: FaultServer['seen']): void {
   if (f.down) {
+    seen.refused++;
     res.socket?.resetAndDestroy();
     return;
   }
