@@ -1,3 +1,3 @@
 import { fuzzTest } from './ci.js';
 
-fuzzTest('http', 100);
+fuzzTest('http', 60);
