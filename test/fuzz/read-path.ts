@@ -35,7 +35,7 @@ export function isOurs(e: unknown): e is Error {
 }
 
 /** A JavaScript engine error reported as text (inspection turns errors into warnings). */
-const ENGINE_MESSAGE = /Cannot read propert|is not a function|is not iterable|Maximum call stack|Invalid array length|Invalid typed array length|out of range|Cannot convert|Array buffer allocation failed|is not defined|undefined|NaN/;
+const ENGINE_MESSAGE = /Cannot read propert|is not a function|is not iterable|Maximum call stack|Invalid array length|Invalid typed array length|is out of range|Cannot convert|Array buffer allocation failed|is not defined|undefined|NaN/;
 
 export function engineMessage(m: string): boolean {
   return ENGINE_MESSAGE.test(m);

@@ -10,6 +10,8 @@ export interface FuzzOptions {
   seed: number;
   /** Cases to run; or run until `seconds` have passed. */
   count?: number;
+  /** The first case (to replay one: `from` and `count: 1`). */
+  from?: number;
   seconds?: number;
   /** A case running longer than this is a hang. */
   caseMs?: number;
@@ -44,9 +46,9 @@ export async function fuzz(target: string, opts: FuzzOptions): Promise<FuzzRepor
   const capMb = opts.capMb ?? 512;
   const started = Date.now();
   const deadline = opts.seconds === undefined ? Infinity : started + opts.seconds * 1000;
-  const end = opts.count ?? Number.MAX_SAFE_INTEGER;
+  let next = opts.from ?? 0;
+  const end = opts.count === undefined ? Number.MAX_SAFE_INTEGER : next + opts.count;
   const report: FuzzReport = { target, executions: 0, ok: 0, refused: 0, findings: [], clean: {}, peakMb: 0, seconds: 0 };
-  let next = 0;
   while (next < end && Date.now() < deadline) {
     next = await runWorker(target, opts.seed, next, end - next, { caseMs, capMb, deadline }, report);
   }
