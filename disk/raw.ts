@@ -1,6 +1,6 @@
 /** A plain file (or block device node) as a BlockDevice, with positional I/O. */
 import { constants, type BigIntStats } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { BaseDevice } from './block-device.js';
 import { toSafeNumber } from './bigint.js';
 import { DiskError } from './errors.js';
@@ -22,8 +22,11 @@ export class RawFile extends BaseDevice {
    * Open a regular file or a block device; anything else is refused naming the path. The open
    * is non-blocking (a FIFO would otherwise wait forever for a writer) and the type is checked
    * on the opened descriptor, so the path cannot be swapped between the check and the open.
+   * It is checked on the path first too: opening a device can act (a terminal, a tape rewinds).
    */
   static async open(path: string, writable = false): Promise<RawFile> {
+    const before = await stat(path, { bigint: true }).catch(() => undefined);
+    if (before && !before.isFile() && !before.isBlockDevice()) throw notAnImage(path, kindOf(before), before.isDirectory() ? 'EISDIR' : 'EINVAL');
     let fh: FileHandle;
     try {
       fh = await open(path, (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK);

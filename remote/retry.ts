@@ -6,7 +6,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RetryPolicy {
-  /** Attempts after the first (default 6). */
+  /** Attempts after the first (default 30: with back-off capped at 5 s, enough to ride out a server gone for 30 s or more). */
   retries: number;
   /** No new attempt starts after this many ms since the first (default 60 s). */
   maxTime: number;
@@ -16,7 +16,7 @@ export interface RetryPolicy {
   maxDelay: number;
 }
 
-export const defaultRetry: RetryPolicy = { retries: 6, maxTime: 60_000, baseDelay: 100, maxDelay: 5_000 };
+export const defaultRetry: RetryPolicy = { retries: 30, maxTime: 60_000, baseDelay: 100, maxDelay: 5_000 };
 
 /** A failure worth another attempt; `status` is the HTTP status when there was one. */
 export class TransientError extends Error {

@@ -20,6 +20,11 @@ export class ConfigSyntaxError extends Error {
   }
 }
 
+/** A token as an error message quotes it: one line (a string token may span lines) and short. */
+function shown(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+}
+
 /** VG metadata nests three levels deep; anything far deeper is damage, not structure. */
 const MAX_DEPTH = 32;
 
@@ -101,7 +106,7 @@ export function parseConfig(text: string): ConfigSection {
   const lex = new Lexer(text);
   const root = parseItems(lex, 0);
   const t = lex.next();
-  if (t.kind !== 'end') throw new ConfigSyntaxError(t.line, `unexpected "${t.text}"`);
+  if (t.kind !== 'end') throw new ConfigSyntaxError(t.line, `unexpected ${shown(t.text)}`);
   return root;
 }
 
@@ -112,16 +117,16 @@ function parseItems(lex: Lexer, depth: number): ConfigSection {
     const t = lex.peek();
     if (t.kind === 'end' || (t.kind === 'punct' && t.text === '}')) return section;
     lex.next();
-    if (t.kind !== 'word' && t.kind !== 'string') throw new ConfigSyntaxError(t.line, `expected a name, found "${t.text}"`);
+    if (t.kind !== 'word' && t.kind !== 'string') throw new ConfigSyntaxError(t.line, `expected a name, found ${shown(t.text)}`);
     const op = lex.next();
     if (op.kind === 'punct' && op.text === '=') {
       section.values.set(t.text, parseValue(lex));
     } else if (op.kind === 'punct' && op.text === '{') {
       section.sections.set(t.text, parseItems(lex, depth + 1));
       const close = lex.next();
-      if (close.kind !== 'punct' || close.text !== '}') throw new ConfigSyntaxError(close.line, `section "${t.text}" is not closed`);
+      if (close.kind !== 'punct' || close.text !== '}') throw new ConfigSyntaxError(close.line, `section ${shown(t.text)} is not closed`);
     } else {
-      throw new ConfigSyntaxError(op.line, `expected "=" or "{" after "${t.text}"`);
+      throw new ConfigSyntaxError(op.line, `expected "=" or "{" after ${shown(t.text)}`);
     }
   }
 }
@@ -140,7 +145,7 @@ function parseValue(lex: Lexer): ConfigValue {
     items.push(parseScalar(lex));
     const sep = lex.next();
     if (sep.kind === 'punct' && sep.text === ']') return items;
-    if (sep.kind !== 'punct' || sep.text !== ',') throw new ConfigSyntaxError(sep.line, `expected "," or "]" in an array, found "${sep.text}"`);
+    if (sep.kind !== 'punct' || sep.text !== ',') throw new ConfigSyntaxError(sep.line, `expected "," or "]" in an array, found ${shown(sep.text)}`);
   }
 }
 
@@ -151,5 +156,5 @@ function parseScalar(lex: Lexer): ConfigScalar {
     if (/^-?\d+$/.test(t.text)) return BigInt(t.text);
     if (/^-?\d*\.\d+$/.test(t.text)) return Number(t.text);
   }
-  throw new ConfigSyntaxError(t.line, `expected a value, found "${t.text}"`);
+  throw new ConfigSyntaxError(t.line, `expected a value, found ${shown(t.text)}`);
 }

@@ -19,7 +19,7 @@ import type { FileMap, Run } from './file-map.js';
 import { BG_INODE_UNINIT, GroupDescs } from './group-desc.js';
 import { dxLeaves, nameHash, nullIfDamaged, type DxNode } from './htree.js';
 import { inlineDirRegions, inlineFileData } from './inline.js';
-import { GOOD_OLD_INODE_SIZE, I_BLOCK_BYTES, Inode } from './inode.js';
+import { GOOD_OLD_INODE_SIZE, I, I_BLOCK_BYTES, Inode } from './inode.js';
 import { replayJournal } from './journal.js';
 import { Superblock } from './superblock.js';
 import { fullName, INDEX_ACL_ACCESS, INDEX_ACL_DEFAULT, INDEX_SYSTEM, parseEntries, splitName, XATTR_BLOCK_HEADER, XATTR_MAGIC, type Xattr } from './xattr.js';
@@ -141,6 +141,12 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     return { block: this.gd.inodeTable(g) + Math.floor(byte / sb.blockSize), offset: byte % sb.blockSize };
   }
 
+  /** Byte offset of an inode on the device, for messages. */
+  protected inodeByte(ino: number): bigint {
+    const { block, offset } = this.inodeLocation(ino);
+    return BigInt(block) * BigInt(this.sb.blockSize) + BigInt(offset);
+  }
+
   async inode(ino: number): Promise<Inode> {
     const hit = this.inodes.get(ino);
     if (hit) return hit;
@@ -196,7 +202,9 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   protected checkLive(inode: Inode): Inode {
     if (inode.mode === 0 || (inode.links === 0 && inode.dtime !== 0)) throw corrupt(this.dev, `inode ${inode.ino}`, 'is not in use');
     if (inode.size > this.maxSize(inode) || inode.size > Number.MAX_SAFE_INTEGER) {
-      throw corrupt(this.dev, `inode ${inode.ino}`, `i_size ${inode.size} is larger than the mapping can address (${this.maxSize(inode)})`);
+      // Printed exactly: a 2^63 claim is not a JS number's 9223372036854776000.
+      const size = (BigInt(inode.raw.readUInt32LE(I.sizeHi)) << 32n) | BigInt(inode.raw.readUInt32LE(I.sizeLo));
+      throw corrupt(this.dev, `inode ${inode.ino}`, `i_size ${size} is larger than the mapping can address (${this.maxSize(inode)})`, this.inodeByte(inode.ino) + BigInt(I.sizeLo));
     }
     return inode;
   }
@@ -420,7 +428,7 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   protected dirBlockCount(inode: Inode): number {
     const bs = this.sb.blockSize;
     if (inode.size % bs !== 0) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is not a multiple of the block size`);
-    if (inode.size > MAX_DIR_BYTES) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is larger than ${MAX_DIR_BYTES}, the most this driver reads`);
+    if (inode.size > MAX_DIR_BYTES) throw corrupt(this.dev, `directory inode ${inode.ino}`, `i_size ${inode.size} is larger than ${MAX_DIR_BYTES}, the most this driver reads`, this.inodeByte(inode.ino) + BigInt(I.sizeLo));
     return inode.size / bs;
   }
 
@@ -547,8 +555,16 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
       const batch = entries.slice(i, i + READDIR_BATCH);
       await this.prefetchInodes(batch.map((e) => e.ino));
       for (const e of batch) {
-        const inode = this.inodeCached(e.ino) ?? (await this.inode(e.ino));
-        out.push({ name: e.name, attr: this.attrOf(this.checkLive(inode)) });
+        // One damaged inode costs its entry (with a warning), not the whole listing; lookup still says why.
+        let attr: Attr;
+        try {
+          attr = this.attrOf(this.checkLive(this.inodeCached(e.ino) ?? (await this.inode(e.ino))));
+        } catch (err) {
+          if (!(err instanceof FsError)) throw err;
+          this.warn(`${err.message}: entry "${e.name}" of directory inode ${ino} skipped`);
+          continue;
+        }
+        out.push({ name: e.name, attr });
       }
     }
     return out;

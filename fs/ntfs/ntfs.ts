@@ -376,7 +376,11 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     const free = Math.max(0, total - used);
     // Inodes as ntfs-3g counts them: every bit $MFT's $BITMAP has room for, plus the
     // records the free clusters could still hold.
-    const mftBitmap = (await this.mft.file(0)).find(AT.BITMAP);
+    const mft0 = await this.mft.file(0);
+    const mftBitmap = mft0.find(AT.BITMAP);
+    // One bit per record the volume could hold: a bigger claim is damage, not an allocation to make.
+    const most = Math.ceil((total * this.boot.clusterSize) / this.mft.recordSize / 8) + this.boot.clusterSize;
+    if (mftBitmap && mftBitmap.dataSize > most) throw corrupt(this.dev.name, '$MFT $BITMAP', `${mftBitmap.dataSize} bytes is more than the ${most} a volume of ${total} clusters can need`, mft0.base.at);
     const mbits = mftBitmap ? await new AttrStream(this.io, mftBitmap, '$MFT $BITMAP').read(0, mftBitmap.dataSize) : Buffer.alloc(0);
     let inUse = 0;
     for (let i = 0; i < mbits.length; i++) inUse += POPCOUNT[mbits[i]!]!;

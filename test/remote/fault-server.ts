@@ -25,12 +25,25 @@ export interface Faults {
   shiftContentRange?: boolean;
   /** Added to every answer, in ms (latency for benchmarks). */
   delayMs?: number;
+  /** Rewrites every answer before it is sent (the HTTP fuzz target damages answers here). */
+  mangle?: (a: Answer, method: string) => Answer;
+  /** While true, every request is refused by closing its connection (a server gone away). */
+  down?: boolean;
+}
+
+/** An answer as the server is about to send it; a body cut short ends with a reset. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+  /** Send only this many bytes of the body, then reset the connection. */
+  cut?: number;
 }
 
 export interface FaultServer {
   url: string;
-  /** Requests by method, and the Range headers of GETs in order. */
-  seen: { head: number; get: number; ranges: string[] };
+  /** Requests by method, the Range headers of GETs in order, and requests refused while `down`. */
+  seen: { head: number; get: number; ranges: string[]; refused: number };
   faults: Faults;
   stop(): Promise<void>;
 }
@@ -44,7 +57,7 @@ export const fromBuffer =
     b.subarray(Number(o), Number(o) + n);
 
 export async function startFaultServer(size: bigint, content: Content, faults: Faults = {}): Promise<FaultServer> {
-  const seen = { head: 0, get: 0, ranges: [] as string[] };
+  const seen = { head: 0, get: 0, ranges: [] as string[], refused: 0 };
   const server = createServer((req, res) => {
     const go = () => answer(req, res, size, content, faults, seen);
     if (faults.delayMs) setTimeout(go, faults.delayMs);
@@ -67,6 +80,15 @@ export async function startFaultServer(size: bigint, content: Content, faults: F
 }
 
 function answer(req: IncomingMessage, res: ServerResponse, size0: bigint, content: Content, f: Faults, seen: FaultServer['seen']): void {
+  if (f.down) {
+    seen.refused++;
+    res.socket?.resetAndDestroy();
+    return;
+  }
+  if (f.mangle) {
+    mangled(req, res, size0, content, f.mangle);
+    return;
+  }
   const n = req.method === 'HEAD' ? seen.head++ : seen.get++;
   const size = f.growAfter !== undefined && seen.get > f.growAfter ? size0 + (1n << 20n) : size0;
   if (f.status503 && f.status503 > 0) {
@@ -105,4 +127,23 @@ function answer(req: IncomingMessage, res: ServerResponse, size0: bigint, conten
     return;
   }
   res.end(body);
+}
+
+/** A plain answer (HEAD, or a 206 for the Range asked), rewritten by `mangle`, then sent as it says. */
+function mangled(req: IncomingMessage, res: ServerResponse, size: bigint, content: Content, mangle: NonNullable<Faults['mangle']>): void {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+  let a: Answer;
+  if (req.method === 'HEAD') a = { status: 200, headers: { 'content-length': String(size), 'accept-ranges': 'bytes' }, body: Buffer.alloc(0) };
+  else if (!m) a = { status: 416, headers: {}, body: Buffer.alloc(0) };
+  else {
+    const first = BigInt(m[1]!);
+    const length = Number(BigInt(m[2]!) - first + 1n);
+    a = { status: 206, headers: { 'content-range': `bytes ${m[1]}-${m[2]}/${size}` }, body: content(first, length) };
+  }
+  a = mangle(a, req.method ?? 'GET');
+  if (req.method !== 'HEAD' && a.headers['content-length'] === undefined && a.cut === undefined) a.headers['content-length'] = String(a.body.length);
+  res.writeHead(a.status, a.headers);
+  if (req.method === 'HEAD') res.end();
+  else if (a.cut !== undefined) res.write(a.body.subarray(0, a.cut), () => res.socket?.resetAndDestroy());
+  else res.end(a.body);
 }

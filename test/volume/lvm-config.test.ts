@@ -41,6 +41,9 @@ test('lvm-config: syntax errors name the line', () => {
     ['a = }', /^line 1: expected a value, found "}"$/],
     ['a = 1 }', /^line 1: unexpected "}"$/],
     ['a = [[1]]', /^line 1: expected a value, found "\["$/],
+    // Found by bench/fuzz.ts: a string token quoted raw made a message of many lines.
+    ['id = "x"\n"two\nlines" "y"', /^line 3: expected "=" or "{" after "two\\nlines"$/],
+    [`a = [1 "${'long '.repeat(20)}"]`, /^line 1: expected "," or "\]" in an array, found "(long ){8}…"$/],
   ];
   for (const [text, message] of cases) {
     assert.throws(() => parseConfig(text), (e: Error) => e instanceof ConfigSyntaxError && message.test(e.message), text);

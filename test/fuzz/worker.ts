@@ -1,0 +1,95 @@
+/**
+ * One fuzz worker: runs cases [from, from+count) of one target and reports each to the
+ * runner (`runner.ts`), which watches it from the main thread: a case that hangs is
+ * ended by terminating this thread, which stops even a synchronous loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { prngInt } from '../../disk/filters/prng.js';
+import { ImageDevice } from './image-device.js';
+import { damage, damageText } from './mutate.js';
+import { expectedError, target } from './targets.js';
+
+export interface WorkerData {
+  target: string;
+  seed: number;
+  from: number;
+  count: number;
+}
+
+export type Outcome = 'ok' | 'refused' | 'crash' | 'write';
+
+export type WorkerMessage =
+  | { type: 'clean'; input: string; reached: number; writes: number; reads: number }
+  | { type: 'start'; i: number; input: string }
+  | { type: 'done'; i: number; input: string; outcome: Outcome; detail: string; ops: string[]; peakMb: number };
+
+const { target: name, seed, from, count } = workerData as WorkerData;
+const t = target(name);
+const port = parentPort!;
+const post = (m: WorkerMessage) => port.postMessage(m);
+
+/** Memory this thread holds beyond its inputs: sampled whenever the event loop turns. */
+const used = () => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+const inputs = await t.inputs();
+const hot: [number, number][][] = [];
+for (const input of inputs) {
+  const dev = new ImageDevice(input.name, input.bytes);
+  dev.reads = [];
+  const { reached } = await t.run(dev);
+  const seen = new Set<string>();
+  hot.push(dev.reads.filter(([o, l]) => !seen.has(`${o}:${l}`) && !!seen.add(`${o}:${l}`)));
+  post({ type: 'clean', input: input.name, reached, writes: dev.writes, reads: dev.reads.length });
+}
+
+const baseline = used();
+let peak = 0;
+setInterval(() => (peak = Math.max(peak, used())), 5).unref();
+
+for (let i = from; i < from + count; i++) {
+  const k = i % inputs.length;
+  const input = inputs[k]!;
+  post({ type: 'start', i, input: input.name });
+  // One generator per case, so any case can be replayed alone from (seed, i).
+  const rnd = prngInt((Math.imul(seed, 0x9e3779b1) ^ i) >>> 0);
+  let dev: ImageDevice;
+  let ops: string[] = [];
+  if (t.runCase) {
+    dev = new ImageDevice(input.name, input.bytes);
+  } else if (t.text) {
+    const d = damageText(rnd, input.bytes);
+    dev = new ImageDevice(input.name, d.bytes);
+    ops = d.ops;
+  } else {
+    const d = damage(rnd, input.bytes, hot[k]!);
+    ops = d.ops;
+    dev = new ImageDevice(input.name, input.bytes, d.patches, d.length);
+    if (t.reseal) {
+      const b = dev.bytes();
+      t.reseal(b);
+      dev = new ImageDevice(input.name, b);
+    }
+  }
+  peak = used();
+  let outcome: Outcome = 'ok';
+  let detail = '';
+  try {
+    const r = t.runCase ? await t.runCase(rnd, input, ops) : await t.run(dev);
+    if (r.errors > 0) outcome = 'refused';
+  } catch (e) {
+    if (expectedError(t, e) && !(e as Error).message.includes('\n')) {
+      outcome = 'refused';
+      detail = (e as Error).message;
+    } else {
+      outcome = 'crash';
+      detail = (e as Error)?.stack ?? String(e);
+    }
+  }
+  if (dev.writes > 0) outcome = 'write';
+  peak = Math.max(peak, used());
+  post({ type: 'done', i, input: input.name, outcome, detail, ops, peakMb: Math.max(0, peak - baseline) / 2 ** 20 });
+}
+process.exit(0);
