@@ -2,7 +2,8 @@
  * The storage layer under the ext2/3/4 writer: owning and saving inodes, allocating and
  * freeing blocks, rebuilding a file's extent tree or block map, moving inline data out,
  * directory blocks and xattr storage. Ordering: data, then the bitmaps and counts that
- * allocate it, then the inode or tree that points at it; frees go the other way.
+ * allocate it, then the inode or tree that points at it; frees go the other way (on disk
+ * without a journal; within a transaction with one, see transactions.ts).
  */
 import { corrupt, FsError } from '../errors.js';
 import type { Timespec } from '../filesystem.js';

@@ -2,7 +2,9 @@
  * Writes for ext2/3/4 (extent trees or block maps): files, directories (linear, or htree with
  * leaf and index-node splits; linear again only if the index is damaged or cannot grow),
  * links, symlinks, device nodes, attributes and xattrs, with
- * metadata_csum checksums. Ordering: data, then the bitmaps and counts that allocate it, then
+ * metadata_csum checksums. With a jbd2 journal, the metadata of a batch of operations is
+ * committed as one transaction (transactions.ts), so a crash leaves the last committed state.
+ * Without one the writes are ordered: data, then the bitmaps and counts that allocate it, then
  * the inode or tree that points at it, then the directory entry; frees go the other way, so a
  * crash leaves at worst leaked blocks or link counts that e2fsck repairs without loss.
  */

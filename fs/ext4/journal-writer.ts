@@ -3,7 +3,7 @@
  * tags (in the format and checksum version the journal superblock names) list the
  * filesystem blocks whose copies follow them, then a commit block with its checksum. The
  * log is empty whenever a transaction starts (each is checkpointed before the next, see
- * ext4-journaled.ts), so a transaction always starts at the log's first block and never
+ * transactions.ts), so a transaction always starts at the log's first block and never
  * wraps, and no block logged before can be replayed over a later reuse: no revoke records
  * are ever needed.
  */
