@@ -10,7 +10,7 @@ import type { FileMap } from './file-map.js';
 
 export const JBD2_MAGIC = 0xc03b3998;
 export const T = { DESCRIPTOR: 1, COMMIT: 2, SB_V1: 3, SB_V2: 4, REVOKE: 5 } as const;
-export const JI = { REVOKE: 0x1, BIT64: 0x2, ASYNC_COMMIT: 0x4, CSUM_V2: 0x8, CSUM_V3: 0x10, FAST_COMMIT: 0x20 } as const;
+const JI = { REVOKE: 0x1, BIT64: 0x2, ASYNC_COMMIT: 0x4, CSUM_V2: 0x8, CSUM_V3: 0x10, FAST_COMMIT: 0x20 } as const;
 /** s_feature_compat: the old crc32 commit checksum (JBD2_FEATURE_COMPAT_CHECKSUM). */
 export const JC_CHECKSUM = 0x1;
 const KNOWN_INCOMPAT = JI.REVOKE | JI.BIT64 | JI.ASYNC_COMMIT | JI.CSUM_V2 | JI.CSUM_V3 | JI.FAST_COMMIT;
