@@ -91,7 +91,9 @@ export async function crashRun(writer: Writer, base: string, seed: number, dir: 
   } else {
     const fix = await runStatus('ntfsfix', ['-n', img]);
     if (fix.code !== 0) result.problems.push(`ntfsfix -n: exit ${fix.code}\n${fix.stdout}${fix.stderr}`);
-    await withNtfs3g(img, 'ro', (mnt) => runStatus('cp', ['-r', join(mnt, 'crash'), out]));
+    // ntfs-3g refuses a volume whose $MFTMirr differs from $MFT: that is a finding too.
+    const mounted = await withNtfs3g(img, 'ro', (mnt) => runStatus('cp', ['-r', join(mnt, 'crash'), out])).catch((e: Error) => e);
+    if (mounted instanceof Error) result.problems.push(`ntfs-3g -o ro: ${mounted.message.split('\n')[0]} (ntfsfix -n exit ${fix.code}: ${fix.stdout.trim().split('\n').join(' / ')})`);
   }
   result.problems.push(...(await checkWrites(ack, join(out, 'crash'), writer !== 'fat')));
   return result;
