@@ -79,14 +79,21 @@ export async function crashRun(writer: Writer, base: string, seed: number, dir: 
     await run('debugfs', ['-R', `rdump /crash ${out}`, raw]);
   } else if (writer === 'fat') {
     const fsck = await runStatus('fsck.fat', ['-n', img]);
-    // A kill leaves the boot sector's dirty bit set (byte 0x41 on FAT32, 0x25 on FAT12/16),
-    // so it differs from the backup there, as pulling the plug on Linux's vfat does.
-    const DIRTY = [/^fsck\.fat \d/, /^\S+: \d+ files, \d+\/\d+ clusters$/, /^There are differences between boot sector and its backup\.$/,
+    // What a kill leaves on FAT, which has no journal (as pulling the plug on Linux's vfat
+    // does): the boot sector's dirty bit (byte 0x41 on FAT32, 0x25 on FAT12/16, so it differs
+    // from the backup there), an FSInfo free count behind the FAT, and from the operation in
+    // flight clusters not yet linked or no longer linked (a chain longer than its file's size,
+    // unused clusters). A size the chain does not cover, or anything else, is damage.
+    const LEFT = [/^fsck\.fat \d/, /^\S+: \d+ files, \d+\/\d+ clusters$/, /^There are differences between boot sector and its backup\.$/,
       /^This is mostly harmless\. Differences: \(offset:original\/backup\)$/, /^(65|37):01\/00$/, /^Not automatically fixing this\.$/,
-      /^Dirty bit is set\. Fs was not properly unmounted and some data may be corrupt\.$/, /^Automatically removing dirty bit\.$/, /^Leaving filesystem unchanged\.$/];
+      /^Dirty bit is set\. Fs was not properly unmounted and some data may be corrupt\.$/, /^Automatically removing dirty bit\.$/, /^Leaving filesystem unchanged\.$/,
+      /^Free cluster summary wrong \(\d+ vs\. really \d+\)$/, /^Auto-correcting\.$/, /^Reclaimed \d+ unused clusters? \(\d+ bytes\)\.$/,
+      /^\/\S+$/, /^File size is \d+ bytes, cluster chain length is > \d+ bytes\.$/, /^Truncating file to \d+ bytes\.$/];
     const lines = fsck.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    if (lines.some((l) => /Dirty bit is set/.test(l))) result.notes.push('FAT dirty bit set');
-    if (fsck.code > 1 || lines.some((l) => !DIRTY.some((re) => re.test(l)))) result.problems.push(`fsck.fat -n: exit ${fsck.code}\n${fsck.stdout}${fsck.stderr}`);
+    for (const [re, note] of [[/Dirty bit is set/, 'FAT dirty bit set'], [/Free cluster summary wrong/, 'FSInfo free count behind'], [/Reclaimed/, 'unused clusters'], [/chain length is >/, 'chain past the size']] as const) {
+      if (lines.some((l) => re.test(l))) result.notes.push(note);
+    }
+    if (fsck.code > 1 || lines.some((l) => !LEFT.some((re) => re.test(l)))) result.problems.push(`fsck.fat -n: exit ${fsck.code}\n${fsck.stdout}${fsck.stderr}`);
     await runStatus('mcopy', ['-s', '-n', '-i', img, '::/crash', out], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
   } else {
     const fix = await runStatus('ntfsfix', ['-n', img]);
