@@ -95,6 +95,11 @@ export interface Filesystem {
   removexattr(ino: number, name: string): Promise<void>;
   /** Make everything written so far durable on the device. */
   fsync(ino?: number): Promise<void>;
+  /**
+   * Called by the lock (`locked.ts`) after each change, between operations, where a driver
+   * that batches changes (ext4's journal) may commit them.
+   */
+  afterChange?(): Promise<void>;
   /** Flush and release; the device itself is closed by its owner. */
   close(): Promise<void>;
 }

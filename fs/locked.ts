@@ -37,22 +37,31 @@ class LockedFilesystem implements Filesystem {
   statfs(): Promise<StatFs> { return this.lock.shared(() => this.fs.statfs()); }
   extents(ino: number): Promise<FileExtent[]> { return this.lock.shared(() => this.fs.extents(ino)); }
 
+  /** A change runs alone; afterwards, while still alone, the driver may settle (commit a batch). */
+  private change<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.exclusive(async () => {
+      const r = await fn();
+      await this.fs.afterChange?.();
+      return r;
+    });
+  }
+
   // Changes: exclusive.
-  create(p: number, n: string, m: number, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.create(p, n, m, u, g)); }
-  mknod(p: number, n: string, m: number, r: number, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.mknod(p, n, m, r, u, g)); }
-  write(ino: number, offset: number, data: Uint8Array): Promise<number> { return this.lock.exclusive(() => this.fs.write(ino, offset, data)); }
-  truncate(ino: number, size: number): Promise<void> { return this.lock.exclusive(() => this.fs.truncate(ino, size)); }
-  unlink(p: number, n: string): Promise<void> { return this.lock.exclusive(() => this.fs.unlink(p, n)); }
-  mkdir(p: number, n: string, m: number, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.mkdir(p, n, m, u, g)); }
-  rmdir(p: number, n: string): Promise<void> { return this.lock.exclusive(() => this.fs.rmdir(p, n)); }
-  rename(p: number, n: string, np: number, nn: string): Promise<void> { return this.lock.exclusive(() => this.fs.rename(p, n, np, nn)); }
-  link(ino: number, np: number, nn: string): Promise<Attr> { return this.lock.exclusive(() => this.fs.link(ino, np, nn)); }
-  symlink(p: number, n: string, t: string, u: number, g: number): Promise<Attr> { return this.lock.exclusive(() => this.fs.symlink(p, n, t, u, g)); }
-  chmod(ino: number, mode: number): Promise<void> { return this.lock.exclusive(() => this.fs.chmod(ino, mode)); }
-  chown(ino: number, uid: number, gid: number): Promise<void> { return this.lock.exclusive(() => this.fs.chown(ino, uid, gid)); }
-  utimens(ino: number, a: Timespec | null, m: Timespec | null): Promise<void> { return this.lock.exclusive(() => this.fs.utimens(ino, a, m)); }
-  setxattr(ino: number, n: string, v: Uint8Array, f: number): Promise<void> { return this.lock.exclusive(() => this.fs.setxattr(ino, n, v, f)); }
-  removexattr(ino: number, n: string): Promise<void> { return this.lock.exclusive(() => this.fs.removexattr(ino, n)); }
+  create(p: number, n: string, m: number, u: number, g: number): Promise<Attr> { return this.change(() => this.fs.create(p, n, m, u, g)); }
+  mknod(p: number, n: string, m: number, r: number, u: number, g: number): Promise<Attr> { return this.change(() => this.fs.mknod(p, n, m, r, u, g)); }
+  write(ino: number, offset: number, data: Uint8Array): Promise<number> { return this.change(() => this.fs.write(ino, offset, data)); }
+  truncate(ino: number, size: number): Promise<void> { return this.change(() => this.fs.truncate(ino, size)); }
+  unlink(p: number, n: string): Promise<void> { return this.change(() => this.fs.unlink(p, n)); }
+  mkdir(p: number, n: string, m: number, u: number, g: number): Promise<Attr> { return this.change(() => this.fs.mkdir(p, n, m, u, g)); }
+  rmdir(p: number, n: string): Promise<void> { return this.change(() => this.fs.rmdir(p, n)); }
+  rename(p: number, n: string, np: number, nn: string): Promise<void> { return this.change(() => this.fs.rename(p, n, np, nn)); }
+  link(ino: number, np: number, nn: string): Promise<Attr> { return this.change(() => this.fs.link(ino, np, nn)); }
+  symlink(p: number, n: string, t: string, u: number, g: number): Promise<Attr> { return this.change(() => this.fs.symlink(p, n, t, u, g)); }
+  chmod(ino: number, mode: number): Promise<void> { return this.change(() => this.fs.chmod(ino, mode)); }
+  chown(ino: number, uid: number, gid: number): Promise<void> { return this.change(() => this.fs.chown(ino, uid, gid)); }
+  utimens(ino: number, a: Timespec | null, m: Timespec | null): Promise<void> { return this.change(() => this.fs.utimens(ino, a, m)); }
+  setxattr(ino: number, n: string, v: Uint8Array, f: number): Promise<void> { return this.change(() => this.fs.setxattr(ino, n, v, f)); }
+  removexattr(ino: number, n: string): Promise<void> { return this.change(() => this.fs.removexattr(ino, n)); }
   fsync(ino?: number): Promise<void> { return this.lock.exclusive(() => this.fs.fsync(ino)); }
   close(): Promise<void> { return this.lock.exclusive(() => this.fs.close()); }
 }

@@ -14,12 +14,27 @@ export class Allocator {
   /** Group-descriptor indexes and bitmaps changed since the last `flush`. */
   private readonly dirtyGroups = new Set<number>();
   private readonly dirtyBitmaps = new Map<number, { g: number; which: 'block' | 'inode'; buf: Buffer }>();
+  /**
+   * Journaled filesystems: blocks freed since the last commit, per group, which are not
+   * reused until it (as jbd2 does): until then the image on disk may still point at them.
+   */
+  private pinned: Map<number, Buffer> | null = null;
 
   constructor(
     private readonly io: BlockIO,
     private readonly sb: Superblock,
     private readonly gd: GroupDescs,
   ) {}
+
+  /** Hold freed blocks until `unpin` (a journaled open; see `pinned`). */
+  pinFrees(): void {
+    this.pinned ??= new Map();
+  }
+
+  /** The running transaction is committed: its freed blocks may be reused. */
+  unpin(): void {
+    this.pinned?.clear();
+  }
 
   private blocksInGroup(g: number): number {
     const first = groupFirstBlock(this.sb, g);
@@ -88,13 +103,15 @@ export class Allocator {
       const first = groupFirstBlock(sb, g);
       const n = this.blocksInGroup(g);
       const startBit = k === 0 ? Math.max(0, Math.min(n - 1, goal - first)) : 0;
+      const pin = this.pinned?.get(g);
+      const busy = pin ? (i: number) => testBit(bm, i) || testBit(pin, i) : (i: number) => testBit(bm, i);
       for (let pass = 0; pass < 2; pass++) {
         const from = pass === 0 ? startBit : 0;
         const to = pass === 0 ? n : startBit;
         for (let i = from; i < to; i++) {
-          if (testBit(bm, i)) continue;
+          if (busy(i)) continue;
           let len = 1;
-          while (len < want && i + len < n && !testBit(bm, i + len)) len++;
+          while (len < want && i + len < n && !busy(i + len)) len++;
           for (let j = 0; j < len; j++) setBit(bm, i + j);
           this.adjustBlocks(g, -len);
           return { start: first + i, len };
@@ -109,10 +126,13 @@ export class Allocator {
       const g = Math.floor((b - this.sb.firstDataBlock) / this.sb.blocksPerGroup);
       const first = groupFirstBlock(this.sb, g);
       const bm = await this.bitmap(g, 'block');
+      let pin = this.pinned?.get(g);
+      if (this.pinned && !pin) this.pinned.set(g, (pin = Buffer.alloc(bm.length)));
       let n = 0;
       for (; b < start + len && b < first + this.sb.blocksPerGroup; b++, n++) {
         if (!testBit(bm, b - first)) throw new FsError('EIO', `${this.io.name}: freeing block ${b}, which is already free`);
         clearBit(bm, b - first);
+        if (pin) setBit(pin, b - first);
       }
       this.adjustBlocks(g, n);
     }

@@ -26,6 +26,12 @@ export class BlockIO {
   private readonly cache: Lru<number, Buffer>;
   /** Journal blocks that replace device blocks (read-only open of a dirty journal). */
   overlay = new Map<number, OverlayBlock>();
+  /**
+   * Metadata blocks changed by the running transaction of a journaled writable open: `write`
+   * keeps them here (and in the cache) until the commit logs them and writes them in place.
+   * Null without a journal, where `write` goes straight to the device.
+   */
+  running: Map<number, Buffer> | null = null;
 
   private readonly cacheBlocks: number;
 
@@ -79,17 +85,39 @@ export class BlockIO {
         if (o) (await this.overlayData(o)).copy(buf, i * this.blockSize);
       }
     }
+    if (this.running?.size) {
+      for (let i = 0; i < count; i++) this.running.get(block + i)?.copy(buf, i * this.blockSize);
+    }
     return buf;
   }
 
-  /** Write blocks to the device and keep the cache coherent. */
+  /** Write metadata blocks: into the running transaction when there is one, else to the device. */
   async write(block: number, data: Buffer): Promise<void> {
+    if (!this.running) return this.writeData(block, data);
+    const n = data.length / this.blockSize;
+    this.checkBlock(block, n, 'write');
+    for (let i = 0; i < n; i++) {
+      const b = Buffer.from(data.subarray(i * this.blockSize, (i + 1) * this.blockSize));
+      this.running.set(block + i, b);
+      const hit = this.cache.peek(block + i);
+      if (hit && hit !== data) b.copy(hit);
+    }
+  }
+
+  /**
+   * Write blocks straight to the device (file data, the journal itself, checkpoints) and keep
+   * the cache coherent, and the running transaction too: a block it holds (a file's tail
+   * zeroed by a truncate) keeps its newest content there, or its checkpoint would undo this.
+   */
+  async writeData(block: number, data: Buffer): Promise<void> {
     this.checkBlock(block, data.length / this.blockSize, 'write');
     await this.dev.write(BigInt(block) * BigInt(this.blockSize), data);
     // Update cached blocks in place: inodes are views of their table blocks.
     for (let i = 0; i < data.length / this.blockSize; i++) {
       const hit = this.cache.peek(block + i);
       if (hit && hit !== data) data.copy(hit, 0, i * this.blockSize, (i + 1) * this.blockSize);
+      const logged = this.running?.get(block + i);
+      if (logged && logged !== data) data.copy(logged, 0, i * this.blockSize, (i + 1) * this.blockSize);
     }
   }
 

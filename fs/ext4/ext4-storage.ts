@@ -2,12 +2,15 @@
  * The storage layer under the ext2/3/4 writer: owning and saving inodes, allocating and
  * freeing blocks, rebuilding a file's extent tree or block map, moving inline data out,
  * directory blocks and xattr storage. Ordering: data, then the bitmaps and counts that
- * allocate it, then the inode or tree that points at it; frees go the other way.
+ * allocate it, then the inode or tree that points at it; frees go the other way (on disk
+ * without a journal; within a transaction with one, see transactions.ts).
  */
 import { corrupt, FsError } from '../errors.js';
 import type { Timespec } from '../filesystem.js';
 import { Allocator } from './alloc.js';
-import { INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, SUPERBLOCK_OFFSET } from './constants.js';
+import { JournalWriter } from './journal-writer.js';
+import { Transactions } from './transactions.js';
+import { INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './constants.js';
 import { dotEntries, hasDirTail, packDirBlock, parseDirents, type PackEntry, type RawDirent } from './dirent.js';
 import { blockMapLimit, buildBlockMap, readBlockMapTree } from './block-map-write.js';
 import { extentTailOffset } from './extents.js';
@@ -29,10 +32,21 @@ export type OpenedParts = Awaited<ReturnType<typeof Ext4Fs.openParts>>;
 
 export abstract class Ext4Storage extends Ext4Fs {
   protected readonly alloc: Allocator;
+  /** Where metadata goes: in place, or through the journal once `useJournal` ran. */
+  protected txn: Transactions;
 
   protected constructor(p: OpenedParts) {
     super(p.io, p.sb, p.gd, true, p.warn);
     this.alloc = new Allocator(this.io, this.sb, this.gd);
+    this.txn = new Transactions(this.io, this.sb, this.alloc, null, this.warn);
+  }
+
+  /** From now on metadata changes go through the filesystem's jbd2 journal, if it has one. */
+  protected async useJournal(): Promise<void> {
+    if (!this.sb.journalInum) return;
+    const j = await this.inode(this.sb.journalInum);
+    const journal = await JournalWriter.open(this.io, this.fileMap(j), Math.floor(j.size / this.sb.blockSize));
+    this.txn = new Transactions(this.io, this.sb, this.alloc, journal, this.warn);
   }
 
   // ---- inodes ----
@@ -52,10 +66,10 @@ export abstract class Ext4Storage extends Ext4Fs {
     this.inodes.set(inode.ino, new Inode(inode.ino, buf.subarray(offset, offset + this.sb.inodeSize)));
   }
 
+  /** Bitmaps, descriptors and the superblock's counts, after every change. */
   protected async writeSuper(): Promise<void> {
     await this.alloc.flush();
-    await this.io.dev.write(BigInt(SUPERBLOCK_OFFSET), this.sb.encode());
-    this.io.forget(Math.floor(SUPERBLOCK_OFFSET / this.sb.blockSize));
+    await this.txn.putSuper();
   }
 
   /** A private copy of a file or directory about to change its data: inline data moved out first. */
@@ -91,8 +105,10 @@ export abstract class Ext4Storage extends Ext4Fs {
     let list: Extent[] = [];
     if (block) {
       const [a] = await this.allocRange(this.gd.inodeTable(Math.floor((inode.ino - 1) / this.sb.inodesPerGroup)), 1);
-      if (inode.type === S_IFDIR && this.sb.metadataCsum) block.writeUInt32LE(dirBlockCsum(this.sb.csumSeed, inode, block), bs - 4);
-      await this.io.write(a!.start, block);
+      if (inode.type === S_IFDIR) {
+        if (this.sb.metadataCsum) block.writeUInt32LE(dirBlockCsum(this.sb.csumSeed, inode, block), bs - 4);
+        await this.io.write(a!.start, block);
+      } else await this.io.writeData(a!.start, block);
       list = [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }];
     }
     await this.commitExtents(inode, list, []);

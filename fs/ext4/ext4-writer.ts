@@ -2,7 +2,9 @@
  * Writes for ext2/3/4 (extent trees or block maps): files, directories (linear, or htree with
  * leaf and index-node splits; linear again only if the index is damaged or cannot grow),
  * links, symlinks, device nodes, attributes and xattrs, with
- * metadata_csum checksums. Ordering: data, then the bitmaps and counts that allocate it, then
+ * metadata_csum checksums. With a jbd2 journal, the metadata of a batch of operations is
+ * committed as one transaction (transactions.ts), so a crash leaves the last committed state.
+ * Without one the writes are ordered: data, then the bitmaps and counts that allocate it, then
  * the inode or tree that points at it, then the directory entry; frees go the other way, so a
  * crash leaves at worst leaked blocks or link counts that e2fsck repairs without loss.
  */
@@ -38,7 +40,18 @@ export class Ext4Writer extends Ext4Storage {
     const w = new Ext4Writer(await Ext4Fs.openParts(dev, { ...opts, writable: true }));
     w.wasClean = w.sb.markMounted(Math.floor(Date.now() / 1000));
     await w.fsync();
+    await w.useJournal();
     return w;
+  }
+
+  /** Test hook: the next commit stops (throws) before its checkpoint, leaving a log to replay. */
+  stopAfterCommit(): void {
+    this.txn.afterCommit = () => Promise.reject(new FsError('EIO', `${this.dev}: stopped after commit (test)`));
+  }
+
+  /** Between operations (the lock calls it): the journal may commit the batch so far. */
+  async afterChange(): Promise<void> {
+    await this.txn.settle();
   }
 
   override async close(): Promise<void> {
@@ -81,13 +94,13 @@ export class Ext4Writer extends Ext4Storage {
         const n = Math.min(WRITE_CHUNK_BLOCKS, r.len - done);
         const lblk = r.lblk + done;
         if (r.pblk && !r.unwritten) {
-          await this.io.write(r.pblk + done, await fill(lblk, n, r.pblk + done));
+          await this.io.writeData(r.pblk + done, await fill(lblk, n, r.pblk + done));
           done += n;
           continue;
         }
         if (r.pblk) {
           // Unwritten (preallocated) blocks: write them whole, then mark them written.
-          await this.io.write(r.pblk + done, await fill(lblk, n, 0));
+          await this.io.writeData(r.pblk + done, await fill(lblk, n, 0));
           extents = setRange(extents, lblk, n, r.pblk + done);
           done += n;
           continue;
@@ -95,7 +108,7 @@ export class Ext4Writer extends Ext4Storage {
         // A hole: allocate (in pieces if space is fragmented) and write the new blocks.
         let l = lblk;
         for (const a of await this.allocRange(goal, n)) {
-          await this.io.write(a.start, await fill(l, a.len, 0));
+          await this.io.writeData(a.start, await fill(l, a.len, 0));
           extents = setRange(extents, l, a.len, a.start);
           goal = a.start + a.len;
           l += a.len;
@@ -127,6 +140,7 @@ export class Ext4Writer extends Ext4Storage {
       if (size % bs && tail.pblk && !tail.unwritten) {
         const b = Buffer.from(await this.io.readBlocks(tail.pblk, 1));
         b.fill(0, size % bs);
+        // Through the journal with the size, so a crash cannot leave the old size with a zeroed tail.
         await this.io.write(tail.pblk, b);
       }
     }
@@ -466,7 +480,7 @@ export class Ext4Writer extends Ext4Storage {
       const [a] = await this.allocRange(0, 1);
       const buf = Buffer.alloc(this.sb.blockSize);
       t.copy(buf);
-      await this.io.write(a!.start, buf);
+      await this.io.writeData(a!.start, buf);
       await this.commitExtents(inode, [{ lblk: 0, pblk: a!.start, len: 1, unwritten: false }], []);
     }
     await this.addEntry(parent, name, inode.ino, S_IFLNK);
@@ -590,7 +604,7 @@ export class Ext4Writer extends Ext4Storage {
 
   override async fsync(): Promise<void> {
     await this.writeSuper();
-    await this.io.dev.flush();
+    await this.txn.commit();
   }
 }
 

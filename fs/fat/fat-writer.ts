@@ -110,6 +110,9 @@ export class FatWritable extends FatFilesystem {
       if (last === undefined) n.entry.cluster = added[0]!;
       else await this.fat.set(last, added[0]!);
       chain.push(...added);
+      // The chain is on disk before any entry claims its size: a crash then leaves at worst
+      // clusters past the end (fsck.fat frees them), never a size the chain does not cover.
+      await this.commit();
     } else if (need < chain.length) {
       await this.freeChain(chain[need]!, this.describe(n));
       if (need === 0) n.entry.cluster = 0;

@@ -38,18 +38,28 @@ class CrashingDevice extends BaseDevice {
   }
 }
 
-/** The operations interrupted at every write: data committed before them must survive. */
-async function workload(fs: Filesystem): Promise<void> {
+/**
+ * The operations interrupted at every write, in three journal transactions: data committed
+ * before them must survive, and each fsync that returned must have made its batch durable.
+ * Returns how many fsyncs returned.
+ */
+async function workload(fs: Filesystem, done: { fsyncs: number }): Promise<void> {
   const d = await fs.mkdir(fs.rootIno, 'd', 0o755, 0, 0);
   const f = await fs.create(d.ino, 'new', 0o644, 0, 0);
   await fs.write(f.ino, 0, Buffer.alloc(20000, 3));
+  await fs.fsync();
+  done.fsyncs++;
   await fs.rename(d.ino, 'new', fs.rootIno, 'moved');
   await fs.unlink(fs.rootIno, 'old');
+  await fs.fsync();
+  done.fsyncs++;
   await fs.setxattr(f.ino, 'user.x', Buffer.from('y'), 0);
   await fs.truncate(f.ino, 100);
+  await fs.fsync();
+  done.fsyncs++;
 }
 
-test('ext4 crash safety: cut at every write of a workload, e2fsck repairs it and committed data survives', async () => {
+test('ext4 crash safety: cut at a spread of writes of a journaled workload, replay leaves e2fsck clean, fsync\'d batches whole', async () => {
   const dir = await scratch('ext4-crash');
   const base = join(dir, 'base.img');
   await run('truncate', ['-s', '16M', base]);
@@ -70,7 +80,7 @@ test('ext4 crash safety: cut at every write of a workload, e2fsck repairs it and
   await copyFile(base, probe);
   const pdev = await RawFile.open(probe, true);
   const counter = new CrashingDevice(pdev, Infinity);
-  await workload(await ext4Driver.open(counter, { writable: true }));
+  await workload(await ext4Driver.open(counter, { writable: true }), { fsyncs: 0 });
   await pdev.close();
   const total = counter.writes;
   assert.ok(total > 20, `workload made ${total} writes`);
@@ -80,10 +90,13 @@ test('ext4 crash safety: cut at every write of a workload, e2fsck repairs it and
     await copyFile(base, img);
     const raw = await RawFile.open(img, true);
     const fs = await ext4Driver.open(new CrashingDevice(raw, cut), { writable: true }).catch(() => null);
-    if (fs) await workload(fs).catch(() => undefined);
+    const done = { fsyncs: 0 };
+    if (fs) await workload(fs, done).catch(() => undefined);
     await raw.close();
     const fix = await runStatus('e2fsck', ['-fy', img]);
     assert.ok(fix.code < 4, `cut after ${cut} of ${total} writes: e2fsck -fy failed (${fix.code}):\n${fix.stdout}`);
+    // The journal's replay is all it needs: nothing to repair.
+    assert.doesNotMatch(fix.stdout, /\? yes$/m, `cut after ${cut} of ${total} writes: e2fsck repaired more than a replay:\n${fix.stdout}`);
     const clean = await runStatus('e2fsck', ['-fn', img]);
     assert.equal(clean.code, 0, `cut after ${cut}: not clean after repair:\n${clean.stdout}`);
     const ro = await RawFile.open(img);
@@ -92,6 +105,19 @@ test('ext4 crash safety: cut at every write of a workload, e2fsck repairs it and
     // Whatever state "old" is in, it is either the whole old file or gone.
     const old = await resolvePath(rfs, '/old').catch(() => null);
     if (old) assert.deepEqual(await readFile(rfs, '/old'), Buffer.alloc(5000, 1));
+    // Each transaction is all or nothing, and there once its fsync returned.
+    const moved = await resolvePath(rfs, '/moved').catch(() => null);
+    const fresh = await resolvePath(rfs, '/d/new').catch(() => null);
+    assert.ok(!(moved && fresh), `cut after ${cut}: the file is both moved and not`);
+    assert.equal(moved !== null, old === null, `cut after ${cut}: the rename and the unlink are not one transaction`);
+    if (done.fsyncs >= 1) assert.ok(moved ?? fresh, `cut after ${cut}: the first fsync returned but the file is gone`);
+    if (done.fsyncs >= 2) assert.ok(moved, `cut after ${cut}: the second fsync returned but the rename is lost`);
+    const file = moved ?? fresh;
+    if (file) {
+      const data = await readFile(rfs, moved ? '/moved' : '/d/new');
+      assert.ok(data.length === 20000 || data.length === 100, `cut after ${cut}: the file is ${data.length} bytes`);
+      assert.deepEqual(data, Buffer.alloc(data.length, 3));
+    }
     await ro.close();
   }
 });

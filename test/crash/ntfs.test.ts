@@ -1,0 +1,4 @@
+/** Crash consistency of ntfs writes behind a guestmount daemon killed at seeded points. */
+import { crashTest } from './suite.js';
+
+crashTest('ntfs');
