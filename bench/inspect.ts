@@ -15,7 +15,8 @@ import { FIXTURE_DIR } from '../test/fixtures/cache.js';
 import { run, runStatus } from '../test/fixtures/run.js';
 import { bestPairs, measureCommand } from './measure.js';
 
-const INSPECTOR = fileURLToPath(new URL('../cli/virt-inspector.js', import.meta.url));
+// The shipped bundle (package.json's bin), as users run it.
+const INSPECTOR = fileURLToPath(new URL('../bin/virt-inspector.js', import.meta.url));
 const RUNS = 7;
 const OVERLAYS = 200;
 

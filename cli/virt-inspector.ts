@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 /** virt-inspector: say which operating systems a disk image holds, as XML (libguestfs's) or JSON. */
-import { availableParallelism } from 'node:os';
-import { Guest, type DiskSpec } from '../guest/guest.js';
 import { inspectGuest, type Inspection } from '../inspect/inspect.js';
 import { diskOptions, main, parse, parseTool, UsageError } from './common.js';
 import { inspectorXml } from './inspector-xml.js';
@@ -18,13 +16,15 @@ const options = {
   each: { type: 'boolean' },
 } as const;
 
-/** Images inspected at once by --each: enough to keep both reads and the CPU busy, few enough to bound memory. */
-const EACH_PARALLEL = Math.max(4, availableParallelism() * 4);
-
 main(async (argv) => {
   const { values: v, positionals } = parse(argv, options);
   const applications = !v['no-applications'];
-  if (v.each && !v.help && !v.version) return each(positionals.map((path) => ({ path, format: v.format === 'auto' ? undefined : v.format })), applications);
+  if (v.each && !v.help && !v.version) {
+    if (positionals.length === 0) throw new UsageError('--each: no images given', USAGE);
+    const images = positionals.map((path) => ({ path, format: v.format === 'auto' ? undefined : v.format }));
+    const { inspectEach } = await import('./inspect-each.js');
+    return (await inspectEach(images, applications, v, (line) => process.stdout.write(`${line}\n`))) ? 1 : 0;
+  }
   const parsed = parseTool(argv, options, USAGE);
   if (!parsed) return 0;
   if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`, USAGE);
@@ -42,30 +42,3 @@ main(async (argv) => {
 });
 
 const jsonOf = (r: Inspection) => ({ operatingsystems: r.oses, warnings: r.warnings });
-
-/** Inspect each image as a guest of its own, a bounded number at once; one JSON line each, as it finishes. */
-async function each(images: DiskSpec[], applications: boolean): Promise<number> {
-  if (images.length === 0) throw new Error(`--each: no images given\n${USAGE}`);
-  const { default: pLimit } = await import('p-limit');
-  const limit = pLimit(EACH_PARALLEL);
-  let failed = 0;
-  await Promise.all(images.map((disk) => limit(async () => {
-    let line: object;
-    try {
-      // The drivers' own warnings (a journal replayed in memory) belong on this image's line too.
-      const driverWarnings: string[] = [];
-      const guest = await Guest.open([disk], { readonly: true, warn: (m) => driverWarnings.push(m) });
-      try {
-        const r = await inspectGuest(guest, { applications });
-        line = { image: disk.path, operatingsystems: r.oses, warnings: [...guest.scan.warnings, ...driverWarnings, ...r.warnings] };
-      } finally {
-        await guest.close();
-      }
-    } catch (e) {
-      failed++;
-      line = { image: disk.path, error: (e as Error).message };
-    }
-    process.stdout.write(`${JSON.stringify(line)}\n`);
-  })));
-  return failed ? 1 : 0;
-}

@@ -13,6 +13,11 @@ export interface OpenOptions {
   openBacking?: (name: string, fromImage: string, format: string | undefined) => Promise<BlockDevice>;
   /** Backing files already on the chain, to refuse cycles and over-deep chains. */
   chain?: string[];
+  /**
+   * The name the image was opened by, when it is a URL: the driver's `path` is the name shown
+   * in messages (without the user), and names the image holds resolve against this one.
+   */
+  url?: string;
 }
 
 export interface FormatDriver {

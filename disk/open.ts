@@ -45,6 +45,7 @@ export async function openDisk(path: string, opts: OpenOptions = {}): Promise<Bl
     const shown = schemeOf(path) === undefined ? path : file.name;
     return await driver.open(file, shown, {
       ...opts,
+      url: schemeOf(path) === undefined ? undefined : path,
       chain: [...chain, path],
       openBacking: opts.openBacking ?? (opts.format ? (name, from, format) => openBackingFile(name, from, format, [...chain, path]) : refuseBacking(driver.name)),
     });

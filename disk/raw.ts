@@ -1,5 +1,5 @@
 /** A plain file (or block device node) as a BlockDevice, with positional I/O. */
-import { constants, type BigIntStats } from 'node:fs';
+import { constants, readSync, type BigIntStats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { BaseDevice } from './block-device.js';
 import { toSafeNumber } from './bigint.js';
@@ -7,6 +7,14 @@ import { DiskError } from './errors.js';
 
 // Node's FileHandle.read/write silently ignore BigInt positions (they use the current file
 // position instead), so host-file positions are always checked numbers.
+
+/**
+ * Reads up to this size are synchronous preads. From the page cache one costs ~5 µs, against
+ * ~40 µs of CPU (and a thread-pool round trip of wall time) through FileHandle.read, and
+ * inspection and metadata walks are thousands of small reads. Larger reads stay asynchronous,
+ * so copies keep several in flight and the event loop is never held for long.
+ */
+const SYNC_READ_MAX = 64 * 1024;
 
 export class RawFile extends BaseDevice {
   private constructor(
@@ -57,7 +65,9 @@ export class RawFile extends BaseDevice {
     const pos = toSafeNumber(offset, this.name, 'read offset');
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.fh.read(buf, done, length - done, pos + done);
+      const bytesRead = length <= SYNC_READ_MAX
+        ? readSync(this.fh.fd, buf, done, length - done, pos + done)
+        : (await this.fh.read(buf, done, length - done, pos + done)).bytesRead;
       if (bytesRead === 0) {
         throw new DiskError(this.name, `file ended early: read ${done} of ${length} bytes`, offset);
       }

@@ -45,7 +45,8 @@ export async function openRemote(name: string, opts: RemoteOptions = {}): Promis
     ca: opts.caFile === undefined ? undefined : await readCa(opts.caFile),
   });
   const ra = new ReadaheadFilter(http, { min: opts.readahead ?? 64 << 10, max: Math.max(opts.readahead ?? 0, opts.readaheadMax ?? 8 << 20) });
-  return Object.assign(new CacheFilter(ra, { blocksize: 64 << 10, size: opts.cacheSize ?? 64 << 20 }), { http });
+  // Copies read MiBs at a time past the cache: only inspection's small reads are worth keeping.
+  return Object.assign(new CacheFilter(ra, { blocksize: 64 << 10, size: opts.cacheSize ?? 64 << 20, bypass: 1 << 20 }), { http });
 }
 
 /** A source opener for `disk/open.ts`: remote disks are read-only (write to a qcow2 overlay). */

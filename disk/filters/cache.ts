@@ -14,6 +14,12 @@ export interface CacheOptions {
   blocksize?: number;
   /** Most bytes of blocks kept (default 64 MiB); at least one block is always kept. */
   size?: number;
+  /**
+   * Reads of at least this many bytes that find none of their blocks cached or in flight go
+   * straight to the inner device and are not cached (default: never). A sequential copy then
+   * costs no block copies and does not flush the blocks that small metadata reads keep using.
+   */
+  bypass?: number;
 }
 
 export interface CacheStats {
@@ -28,6 +34,7 @@ export interface CacheStats {
 export class CacheFilter extends FilterDevice {
   readonly blockSize: number;
   readonly maxBlocks: number;
+  readonly bypass: number;
   readonly stats: CacheStats = { hits: 0, misses: 0, innerReads: 0 };
   /** Map order is recency: a hit moves its block to the end, eviction takes the first. */
   private readonly blocks = new Map<bigint, Buffer>();
@@ -37,6 +44,7 @@ export class CacheFilter extends FilterDevice {
     super(inner);
     this.blockSize = checkBlockSize(opts.blocksize ?? 64 << 10, 512, 16 << 20);
     this.maxBlocks = Math.max(1, Math.floor((opts.size ?? 64 << 20) / this.blockSize));
+    this.bypass = opts.bypass ?? Infinity;
   }
 
   /** Bytes of block data held now (never more than `maxBlocks` blocks). */
@@ -48,6 +56,10 @@ export class CacheFilter extends FilterDevice {
 
   protected override async _read(offset: bigint, length: number): Promise<Buffer> {
     const { first, last } = blockSpan(offset, length, this.blockSize);
+    if (length >= this.bypass && this.noneHeld(first, last)) {
+      this.stats.innerReads++;
+      return this.inner.read(offset, length);
+    }
     const parts: (Buffer | Promise<Buffer>)[] = [];
     let runStart: bigint | undefined;
     for (let i = first; i <= last; i++) {
@@ -63,6 +75,11 @@ export class CacheFilter extends FilterDevice {
     if (runStart !== undefined) parts.push(...this.fetch(runStart, last + 1n));
     const blocks = parts.every((p) => p instanceof Buffer) ? (parts as Buffer[]) : await Promise.all(parts);
     return gather(offset, length, first, blocks, this.blockSize);
+  }
+
+  private noneHeld(first: bigint, last: bigint): boolean {
+    for (let i = first; i <= last; i++) if (this.blocks.has(i) || this.inflight.has(i)) return false;
+    return true;
   }
 
   private lookup(index: bigint): Buffer | Promise<Buffer> | undefined {

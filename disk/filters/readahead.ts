@@ -1,7 +1,9 @@
 /**
  * readahead: notices sequential reads and fetches ahead of them, like nbdkit's readahead
- * filter. A sequential read that misses reads a whole window in one request; while the
- * reader works through that buffer the next window is fetched in the background. The window
+ * filter. A sequential read that misses reads a whole window in one request; as soon as the
+ * reader starts on that buffer the next window is fetched in the background, so the source
+ * always has a window in flight during a copy (waiting for the reader to get halfway left it
+ * idle for half of each window). The window
  * doubles on each sequential miss or prefetch up to `max`, and falls back to `min` on a
  * random read. At most two windows (plus one oversized request) are held; writes and trims
  * drop them.
@@ -92,15 +94,15 @@ export class ReadaheadFilter extends FilterDevice {
       this.current = { start: offset, data };
       this.prefetch();
     }
-    return Buffer.from(data.subarray(0, length));
+    return copyOf(data.subarray(0, length));
   }
 
-  /** Once the reader is into the second half of the buffer, fetch the window after it. */
+  /** Once the reader is into the buffer, fetch the window after it. */
   private prefetch(): void {
     const cur = this.current;
     if (!cur || this.next) return;
     const curEnd = cur.start + BigInt(cur.data.length);
-    if (curEnd >= this.size || curEnd - this.lastEnd > BigInt(cur.data.length >> 1)) return;
+    if (curEnd >= this.size) return;
     const stop = curEnd + BigInt(this.window) < this.size ? curEnd + BigInt(this.window) : this.size;
     this.grow();
     // A failed prefetch is dropped: the read that needed it retries and reports the error.
@@ -148,7 +150,14 @@ export class ReadaheadFilter extends FilterDevice {
 function slice(span: Span | undefined, offset: bigint, end: bigint): Buffer | undefined {
   if (!span || offset < span.start || end > span.start + BigInt(span.data.length)) return undefined;
   const from = Number(offset - span.start);
-  return Buffer.from(span.data.subarray(from, from + Number(end - offset)));
+  return copyOf(span.data.subarray(from, from + Number(end - offset)));
+}
+
+/** A copy the caller owns (Buffer.from would zero-fill the new buffer first). */
+function copyOf(b: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(b.length);
+  b.copy(out);
+  return out;
 }
 
 export function readahead(dev: BlockDevice, opts: ReadaheadOptions = {}): ReadaheadFilter {

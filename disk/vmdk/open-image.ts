@@ -27,7 +27,7 @@ export async function openVmdk(file: BlockDevice, path: string, opts: OpenOption
   const descriptor = parseDescriptor(await file.read(0n, Number(file.size)), path);
   const parent = await openParent(descriptor, path, opts);
   try {
-    return rememberCid(await openDescriptorDisk(descriptor, file, path, parent), descriptor);
+    return rememberCid(await openDescriptorDisk(descriptor, file, path, parent, opts), descriptor);
   } catch (e) {
     await parent?.close();
     throw e;

@@ -34,6 +34,14 @@ export function checksum(b: Buffer): number {
   return x === 0 ? 1 : x === 0xffffffff ? 0xfffffffe : x;
 }
 
+/** The stored checksum matches (Windows's rule, or the raw XOR some writers store). */
+export function checksumMatches(b: Buffer): boolean {
+  const stored = b.readUInt32LE(CHECKSUM);
+  let raw = 0;
+  for (let i = 0; i < CHECKSUM; i += 4) raw ^= b.readUInt32LE(i);
+  return stored === checksum(b) || stored === raw >>> 0;
+}
+
 export function parseBaseBlock(b: Buffer, name: string): BaseBlock {
   const fail = (detail: string, at = 0): never => {
     throw new HiveError(name, 'base block', detail, at);
@@ -43,10 +51,7 @@ export function parseBaseBlock(b: Buffer, name: string): BaseBlock {
   const major = b.readUInt32LE(MAJOR);
   const minor = b.readUInt32LE(MINOR);
   if (major !== 1 || minor < 2 || minor > 6) fail(`unsupported version ${major}.${minor}`, MAJOR);
-  const stored = b.readUInt32LE(CHECKSUM);
-  let raw = 0;
-  for (let i = 0; i < CHECKSUM; i += 4) raw ^= b.readUInt32LE(i);
-  if (stored !== checksum(b) && stored !== raw >>> 0) fail(`checksum 0x${stored.toString(16)} does not match 0x${checksum(b).toString(16)}`, CHECKSUM);
+  if (!checksumMatches(b)) fail(`checksum 0x${b.readUInt32LE(CHECKSUM).toString(16)} does not match 0x${checksum(b).toString(16)}`, CHECKSUM);
   if (b.readUInt32LE(FILE_TYPE) !== 0) fail(`file type ${b.readUInt32LE(FILE_TYPE)} is not a primary hive file`, FILE_TYPE);
   const binsSize = b.readUInt32LE(BINS_SIZE);
   if (binsSize === 0 || binsSize % 4096 !== 0) fail(`hbins size ${binsSize} is not a positive multiple of 4096`, BINS_SIZE);

@@ -8,6 +8,7 @@ import { Cells } from './cells.js';
 import { HiveError } from './errors.js';
 import type { HiveKey } from './key.js';
 import { Key } from './key.js';
+import { isDirty, replayLogs, type HiveLog } from './log.js';
 import type { WriteContext } from './write-context.js';
 import { addKey, deleteKey } from './write-keys.js';
 import { deleteValue, setValue } from './write-values.js';
@@ -16,11 +17,17 @@ export type { HiveKey } from './key.js';
 export type { HiveValue } from './value.js';
 export { REG } from './value.js';
 export { HiveError } from './errors.js';
+export type { HiveLog } from './log.js';
 
 export class Hive {
   readonly root: Key;
-  /** The sequence numbers disagree: Windows did not finish writing, changes may wait in .LOG1/.LOG2. */
+  /**
+   * The file was dirty (sequence numbers that disagree, or a bad checksum): Windows did not
+   * finish writing, and changes may wait in .LOG1/.LOG2. It stays true after a replay.
+   */
   readonly dirty: boolean;
+  /** The logs replayed in memory, one line each ("SYSTEM.LOG1: 2 entries (sequence 5 to 6)"); empty if none. */
+  readonly replayed: string[];
   private readonly cells: Cells;
   private readonly minor: number;
   private readonly sequence: [number, number];
@@ -32,18 +39,27 @@ export class Hive {
   private constructor(
     readonly name: string,
     bytes: Buffer,
+    logs: HiveLog[],
   ) {
+    const dirty = isDirty(bytes);
+    const recovered = dirty && logs.length > 0 ? replayLogs(bytes, name, logs) : undefined;
+    if (recovered) bytes = recovered.bytes;
+    this.replayed = recovered?.applied ?? [];
     const base = parseBaseBlock(bytes, name);
-    this.dirty = base.primarySeq !== base.secondarySeq;
+    this.dirty = dirty;
     this.minor = base.minor;
     this.sequence = [base.primarySeq, base.secondarySeq];
     this.cells = new Cells(bytes, name, base.binsSize);
     this.root = new Key(this.cells, base.root);
   }
 
-  /** Parse a whole hive file; `name` (its path) appears in every error. The bytes are not copied until a write. */
-  static parse(bytes: Buffer, name: string): Hive {
-    return new Hive(name, bytes);
+  /**
+   * Parse a whole hive file; `name` (its path) appears in every error. The bytes are not
+   * copied until a write. When the hive is dirty, the `logs` found beside it (.LOG1, .LOG2,
+   * .LOG) are replayed in memory first (`replayed` says what was applied).
+   */
+  static parse(bytes: Buffer, name: string, logs: HiveLog[] = []): Hive {
+    return new Hive(name, bytes, logs);
   }
 
   /** A key by its path below the root ("ControlSet001\\Services", case-insensitive); "" is the root. */
@@ -88,7 +104,10 @@ export class Hive {
 
   private write(): WriteContext {
     if (this.dirty) {
-      throw new HiveError(this.name, 'base block', `sequence numbers ${this.sequence[0]} and ${this.sequence[1]} differ: the hive has unflushed changes in its .LOG1/.LOG2, which are not replayed, so it is not written`, 4);
+      // Even replayed: the logs stay on disk, and Windows would apply them again over our write.
+      throw new HiveError(this.name, 'base block', this.replayed.length
+        ? 'the hive was dirty and its logs were replayed in memory only: it is not written, as Windows would replay the logs over the write'
+        : `sequence numbers ${this.sequence[0]} and ${this.sequence[1]} differ: the hive has unflushed changes in its .LOG1/.LOG2, which are not replayed, so it is not written`, 4);
     }
     if (!this.context) {
       this.cells.buf = Buffer.from(this.cells.buf.subarray(0, this.cells.end));

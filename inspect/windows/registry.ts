@@ -1,6 +1,10 @@
 /** A Windows root's registry hives (SYSTEM, SOFTWARE), each loaded once when a rule first asks. */
-import { Hive, REG, type HiveValue } from '../hive/hive.js';
+import { Hive, REG, type HiveLog, type HiveValue } from '../hive/hive.js';
+import { isDirty } from '../hive/log.js';
 import { DATABASE_CAP, type FsSource } from '../source.js';
+
+/** The transaction logs beside a hive, in the order they are replayed (new format: LOG1 then LOG2). */
+const LOG_NAMES = ['.LOG1', '.LOG2', '.LOG'];
 
 export class Registry {
   private readonly hives = new Map<string, Promise<Hive | undefined>>();
@@ -28,8 +32,17 @@ export class Registry {
       return undefined;
     }
     try {
-      const hive = Hive.parse(bytes, `${this.src.device}: ${path}`);
-      if (hive.dirty) this.warn(`${this.src.device}: ${path}: hive is dirty (changes wait in its .LOG files); read as it is`);
+      // A dirty hive's logs are read only when needed: most hives are clean.
+      const logs: HiveLog[] = [];
+      if (isDirty(bytes)) {
+        for (const ext of LOG_NAMES) {
+          const log = await this.src.read(`${path}${ext}`, DATABASE_CAP);
+          if (log) logs.push({ name: `${name}${ext}`, bytes: log });
+        }
+      }
+      const hive = Hive.parse(bytes, `${this.src.device}: ${path}`, logs);
+      if (hive.replayed.length) this.warn(`${this.src.device}: ${path}: hive is dirty: replayed in memory ${hive.replayed.join(', ')}`);
+      else if (hive.dirty) this.warn(`${this.src.device}: ${path}: hive is dirty and no log applies (changes may be lost); read as it is`);
       return hive;
     } catch (e) {
       this.warn((e as Error).message);

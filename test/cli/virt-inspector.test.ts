@@ -93,6 +93,33 @@ test('virt-inspector --each: one JSON line per image, a bad image says why and t
   assert.match(missing.stdout, /"image":"[^"]*nope\.img","error":"[^"]*nope\.img/);
 });
 
+test('virt-inspector --each over enough images for worker threads: every image once, each line its own guest', async () => {
+  const linux = join(await linuxImage(), 'disk.img');
+  const win = join(await windowsImage(SPECS.mbr), 'disk.img');
+  const dir = await scratch('inspector-each-workers');
+  const images: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    const o = join(dir, `guest-${i}.qcow2`);
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', i % 3 ? linux : win, '-F', 'raw', o]);
+    images.push(o);
+  }
+  const missing = join(dir, 'gone.qcow2');
+  const r = await toolStatus('virt-inspector', ['--each', '--format=qcow2', ...images, missing]);
+  assert.equal(r.code, 1, 'one image failed');
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { image: string; error?: string; operatingsystems?: { hostname: string; applications: unknown[] }[] });
+  assert.deepEqual(lines.map((l) => l.image).sort(), [...images, missing].sort());
+  for (const l of lines) {
+    if (l.image === missing) {
+      assert.match(l.error!, /gone\.qcow2/);
+      continue;
+    }
+    const os = l.operatingsystems![0]!;
+    const i = Number(/guest-(\d+)/.exec(l.image)![1]);
+    assert.equal(os.hostname, i % 3 ? 'webserver' : 'WIN-FILESRV01', l.image);
+    assert.ok(os.applications.length > 0, l.image);
+  }
+});
+
 test('a damaged SOFTWARE hive: inspection warns, names the hive, and still reports what SYSTEM says', async () => {
   const src = await windowsImage(SPECS.mbr);
   const dir = await scratch('bad-hive');

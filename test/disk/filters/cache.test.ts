@@ -35,6 +35,21 @@ test('cache: reads in one block share a single inner read, even when concurrent'
   await dev.close();
 });
 
+test('cache: with bypass, a long read of uncached blocks goes straight below and is not cached; one touching a cached block is', async () => {
+  const { path, data } = await randomImage('cache-bypass');
+  const { dev: below, entries } = await loggedFile(path);
+  const dev = cache(below, { blocksize: 4096, bypass: 65536 });
+  assert.ok((await dev.read(8192n, 65536)).equals(data.subarray(8192, 8192 + 65536)));
+  assert.ok((await dev.read(8192n, 4096)).equals(data.subarray(8192, 12288)), 'not cached: read again below');
+  assert.ok((await dev.read(4096n, 65536)).equals(data.subarray(4096, 4096 + 65536)), 'holds block 2: through the cache');
+  assert.ok((await dev.read(8192n, 4096)).equals(data.subarray(8192, 12288)), 'now cached');
+  assert.deepEqual(
+    entries.map((e) => [e.op, e.offset, e.length]),
+    [['read', 8192, 65536], ['read', 8192, 4096], ['read', 4096, 4096], ['read', 12288, 57344]],
+  );
+  await dev.close();
+});
+
 test('cache: the short last block and a run of missing blocks are read in one request', async () => {
   const { path, data } = await randomImage('cache-tail');
   const { dev: below, entries } = await loggedFile(path);

@@ -68,7 +68,7 @@ test('readahead: a background fetch that overlapped a write is thrown away', { t
     assert.ok(got.equals(data.subarray(off, off + 4096)), `bytes at ${off}`);
     off += 4096;
   };
-  // Sequential reads into the second half of the first window start the background fetch.
+  // Sequential reads into the first window start the background fetch.
   while (off < 4096 + window / 2 + 4096) await readNext();
   await gate.readReachedFile; // it has read the old bytes and is held
   assert.equal(count(entries, 'read'), 3);
