@@ -56,8 +56,11 @@ async function qemuOverlay(url: string): Promise<() => Promise<Measurement>> {
 
 /** nbdkit's curl plugin at its defaults, read by qemu-img convert over a Unix socket. */
 function nbdkitCurl(url: string): () => Promise<Measurement> {
-  const sock = join(work, `nbd-${Math.random().toString(16).slice(2)}.sock`);
-  return () => measureCommand('nbdkit curl + qemu-img convert', GiB, 'nbdkit', ['-U', sock, '--run', `qemu-img convert -n -f raw --target-image-opts "nbd+unix:///?socket=${sock}" driver=null-co,size=${GiB}`, 'curl', `url=${url}`]);
+  // A fresh socket per run: nbdkit leaves its socket file behind, and binding it again fails.
+  return () => {
+    const sock = join(work, `nbd-${Math.random().toString(16).slice(2)}.sock`);
+    return measureCommand('nbdkit curl + qemu-img convert', GiB, 'nbdkit', ['-U', sock, '--run', `qemu-img convert -n -f raw --target-image-opts "nbd+unix:///?socket=${sock}" driver=null-co,size=${GiB}`, 'curl', `url=${url}`]);
+  };
 }
 
 const ng = await startNginx(dir);
