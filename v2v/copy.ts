@@ -5,6 +5,7 @@
  * written either, so a sparse target stays sparse. Several chunks are in flight at once.
  */
 import type { BlockDevice, Extent } from '../disk/block-device.js';
+import { Workers } from './workers.js';
 
 export interface CopyOptions {
   /** Write zeros over holes and zero runs too, so every byte of the target is allocated (-oa preallocated). */
@@ -42,8 +43,8 @@ export async function copyDisk(src: BlockDevice, dst: BlockDevice, opts: CopyOpt
   if (dst.size < src.size) throw new Error(`${dst.name}: the target (${dst.size} bytes) is smaller than ${src.name} (${src.size} bytes)`);
   const result: CopyResult = { written: 0n, read: 0n };
   let done = 0n;
-  let failed = false;
-  const pieces = piecesOf(src, () => failed);
+  const workers = new Workers();
+  const pieces = piecesOf(src, () => workers.failed);
   const worker = async () => {
     for await (const p of pieces) {
       let data: Buffer | undefined;
@@ -61,16 +62,8 @@ export async function copyDisk(src: BlockDevice, dst: BlockDevice, opts: CopyOpt
       opts.progress?.(done);
     }
   };
-  const workers = Array.from({ length: Math.max(1, opts.requests ?? DEFAULT_REQUESTS) }, () =>
-    worker().catch((e: unknown) => {
-      failed = true;
-      throw e;
-    }),
-  );
   // Every worker has stopped before the first error is thrown: no write lands after the caller closes dst.
-  const settled = await Promise.allSettled(workers);
-  const error = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (error) throw error.reason;
+  await workers.run(opts.requests ?? DEFAULT_REQUESTS, worker);
   return result;
 }
 

@@ -1,6 +1,7 @@
 /** Copy the converted disks to their targets, --parallel at once, with one progress total. */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { copyDisk, type CopyOptions } from '../copy.js';
+import { Workers } from '../workers.js';
 import type { CopyEvents } from './output.js';
 
 /**
@@ -17,9 +18,9 @@ export async function copyDisks(
   const done = disks.map(() => 0n);
   const report = () => events.progress?.(done.reduce((a, b) => a + b, 0n), total);
   let next = 0;
-  let failed = false;
+  const workers = new Workers();
   const worker = async () => {
-    for (let i = next++; i < disks.length && !failed; i = next++) {
+    for (let i = next++; i < disks.length && !workers.failed; i = next++) {
       const disk = disks[i]!;
       events.message(`Copying disk ${i + 1}/${disks.length}`);
       const dst = await target(disk, i);
@@ -38,13 +39,5 @@ export async function copyDisks(
     }
   };
   report();
-  const workers = Array.from({ length: Math.max(1, Math.min(events.parallel, disks.length)) }, () =>
-    worker().catch((e: unknown) => {
-      failed = true;
-      throw e;
-    }),
-  );
-  const settled = await Promise.allSettled(workers);
-  const error = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (error) throw error.reason;
+  await workers.run(Math.min(events.parallel, disks.length), worker);
 }
