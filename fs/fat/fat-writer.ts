@@ -78,6 +78,16 @@ export class FatWritable extends FatFilesystem {
     return out;
   }
 
+  /**
+   * Point a chain's tail at clusters just allocated. They reach the disk, end-marked, first:
+   * one FAT flush may write its sectors in any order, and a crash that wrote the link alone
+   * would leave a chain through a free cluster (fsck.fat: "Contains a free cluster").
+   */
+  private async linkTail(last: number, first: number): Promise<void> {
+    await this.fat.flush();
+    await this.fat.set(last, first);
+  }
+
   protected async freeChain(first: number, owner: string): Promise<void> {
     if (first === 0) return;
     for (const c of await readChain(this.fat, this.dev.name, owner, first, this.fat.clusterMax)) await this.fat.set(c, 0);
@@ -108,7 +118,7 @@ export class FatWritable extends FatFilesystem {
       const last = chain[chain.length - 1];
       const added = await this.allocate(need - chain.length, last === undefined ? undefined : last + 1);
       if (last === undefined) n.entry.cluster = added[0]!;
-      else await this.fat.set(last, added[0]!);
+      else await this.linkTail(last, added[0]!);
       chain.push(...added);
       // The chain is on disk before any entry claims its size: a crash then leaves at worst
       // clusters past the end (fsck.fat frees them), never a size the chain does not cover.
@@ -139,7 +149,7 @@ export class FatWritable extends FatFilesystem {
     const last = l.clusters[l.clusters.length - 1]!;
     const [c] = await this.allocate(1, last + 1);
     await this.dev.write(this.clusterOffset(c!), Buffer.alloc(cs));
-    await this.fat.set(last, c!);
+    await this.linkTail(last, c!);
     l.grow(c!, cs);
   }
 
@@ -225,14 +235,19 @@ export class FatWritable extends FatFilesystem {
       const stored = checkLongName(name);
       if ((await this.listing(dir.ino)).find(stored)) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${stored}" exists`);
       const [c] = await this.allocate(1);
-      await this.dev.write(this.clusterOffset(c!), Buffer.alloc(this.g.clusterSize));
+      // The new directory's cluster (zeroed, with . and ..) and its FAT entry reach the disk
+      // before the parent names it: a crash in between leaves only a lost cluster.
+      const dot = this.freshEntry(Buffer.from('.          ', 'latin1'), 0, ATTR.directory, c!);
+      const dotdot = { ...dot, name: Buffer.from('..         ', 'latin1'), cluster: this.dotdotCluster(dir) };
+      const block = Buffer.alloc(this.g.clusterSize);
+      encodeShort(dot).copy(block, 0);
+      encodeShort(dotdot).copy(block, SLOT);
+      await this.dev.write(this.clusterOffset(c!), block);
+      await this.commit();
       const n = await this.insert(dir, stored, (n11, nt) => this.freshEntry(n11, nt, ATTR.directory, c!)).catch(async (e: unknown) => {
         await this.fat.set(c!, 0);
         throw e;
       });
-      const dot = { ...n.entry, name: Buffer.from('.          ', 'latin1'), ntres: 0 };
-      const dotdot = { ...dot, name: Buffer.from('..         ', 'latin1'), cluster: this.dotdotCluster(dir) };
-      await this.dev.write(this.clusterOffset(c!), Buffer.concat([encodeShort(dot), encodeShort(dotdot)]));
       return this.attrOf(n);
     });
   }

@@ -81,16 +81,18 @@ export async function crashRun(writer: Writer, base: string, seed: number, dir: 
     const fsck = await runStatus('fsck.fat', ['-n', img]);
     // What a kill leaves on FAT, which has no journal (as pulling the plug on Linux's vfat
     // does): the boot sector's dirty bit (byte 0x41 on FAT32, 0x25 on FAT12/16, so it differs
-    // from the backup there), an FSInfo free count behind the FAT, and from the operation in
+    // from the backup there), the second FAT a step behind the first (the copies are written one
+    // after the other, as Linux writes them; fsck.fat finds both intact and uses the first), an
+    // FSInfo free count behind the FAT, and from the operation in
     // flight clusters not yet linked or no longer linked (a chain longer than its file's size,
     // unused clusters). A size the chain does not cover, or anything else, is damage.
     const LEFT = [/^fsck\.fat \d/, /^\S+: \d+ files, \d+\/\d+ clusters$/, /^There are differences between boot sector and its backup\.$/,
       /^This is mostly harmless\. Differences: \(offset:original\/backup\)$/, /^(65|37):01\/00$/, /^Not automatically fixing this\.$/,
       /^Dirty bit is set\. Fs was not properly unmounted and some data may be corrupt\.$/, /^Automatically removing dirty bit\.$/, /^Leaving filesystem unchanged\.$/,
       /^Free cluster summary wrong \(\d+ vs\. really \d+\)$/, /^Auto-correcting\.$/, /^Reclaimed \d+ unused clusters? \(\d+ bytes\)\.$/,
-      /^\/\S+$/, /^File size is \d+ bytes, cluster chain length is > \d+ bytes\.$/, /^Truncating file to \d+ bytes\.$/];
+      /^FATs differ but appear to be intact\.$/, /^Using first FAT\.$/, /^\/\S+$/, /^File size is \d+ bytes, cluster chain length is > \d+ bytes\.$/, /^Truncating file to \d+ bytes\.$/];
     const lines = fsck.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-    for (const [re, note] of [[/Dirty bit is set/, 'FAT dirty bit set'], [/Free cluster summary wrong/, 'FSInfo free count behind'], [/Reclaimed/, 'unused clusters'], [/chain length is >/, 'chain past the size']] as const) {
+    for (const [re, note] of [[/Dirty bit is set/, 'FAT dirty bit set'], [/Free cluster summary wrong/, 'FSInfo free count behind'], [/Reclaimed/, 'unused clusters'], [/chain length is >/, 'chain past the size'], [/FATs differ but appear to be intact/, 'second FAT behind']] as const) {
       if (lines.some((l) => re.test(l))) result.notes.push(note);
     }
     if (fsck.code > 1 || lines.some((l) => !LEFT.some((re) => re.test(l)))) result.problems.push(`fsck.fat -n: exit ${fsck.code}\n${fsck.stdout}${fsck.stderr}`);
