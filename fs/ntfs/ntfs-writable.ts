@@ -316,9 +316,25 @@ export class NtfsWritable extends NtfsFilesystem {
       await this.roomy(num, async () => ns.dropName(await this.mft.file(num), parent, names, fn));
       this.forget(num);
       if (t) await this.removeName(newParent, newName, t.isDir, 'rename');
-      await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
-      this.forget(parent);
-      await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
+      const add = async () => {
+        await ns.addEntry(await this.mft.file(newParent), await this.dir(newParent), { head: refBytes(fileRef(num, f.base.sequence)), key: fn });
+        this.forget(newParent);
+      };
+      const remove = async () => {
+        await ns.removeEntry(await this.mft.file(parent), await this.dir(parent), num, names);
+        this.forget(parent);
+      };
+      // The new index entry first, so a crash between the two leaves the file under both names
+      // (a link count to fix), never under neither. Only a case change within one directory,
+      // whose two keys collate equal, must remove first.
+      const caseChange = parent === newParent && [...names].some((n) => n.toUpperCase() === newName.toUpperCase());
+      if (caseChange) {
+        await remove();
+        await add();
+      } else {
+        await add();
+        await remove();
+      }
     } finally {
       this.forget(parent, newParent, num);
     }
