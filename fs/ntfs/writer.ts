@@ -5,6 +5,7 @@
  * for the records it mirrors.
  */
 import { FsError } from '../errors.js';
+import { FIRST_USER } from './ntfs.js';
 import { AT, ATTR_FLAG, type AttrRecord } from './attribute.js';
 import { ClusterBitmap } from './bitmap.js';
 import type { NtfsFile } from './file.js';
@@ -78,15 +79,21 @@ export class NtfsWriter {
     }
   }
 
-  /** Write a changed record (and its $MFTMirr copy), then drop cached copies. */
+  /**
+   * Write a changed record (and its $MFTMirr copy), then drop cached copies. ntfs-3g refuses
+   * a volume whose copies differ, and no order of two writes closes that window, so both are
+   * issued at once to keep it as short as the kernel allows (ntfs-3g and Windows leave the
+   * same window; ntfsfix or chkdsk repair it).
+   */
   async writeRecord(rec: MftRecord): Promise<void> {
     const bytes = protectFixups(rec.raw);
-    await this.writeStream(this.mft.dataStream, rec.number * this.mft.recordSize, bytes);
     if (!this.mirror) {
       const m = (await this.mft.file(MFT_MIRR)).find(AT.DATA)!;
       this.mirror = new AttrStream(this.io, m, '$MFTMirr');
     }
-    if ((rec.number + 1) * this.mft.recordSize <= this.mirror.size) await this.writeStream(this.mirror, rec.number * this.mft.recordSize, bytes);
+    const at = rec.number * this.mft.recordSize;
+    const mirrored = at + this.mft.recordSize <= this.mirror.size;
+    await Promise.all([this.writeStream(this.mft.dataStream, at, bytes), mirrored && this.writeStream(this.mirror, at, bytes)]);
     this.mft.forget(rec.base || rec.number);
     this.mft.forgetChunks();
   }
@@ -129,6 +136,9 @@ export class NtfsWriter {
       // Overwriting bytes that already have clusters: no runs or sizes change, so this works
       // for data spread over extension records too (a fragmented registry hive, say).
       await this.writeStream(new AttrStream(this.io, merged, `MFT record ${f.num} $DATA`), offset, data);
+      // A metadata file's record (the $MFT bitmap's, on every create and unlink) stays as it
+      // is: NTFS keeps no times for them, and records 0-3 rewritten are a $MFTMirr to match.
+      if (f.num < FIRST_USER) return;
       this.touch(f);
       await this.writeRecord(f.base);
       return;
