@@ -3,20 +3,16 @@
  * guestmount: mount the filesystems of disk images on a host directory through FUSE.
  * Without --no-fork the command starts the daemon as a child and returns only once the mount
  * is ready (or failed), so a script can use it at once; the daemon's stdio is detached.
- * The library is imported only in the process that serves the mount.
- *
- * The daemon's own Node start-up is most of the time to "ready", so in the common case (no
- * -v/-x/--timings, --help or --no-fork) it is started before this process loads anything
- * else; the front's checks run meanwhile, and a front that refuses the options kills it.
+ * The library is imported only in the process that serves the mount. The installed command
+ * is guestmount.sh, which starts the daemon itself in the usual quiet case (one Node start).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, constants, writeFileSync } from 'node:fs';
 import { access, writeFile } from 'node:fs/promises';
+import { describeError, diskOptions, main, mountOptionSpecs, parseTool, UsageError } from './common.js';
 
 /** The daemon child tells its parent "ready" or the error on this descriptor. */
 const READY_ENV = 'GUESTMOUNT_READY_FD';
-const early = earlyDaemon(process.argv.slice(2));
-const { describeError, diskOptions, main, mountOptionSpecs, parseTool, UsageError } = await import('./common.js');
 
 const USAGE = `Usage: guestmount -a IMAGE [-a IMAGE...] [--format=FMT] {-m DEV[:MNT[:OPTS[:FSTYPE]]]... | -i}
                   [--ro|--rw] [-o FUSEOPT]... [--dir-cache-timeout=N] [--fd=N] [--pid-file=FILE]
@@ -39,12 +35,17 @@ const options = {
 /** libguestfs's default for --dir-cache-timeout (seconds). */
 const DEFAULT_CACHE_TIMEOUT = 60;
 
+const readyFd = process.env[READY_ENV] === undefined ? undefined : parseFd(process.env[READY_ENV]!, READY_ENV);
+delete process.env[READY_ENV];
 main(async (argv) => {
   try {
     return await guestmount(argv);
-  } finally {
-    // Options the front refused (or --help) leave no daemon behind.
-    if (early && !early.adopted) early.child.kill('SIGKILL');
+  } catch (e) {
+    if (readyFd === undefined) throw e;
+    // To the waiting parent: one line, with the option that fixes it as the other tools print
+    // it, then a usage error's usage text.
+    tell(readyFd, `error ${describeError(e).replace(/\n/g, ' ')}${e instanceof UsageError ? `\n${e.usage.trimEnd()}` : ''}`);
+    process.exit(1);
   }
 });
 
@@ -64,29 +65,19 @@ async function guestmount(argv: string[]): Promise<number> {
   });
   if (!v['no-fork']) {
     const keepStderr = !!(v.verbose || v.trace || v.timings);
-    if (early) early.adopted = true;
-    return waitForDaemon(early?.child ?? startDaemon(argv, fd, keepStderr), fd);
+    return waitForDaemon(await startDaemon(argv, fd, keepStderr), fd);
   }
 
-  const readyFd = process.env[READY_ENV] === undefined ? undefined : parseFd(process.env[READY_ENV]!, READY_ENV);
-  delete process.env[READY_ENV];
-  try {
-    const { runDaemon } = await import('./guestmount-daemon.js');
-    const served = await runDaemon({
-      disks, mountpoint: positionals[0]!, mount: v.mount ?? [], inspector: !!v.inspector, readonly: !!v.ro,
-      fuseOptions: v.option ?? [], cacheTimeout, filters: v.filter ?? [], verbose: !!v.verbose, trace: !!v.trace, timings: !!v.timings,
-    });
-    if (v['pid-file']) await writeFile(v['pid-file'], `${process.pid}\n`);
-    if (fd !== undefined) writeFileSync(fd, 'x');
-    if (readyFd !== undefined) tell(readyFd, 'ready');
-    // fuse-native's handles keep the event loop alive after the unmount: leave explicitly.
-    process.exit(await served.done);
-  } catch (e) {
-    if (readyFd === undefined) throw e;
-    // One line to the waiting parent, with the option that fixes it as the other tools print it.
-    tell(readyFd, `error ${describeError(e).replace(/\n/g, ' ')}`);
-    process.exit(1);
-  }
+  const { runDaemon } = await import('./guestmount-daemon.js');
+  const served = await runDaemon({
+    disks, mountpoint: positionals[0]!, mount: v.mount ?? [], inspector: !!v.inspector, readonly: !!v.ro,
+    fuseOptions: v.option ?? [], cacheTimeout, filters: v.filter ?? [], verbose: !!v.verbose, trace: !!v.trace, timings: !!v.timings,
+  });
+  if (v['pid-file']) await writeFile(v['pid-file'], `${process.pid}\n`);
+  if (fd !== undefined) writeFileSync(fd, 'x');
+  if (readyFd !== undefined) tell(readyFd, 'ready');
+  // fuse-native's handles keep the event loop alive after the unmount: leave explicitly.
+  process.exit(await served.done);
 }
 
 function tell(fd: number, line: string): void {
@@ -100,40 +91,13 @@ function parseFd(s: string, what: string): number {
   return n;
 }
 
-interface EarlyDaemon {
-  child: ChildProcess;
-  /** The front accepted the options and waits for this child. */
-  adopted: boolean;
-}
-
-/**
- * The daemon, started before the front has loaded or checked anything, when the arguments
- * plainly ask for the usual quiet forking mount; undefined when in doubt (the front then
- * starts it after its checks, as it always may).
- */
-function earlyDaemon(argv: string[]): EarlyDaemon | undefined {
-  if (process.env[READY_ENV] !== undefined) return undefined;
-  let fd: number | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (['--no-fork', '--help', '--version', '--verbose', '--trace', '--timings', '--'].includes(a)) return undefined;
-    // A short option cluster might hold -v, -x, -h or -V (or be a value such as -ax.img): let the front decide.
-    if (/^-[^-]/.test(a) && a.length > 2 && /[vxhV]/.test(a)) return undefined;
-    if (a === '-v' || a === '-x' || a === '-h' || a === '-V') return undefined;
-    const fdValue = a === '--fd' ? argv[++i] : a.startsWith('--fd=') ? a.slice(5) : undefined;
-    if (fdValue !== undefined) {
-      if (!/^\d+$/.test(fdValue)) return undefined;
-      fd = Number(fdValue);
-    }
-  }
-  return { child: startDaemon(argv, fd, false), adopted: false };
-}
-
 /**
  * Start this command again with --no-fork as a detached daemon. It keeps --fd's descriptor
  * (it signals readiness on it) and, with -v/-x/--timings, stderr.
  */
-function startDaemon(argv: string[], fd: number | undefined, keepStderr: boolean): ChildProcess {
+async function startDaemon(argv: string[], fd: number | undefined, keepStderr: boolean): Promise<ChildProcess> {
+  // Loaded here: the daemon, which is this same file, never needs it.
+  const { spawn } = await import('node:child_process');
   const readyFd = fd === 3 ? 4 : 3;
   const stdio: ('ignore' | 'pipe' | 'inherit' | number)[] = ['ignore', 'ignore', keepStderr ? 'inherit' : 'ignore'];
   if (fd !== undefined) {
@@ -161,6 +125,6 @@ async function waitForDaemon(child: ChildProcess, fd: number | undefined): Promi
     child.unref();
     return 0;
   }
-  const message = said.startsWith('error ') ? said.slice(6).trim() : `the daemon exited (${exited ?? 'status unknown'}) before the mount was ready`;
+  const message = said.startsWith('error ') ? said.slice(6).split('\n')[0]!.trim() : `the daemon exited (${exited ?? 'status unknown'}) before the mount was ready`;
   throw new Error(message);
 }

@@ -4,9 +4,7 @@
  * mountinfo, since libfuse 2's loop ends without telling fuse-native), or from SIGTERM/SIGINT
  * (we unmount ourselves). Either way every acknowledged write is on the image before exit.
  */
-import { execFile } from 'node:child_process';
 import { realpath } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import type { Guest } from '../guest/guest.js';
 import { fuseMount } from './fuse.js';
 import { Handles } from './handles.js';
@@ -14,7 +12,6 @@ import { mountAt } from './mountinfo.js';
 import { Namespace } from './namespace.js';
 import { buildOps } from './ops.js';
 
-const run = promisify(execFile);
 const POLL_MS = 100;
 
 export interface DaemonOptions {
@@ -62,6 +59,9 @@ export async function serve(guest: Guest, mountpoint: string, opts: DaemonOption
   });
 
   async function unmount(): Promise<void> {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
     try {
       await run('fusermount', ['-u', mnt]);
     } catch {

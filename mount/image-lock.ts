@@ -9,8 +9,7 @@
  * locks are taken and held by a small python3 child whose stdin is a pipe from this
  * process: when this process ends, even by SIGKILL, the pipe closes and the locks go with it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import type { ChildProcess } from 'node:child_process';
 
 /** Bytes whose lock by someone else means they hold or refuse what a writer needs. */
 const TEST = [200, 201, 203, 101, 103, 104];
@@ -46,6 +45,8 @@ export class ImageLockError extends Error {
 
 /** Lock every image for writing; resolves once all are held, rejects naming the one in use. */
 export async function lockImages(paths: string[]): Promise<{ release(): void }> {
+  // Loaded here: a read-only mount, the common case, takes no locks.
+  const [{ spawn }, { createInterface }] = await Promise.all([import('node:child_process'), import('node:readline')]);
   let child: ChildProcess;
   try {
     child = spawn('python3', ['-c', HELPER, TEST.join(','), TAKE.join(','), ...paths], { stdio: ['pipe', 'pipe', 'inherit'] });

@@ -55,7 +55,8 @@ function timespec(msValue: number): Timespec {
 
 export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
   const { ns, handles } = ctx;
-  const t0 = performance.now();
+  // Times only for -x: the clock's module is not loaded otherwise.
+  const t0 = ctx.trace ? performance.now() : 0;
   // Calls run concurrently: every filesystem serialises its own changes (fs/locked.ts).
   const inflight = new Set<Promise<unknown>>();
 
@@ -64,7 +65,7 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
    * promise is answered at once, with no trip through the microtask queue.
    */
   function call<T>(op: string, path: string, cb: Cb, fn: () => T | Promise<T>, answer: (v: T) => unknown[]): void {
-    const start = performance.now();
+    const start = ctx.trace ? performance.now() : 0;
     const done = (v: T) => {
       const args = answer(v);
       if (ctx.trace) ctx.trace(`[${((start - t0) / 1000).toFixed(6)}] ${op} ${path} = ${typeof args[0] === 'number' ? args[0] : 0} (${(performance.now() - start).toFixed(3)} ms)`);

@@ -7,7 +7,7 @@
  * under `dist/bin/chunks/`, loaded only by the images that need it. npm packages stay
  * external: fuse-native is native code, the rest load lazily.
  */
-import { chmod, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, copyFile, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -34,4 +34,9 @@ await build({
   logLevel: 'warning',
 });
 await Promise.all(commands.map((c) => chmod(join(outdir, `${c}.js`), 0o755)));
+// Shell launchers (cli/NAME.sh) are installed as dist/bin/NAME, next to the bundle they start.
+for (const file of (await readdir(join(root, 'cli'))).filter((f) => f.endsWith('.sh'))) {
+  await copyFile(join(root, 'cli', file), join(outdir, file.slice(0, -3)));
+  await chmod(join(outdir, file.slice(0, -3)), 0o755);
+}
 console.log(`bundled ${commands.length} commands into dist/bin: ${commands.join(', ')}`);

@@ -13,11 +13,13 @@ import { BIN } from '../e2e/tools.js';
 
 const execFileP = promisify(execFile);
 export const guestmountJs = join(BIN, 'guestmount.js');
+/** guestmount as installed: the shell launcher in front of guestmount.js. */
+export const guestmountCmd = join(BIN, 'guestmount');
 export const guestunmountJs = join(BIN, 'guestunmount.js');
 
-/** Run guestmount (forking, as users do); resolves with its exit code and stderr. */
+/** Run guestmount as users do (the installed launcher, forking); resolves with its exit code and stderr. */
 export function guestmount(args: string[]) {
-  return runStatus(process.execPath, [guestmountJs, ...args]);
+  return runStatus(guestmountCmd, args, { env: { ...process.env, GUESTKIT_NODE: process.execPath } });
 }
 
 export function guestunmount(args: string[]) {

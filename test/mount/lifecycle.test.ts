@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { copyImage } from '../fs/ntfs/images.js';
 import { run, runStatus } from '../fixtures/run.js';
 import { ext4Image } from './images.js';
-import { daemonPidOf, forceUnmount, guestmount, guestmountJs, guestunmount, guestunmountJs, sh, withMount, withMountpoint } from './helpers.js';
+import { daemonPidOf, forceUnmount, guestmount, guestmountCmd, guestmountJs, guestunmount, guestunmountJs, sh, withMount, withMountpoint } from './helpers.js';
 
 const T = { timeout: 180_000 };
 
@@ -160,7 +160,7 @@ test('an unprivileged user mounts, writes and unmounts through fusermount', T, a
   const granted = (await as(['test', '-w', '/dev/fuse'])).code !== 0;
   if (granted) await chmod('/dev/fuse', 0o666);
   try {
-    const m = await as([process.execPath, guestmountJs, '-a', img, '-m', '/dev/sda', mnt]);
+    const m = await as(['env', `GUESTKIT_NODE=${process.execPath}`, guestmountCmd, '-a', img, '-m', '/dev/sda', mnt]);
     assert.equal(m.code, 0, m.stderr);
     const w = await as(['bash', '-c', `echo mine > ${mnt}/by-nobody && stat -c %u ${mnt}/by-nobody`]);
     assert.equal(w.stdout.trim(), String(nobody), w.stderr);
@@ -183,5 +183,32 @@ test('a probed qcow2 opens no backing file; the message names --format=qcow2', T
     const r = await guestmount(['-a', join(dir, 'top.qcow2'), '--ro', '-m', '/dev/sda', mnt]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--format=qcow2/);
+  });
+});
+
+test('the installed launcher reports the daemon\'s refusals as the Node command does, and leaves no daemon', T, async () => {
+  const img = await ext4Image();
+  await withMountpoint('launcher', async (mnt) => {
+    const usage = await guestmount(['-a', img, mnt]);
+    assert.equal(usage.code, 1);
+    assert.match(usage.stderr, /^guestmount: must have at least one -m or -i option\nUsage: guestmount -a IMAGE/);
+    const direct = await runStatus(process.execPath, [guestmountJs, '-a', img, mnt]);
+    assert.equal(usage.stderr, direct.stderr);
+    const missing = await guestmount(['--ro', '-a', join(mnt, 'nothing.img'), '-m', '/dev/sda', mnt]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^guestmount: .*nothing\.img.*\n$/);
+    assert.equal((await runStatus('pgrep', ['-f', `guestmount.js.*${mnt}`])).stdout, '');
+    // --timings goes to the Node front. Its daemon keeps stderr open while it serves, so the
+    // front's exit is awaited, not the end of its output.
+    const front = spawn(guestmountCmd, ['--timings', '--ro', '-a', img, '-m', '/dev/sda', mnt], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GUESTKIT_NODE: process.execPath } });
+    let said = '';
+    // Printed before the daemon said "ready", so it is in the pipe by the time the front exits.
+    const timings = new Promise<void>((r) => front.stderr.on('data', (b: Buffer) => /FUSE ready/.test((said += b.toString())) && r()));
+    const code = await new Promise<number | null>((r) => front.once('exit', r));
+    assert.equal(code, 0, said);
+    await timings;
+    front.stderr.destroy();
+    assert.match(said, /guestmount: +[\d.]+ +FUSE ready/);
+    assert.equal(await sh('cat hello.txt', mnt), 'hello world\n');
   });
 });
