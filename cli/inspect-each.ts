@@ -3,32 +3,32 @@
  * per image as it finishes. Inspection is mostly parsing, so one event loop keeps one core
  * busy: past a few images the work is spread over worker threads, one per core, each keeping
  * a few images in flight so that reads and parsing overlap. The main thread only hands out
- * images and prints lines. This module is also each worker's entry point (see the end).
+ * images and prints lines. Each worker runs `inspect-worker.ts`.
  */
 import { availableParallelism } from 'node:os';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { Guest, type DiskSpec } from '../guest/guest.js';
 import { inspectGuest } from '../inspect/inspect.js';
-import { enableRemote, type RemoteFlags } from './remote.js';
+import type { RemoteFlags } from './remote.js';
 
 /** Images in flight per thread: enough to overlap reads with parsing, few enough to bound memory. */
 const IN_FLIGHT = 4;
 /** Fewer images than this per thread are not worth a worker's start-up (it loads the modules again). */
 const IMAGES_PER_WORKER = 8;
 
-interface Done {
+export interface Done {
   line: string;
   failed: boolean;
 }
 
-interface WorkerSetup {
+export interface WorkerSetup {
   guestkitEach: true;
   applications: boolean;
   flags: RemoteFlags;
 }
 
 /** Inspect one image; any failure becomes its line's `error`. */
-async function inspectOne(disk: DiskSpec, applications: boolean): Promise<Done> {
+export async function inspectOne(disk: DiskSpec, applications: boolean): Promise<Done> {
   try {
     // The drivers' own warnings (a journal replayed in memory) belong on this image's line too.
     const driverWarnings: string[] = [];
@@ -75,7 +75,8 @@ function inWorkers(images: DiskSpec[], threads: number, setup: WorkerSetup, fini
       else resolve();
     };
     for (let i = 0; i < threads; i++) {
-      const w = new Worker(new URL(import.meta.url), { workerData: setup });
+      // Next to this module in dist/cli, and next to the command's bundle in dist/bin.
+      const w = new Worker(new URL('./inspect-worker.js', import.meta.url), { workerData: setup });
       workers.push(w);
       const next = () => {
         const disk = queue.shift();
@@ -89,14 +90,5 @@ function inWorkers(images: DiskSpec[], threads: number, setup: WorkerSetup, fini
       w.on('error', (e) => stop(new Error(`an inspection worker failed: ${e.message}`, { cause: e })));
       for (let k = 0; k < IN_FLIGHT; k++) next();
     }
-  });
-}
-
-/** A worker: inspect each image the main thread sends, and send back its line. */
-if (!isMainThread && (workerData as Partial<WorkerSetup> | undefined)?.guestkitEach) {
-  const setup = workerData as WorkerSetup;
-  enableRemote(setup.flags, 'virt-inspector');
-  parentPort!.on('message', (disk: DiskSpec) => {
-    void inspectOne(disk, setup.applications).then((d) => parentPort!.postMessage(d));
   });
 }
