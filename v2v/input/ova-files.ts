@@ -9,11 +9,12 @@ import type { BlockDevice } from '../../disk/block-device.js';
 import { RawFile } from '../../disk/raw.js';
 import { WindowDevice } from '../../disk/window.js';
 import { InputError } from './errors.js';
+import { GZIP_MAGIC, gunzipTo, TempDir } from './gunzip.js';
 import { readTarIndex, type TarEntry } from './tar-index.js';
 
 const MAX_DIR_FILES = 10_000;
+/** Packings refused (a gzip-compressed OVA is unpacked to a temporary tar instead). */
 const MAGICS: [Buffer, string][] = [
-  [Buffer.from([0x1f, 0x8b]), 'gzip'],
   [Buffer.from('PK\x03\x04', 'latin1'), 'zip'],
   [Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a]), 'xz'],
 ];
@@ -21,6 +22,8 @@ const MAGICS: [Buffer, string][] = [
 export interface OvaFiles {
   /** The OVA as the user named it. */
   path: string;
+  /** Where gzip-compressed members are unpacked; removed by close(). */
+  temp: TempDir;
   names: string[];
   /** A member's bytes, or undefined when there is no such member; the caller closes it. */
   open(name: string): Promise<BlockDevice | undefined>;
@@ -40,25 +43,37 @@ export async function openOvaFiles(path: string): Promise<OvaFiles> {
 }
 
 async function tarFiles(path: string): Promise<OvaFiles> {
-  const tar = await RawFile.open(path);
+  const temp = new TempDir();
+  let tar = await RawFile.open(path);
   try {
     const head = await tar.read(0n, tar.size < 8n ? Number(tar.size) : 8);
     const packed = MAGICS.find(([m]) => head.subarray(0, m.length).equals(m));
     if (packed) throw new InputError(path, `the OVA is ${packed[1]}-compressed: unpack it (to a tar or a directory) and give that`);
+    if (head.subarray(0, 2).equals(GZIP_MAGIC)) {
+      const unpacked = join(await temp.path(), 'ova.tar');
+      await gunzipTo(tar, unpacked, path);
+      await tar.close();
+      tar = await RawFile.open(unpacked);
+    }
     const entries = new Map<string, TarEntry>();
     for (const e of await readTarIndex(tar, path)) entries.set(e.name, e);
     return {
       path,
+      temp,
       names: [...entries.keys()],
       open: async (name) => {
         const e = entries.get(name);
         return e && new WindowDevice(`${path} (${name})`, tar, e.offset, e.size);
       },
       hostPath: () => undefined,
-      close: () => tar.close(),
+      close: async () => {
+        await tar.close();
+        await temp.remove();
+      },
     };
   } catch (e) {
     await tar.close();
+    await temp.remove();
     throw e;
   }
 }
@@ -72,8 +87,10 @@ async function directoryFiles(dir: string): Promise<OvaFiles> {
   }
   const real = await realpath(dir);
   const hostPath = (name: string) => (names.includes(name) ? join(dir, name) : undefined);
+  const temp = new TempDir();
   return {
     path: dir,
+    temp,
     names,
     open: async (name) => {
       const p = hostPath(name);
@@ -84,6 +101,6 @@ async function directoryFiles(dir: string): Promise<OvaFiles> {
       return RawFile.open(p);
     },
     hostPath,
-    close: async () => {},
+    close: () => temp.remove(),
   };
 }

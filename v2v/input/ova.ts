@@ -2,13 +2,14 @@
  * `-i ova FILE.ova` (a tar, read in place) or `-i ova DIR` (unpacked): the one `.ovf`
  * descriptor, its manifest checked first (every `.mf` line, streamed from inside the tar),
  * then the guest's hardware from the OVF and its disks as the members References names.
- * A disk inside the tar opens as a window of the tar file (`openDiskOn`); compressed members
- * (`ovf:compression="gzip"`) are refused.
+ * A disk inside the tar opens as a window of the tar file (`openDiskOn`); a gzip-compressed
+ * OVA, or member (`ovf:compression="gzip"`), is unpacked to a temporary file first.
  */
-import { posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { openDisk, openDiskOn } from '../../disk/open.js';
 import type { Source, SourceDisk } from '../types.js';
 import { InputError } from './errors.js';
+import { gunzipTo } from './gunzip.js';
 import { checkManifest, parseManifest } from './manifest.js';
 import { nameFromDisk } from './name.js';
 import type { InputOptions } from './options.js';
@@ -42,7 +43,7 @@ async function readOva(files: OvaFiles, opts: InputOptions): Promise<Source> {
   }
 
   const ovf = await parseOvf(await readText(files, ovfName, 'OVF'), `${files.path} (${ovfName})`, opts.warn);
-  const disks = ovf.disks.map((d) => ovaDisk(files, member(d.href), d));
+  const disks = ovf.disks.map((d, i) => ovaDisk(files, member(d.href), d, i));
   return {
     name: ovf.name ?? nameFromDisk(files.path),
     memory: ovf.memory,
@@ -66,10 +67,23 @@ async function readText(files: OvaFiles, name: string, what: string): Promise<st
   }
 }
 
-function ovaDisk(files: OvaFiles, name: string, d: OvfDisk): SourceDisk {
+function ovaDisk(files: OvaFiles, name: string, d: OvfDisk, index: number): SourceDisk {
   const shown = `${files.path} (${name})`;
   if (!files.names.includes(name)) throw new InputError(files.path, `the OVF names disk file "${d.href}", which is not in the OVA`);
-  if (d.compression) throw new InputError(shown, `is ${d.compression}-compressed (ovf:compression="${d.compression}"): not supported; export the OVA without compression`);
+  if (d.compression && d.compression !== 'gzip') throw new InputError(shown, `is ${d.compression}-compressed (ovf:compression="${d.compression}"): not supported; export the OVA without compression`);
+  if (d.compression) {
+    const open = async () => {
+      const unpacked = join(await files.temp.path(), `disk${index}`);
+      const packed = (await files.open(name))!;
+      try {
+        await gunzipTo(packed, unpacked, shown);
+      } finally {
+        await packed.close();
+      }
+      return openDisk(unpacked, d.format ? { format: d.format } : {});
+    };
+    return { name: shown, open, ...(d.bus ? { bus: d.bus } : {}) };
+  }
   const host = files.hostPath(name);
   const open = host
     ? () => openDisk(host, d.format ? { format: d.format } : {})
