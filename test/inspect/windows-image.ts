@@ -20,7 +20,7 @@ export const LAYOUT = [[1, 16], [17, 64], [81, 40]] as const;
 export const PART_GUIDS = ['6A3F7B1E-0C2D-4E5F-8A9B-1C2D3E4F5A01', '6A3F7B1E-0C2D-4E5F-8A9B-1C2D3E4F5A02', '6A3F7B1E-0C2D-4E5F-8A9B-1C2D3E4F5A03'];
 export const HOSTS = '127.0.0.1 localhost\r\n10.0.0.5 fileserver\r\n';
 
-export type RegValue = string | { dword: number } | { hex: Buffer } | { expand: string };
+export type RegValue = string | { dword: number } | { hex: Buffer } | { expand: string } | { multi: string[] };
 
 export interface WindowsSpec {
   scheme: 'mbr' | 'gpt';
@@ -50,7 +50,7 @@ export function regFile(keys: [string, Record<string, RegValue>][]): string {
       if (i === parts.length) {
         for (const [name, v] of Object.entries(values)) {
           const hex = (b: Buffer) => [...b].map((x) => x.toString(16).padStart(2, '0')).join(',');
-          const data = typeof v === 'string' ? quote(v) : 'dword' in v ? `dword:${v.dword.toString(16).padStart(8, '0')}` : 'expand' in v ? `hex(2):${hex(Buffer.from(`${v.expand}\0`, 'utf16le'))}` : `hex:${hex(v.hex)}`;
+          const data = typeof v === 'string' ? quote(v) : 'dword' in v ? `dword:${v.dword.toString(16).padStart(8, '0')}` : 'expand' in v ? `hex(2):${hex(Buffer.from(`${v.expand}\0`, 'utf16le'))}` : 'multi' in v ? `hex(7):${hex(Buffer.from(`${v.multi.map((m) => `${m}\0`).join('')}\0`, 'utf16le'))}` : `hex:${hex(v.hex)}`;
           out.push(`${quote(name)}=${data}`);
         }
       }

@@ -2,7 +2,7 @@
  * Convert a Windows guest to boot on KVM, by editing its files and registry directly (virt-v2v
  * does the same through libguestfs's appliance): install the virtio boot disk driver so the
  * first boot finds its disk, put the other virtio drivers where Plug and Play finds them, and
- * leave what needs Windows itself (pnputil, uninstalling VMware Tools, installing
+ * leave what needs Windows itself (pnputil, uninstalling VMware, Parallels or Xen tools, installing
  * qemu-guest-agent) to first-boot scripts. Without virtio-win, or without drivers for this
  * Windows in it, the guest keeps emulated devices it has drivers for. README.md lists every
  * change.
@@ -20,7 +20,7 @@ import { loadHive, saveHive, type GuestHive } from './hives.js';
 import { applyEdits, dword, type RegEdit } from './registry.js';
 import { baseName, qemuGaFits } from './virtio-win/match.js';
 import { openVirtioWin } from './virtio-win/open.js';
-import { vmwareToolsUninstalls } from './vmware-tools.js';
+import { guestToolsDriverEdits, guestToolsUninstalls } from './guest-tools.js';
 
 export const convertWindows: Converter = async (guest: Guest, os: OsInfo, files: GuestFiles, source: Source, opts: ConvertOptions): Promise<Converted> => {
   const controlSet = os.windowsCurrentControlSet;
@@ -30,7 +30,7 @@ export const convertWindows: Converter = async (guest: Guest, os: OsInfo, files:
   // Both hives are read before anything is written, so a damaged or dirty one stops the conversion early.
   const system = await loadHive(files, systemroot, 'SYSTEM');
   const software = await loadHive(files, systemroot, 'SOFTWARE');
-  const uninstalls = vmwareToolsUninstalls(software.hive, opts.warn);
+  const uninstalls = guestToolsUninstalls(software.hive, opts.warn);
 
   let drivers: InstalledDrivers | undefined;
   const extra: FirstbootFile[] = [];
@@ -93,6 +93,7 @@ function systemEdits(system: GuestHive, os: OsInfo, controlSet: string, drivers:
     const ahci = os.majorVersion > 6 || os.minorVersion >= 2 ? 'storahci' : 'msahci';
     if (system.hive.key(`${controlSet}\\Services\\${ahci}`)) edits.push({ path: [controlSet, 'Services', ahci], values: { Start: dword(0) } });
   }
+  edits.push(...guestToolsDriverEdits(system.hive, controlSet));
   // A crash would reboot at once and hide its stop code (0x7B when the disk driver is wrong).
   if (system.hive.key(`${controlSet}\\Control\\CrashControl`)) edits.push({ path: [controlSet, 'Control', 'CrashControl'], values: { AutoReboot: dword(0) } });
   return edits;

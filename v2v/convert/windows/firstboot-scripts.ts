@@ -1,7 +1,7 @@
 /** The first-boot scripts the conversion installs, in the order they run. */
 import { DRIVER_DIR } from './drivers.js';
 import type { FirstbootScript } from './firstboot.js';
-import type { UninstallCommand } from './vmware-tools.js';
+import type { UninstallCommand } from './guest-tools.js';
 
 const DRIVERS = `%SystemRoot%\\${DRIVER_DIR.replace(/\//g, '\\')}`;
 
@@ -39,10 +39,10 @@ export function qemuGaScript(msi: string): FirstbootScript {
   };
 }
 
-/** VMware Tools, uninstalled last: its uninstaller removes the VMware drivers, and it wants a reboot. */
+/** Another hypervisor's tools, uninstalled last: the uninstallers remove their drivers, and want a reboot. */
 export function uninstallScript(u: UninstallCommand): FirstbootScript {
   return {
-    name: 'uninstall-vmware-tools',
-    lines: ['@echo off', `echo uninstalling ${u.displayName}`, u.command, 'rem ERROR_SUCCESS_REBOOT_REQUIRED: done, reboot wanted', 'if errorlevel 3010 exit /b 3010', 'exit /b 0'],
+    name: u.script,
+    lines: ['@echo off', ...u.before, `echo uninstalling ${u.displayName}`, u.command, 'rem ERROR_SUCCESS_REBOOT_REQUIRED: done, reboot wanted', 'if errorlevel 3010 exit /b 3010', 'exit /b 0'],
   };
 }

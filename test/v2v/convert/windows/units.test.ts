@@ -6,8 +6,10 @@ import { Hive } from '../../../../inspect/hive/hive.js';
 import { addStartupToIni, raiseGptIni } from '../../../../v2v/convert/windows/group-policy.js';
 import { openDirectory } from '../../../../v2v/convert/windows/virtio-win/directory.js';
 import { driverFits, qemuGaFits } from '../../../../v2v/convert/windows/virtio-win/match.js';
-import { vmwareToolsUninstalls } from '../../../../v2v/convert/windows/vmware-tools.js';
+import { guestToolsDriverEdits, guestToolsUninstalls } from '../../../../v2v/convert/windows/guest-tools.js';
+import { applyEdits } from '../../../../v2v/convert/windows/registry.js';
 import { fixture, scratch } from '../../../fixtures/cache.js';
+import { run } from '../../../fixtures/run.js';
 import { hive, regFile } from '../../../inspect/windows-image.js';
 
 const SCRIPTS = '[{42B5FAAE-6536-11D2-AE5A-0000F87571E3}{40B6664F-4972-11D1-A7CA-0000F87571E3}]';
@@ -39,23 +41,57 @@ describe('scripts.ini', () => {
   });
 });
 
-describe('VMware Tools Uninstall entries', () => {
-  test('64-bit and WOW6432Node entries, /I made /X, an entry without UninstallString warned about', async () => {
+describe("Other hypervisors' tools", () => {
+  test('VMware, Parallels and Xen PV Uninstall entries (64-bit and WOW6432Node), /I made /X, an entry without UninstallString warned about', async () => {
     const reg = regFile([
       ['Microsoft\\Windows\\CurrentVersion\\Uninstall\\{AAAA}', { DisplayName: 'VMware Tools', UninstallString: 'MsiExec.exe /I{AAAA}' }],
       ['Microsoft\\Windows\\CurrentVersion\\Uninstall\\Other', { DisplayName: 'Not VMware', UninstallString: 'x.exe' }],
       ['Microsoft\\Windows\\CurrentVersion\\Uninstall\\Broken', { DisplayName: 'VMware Tools (old)' }],
+      ['Microsoft\\Windows\\CurrentVersion\\Uninstall\\{PRL}', { DisplayName: 'Parallels Tools', UninstallString: 'MsiExec.exe /X{PRL}' }],
+      ['Microsoft\\Windows\\CurrentVersion\\Uninstall\\Red Hat Paravirtualized Xen Drivers for Windows(R)', { DisplayName: 'Xen PV', UninstallString: 'C:\\Program Files\\Red Hat\\uninst.exe' }],
       ['WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\VMwareTools', { DisplayName: 'VMware Tools 32', UninstallString: 'C:\\Program Files\\VMware\\uninst.exe' }],
     ]);
-    const dir = await fixture('v2v-vmware-uninstall-hive', reg, async (out) => {
+    const dir = await fixture('v2v-guest-tools-uninstall-hive', reg, async (out) => {
       await mkdir(out, { recursive: true });
       await hive(join(out, 'SOFTWARE'), reg);
     });
     const warnings: string[] = [];
-    const found = vmwareToolsUninstalls(Hive.parse(await readFile(join(dir, 'SOFTWARE')), 'SOFTWARE'), (m) => warnings.push(m));
+    const found = guestToolsUninstalls(Hive.parse(await readFile(join(dir, 'SOFTWARE')), 'SOFTWARE'), (m) => warnings.push(m));
     const tail = ' /quiet /norestart /l*v+ "%~dpn0.log" REBOOT=ReallySuppress REMOVE=ALL';
-    assert.deepEqual(found.map((f) => f.command), [`MsiExec.exe /X{AAAA}${tail}`, `C:\\Program Files\\VMware\\uninst.exe${tail}`]);
+    assert.deepEqual(found.map((f) => [f.tools, f.command]).sort(), [
+      ['Parallels Tools', `MsiExec.exe /X{PRL}${tail} PREVENT_REBOOT=Yes LAUNCHED_BY_SETUP_EXE=Yes`],
+      ['VMware Tools', `C:\\Program Files\\VMware\\uninst.exe${tail}`],
+      ['VMware Tools', `MsiExec.exe /X{AAAA}${tail}`],
+      ['Xen PV drivers', '"C:\\Program Files\\Red Hat\\_uninst.exe"'],
+    ]);
+    assert.deepEqual(found.find((f) => f.tools === 'Parallels Tools')!.before, ['REG DELETE "HKLM\\System\\CurrentControlSet\\Services\\prl_strg\\DriverInfo" /v RefCount /f']);
     assert.deepEqual(warnings, ['cannot uninstall VMware Tools (old): HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\Broken has no UninstallString']);
+  });
+
+  test("Parallels' and Xen's drivers disabled in SYSTEM and prl_strg out of the disk class's LowerFilters, as hivex reads it back", async () => {
+    const cls = 'ControlSet001\\Control\\Class\\{4d36e967-e325-11ce-bfc1-08002be10318}';
+    const reg = regFile([
+      ['ControlSet001\\Services\\prl_strg', { Start: { dword: 0 } }],
+      ['ControlSet001\\Services\\prl_fs', { Start: { dword: 2 } }],
+      ['ControlSet001\\Services\\rhelscsi', { Start: { dword: 0 } }],
+      ['ControlSet001\\Services\\storahci', { Start: { dword: 0 } }],
+      [cls, { LowerFilters: { multi: ['fvevol', 'prl_strg', 'iorate'] } }],
+    ]);
+    const dir = await fixture('v2v-guest-tools-system-hive', reg, async (out) => {
+      await mkdir(out, { recursive: true });
+      await hive(join(out, 'SYSTEM'), reg);
+    });
+    const system = { hive: Hive.parse(await readFile(join(dir, 'SYSTEM')), 'SYSTEM'), root: 'HKLM\\SYSTEM' };
+    const reported: string[] = [];
+    applyEdits(system, guestToolsDriverEdits(system.hive, 'ControlSet001'), (m) => reported.push(m));
+    assert.equal(reported.length, 4, reported.join('\n'));
+    const out = join(await scratch('v2v-guest-tools-system'), 'SYSTEM');
+    await writeFile(out, system.hive.toBuffer());
+    const exported = await run('hivexregedit', ['--export', out, '\\']);
+    const start = (svc: string) => new RegExp(`\\[\\\\ControlSet001\\\\Services\\\\${svc}\\]\\r?\\n"Start"=dword:(\\d+)`).exec(exported)?.[1];
+    assert.deepEqual(['prl_strg', 'prl_fs', 'rhelscsi', 'storahci'].map(start), ['00000004', '00000004', '00000004', '00000000']);
+    const filters = /"LowerFilters"=hex\(7\):([0-9a-f,\s\\]+)/.exec(exported)![1]!.replace(/[\s\\]/g, '');
+    assert.deepEqual(Buffer.from(filters.split(',').map((h) => parseInt(h, 16))).toString('utf16le').split('\0').filter(Boolean), ['fvevol', 'iorate']);
   });
 });
 
