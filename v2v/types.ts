@@ -81,6 +81,8 @@ export interface Converted {
   /** virtio-rng and virtio-balloon drivers are present. */
   virtioRng: boolean;
   virtioBalloon: boolean;
+  /** What the guest keeps its hardware clock in: Linux UTC; Windows local time unless its registry says UTC. */
+  clock: 'utc' | 'localtime';
 }
 
 /**

@@ -37,7 +37,7 @@ export interface Hardware {
   /** OVMF's code and variable template (UEFI only). */
   uefi?: { code: string; vars: string };
   memoryKiB: bigint;
-  /** Windows keeps its clock in local time. */
+  /** The guest's hardware clock (Windows: local time unless RealTimeIsUniversal). */
   clock: 'utc' | 'localtime';
   vcpus: number;
   disks: TargetDisk[];
@@ -83,7 +83,7 @@ export function hardwareOf(job: OutputJob, files: string[], format: TargetFormat
     firmware: c.firmware,
     uefi: c.firmware === 'uefi' ? (OVMF.find((f) => existsSync(f.code)) ?? OVMF[0]) : undefined,
     memoryKiB: source.memory / 1024n,
-    clock: os.type === 'windows' ? 'localtime' : 'utc',
+    clock: c.clock,
     vcpus: source.vcpus,
     disks,
     cdroms,

@@ -4,8 +4,8 @@ import type { OsInfo } from '../../../inspect/os-info.js';
 import type { OutputJob } from '../../../v2v/output/output.js';
 import type { Converted, Source } from '../../../v2v/types.js';
 
-export const VIRTIO: Converted = { diskBus: 'virtio', nicModel: 'virtio', video: 'virtio', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true };
-export const FALLBACK: Converted = { diskBus: 'ide', nicModel: 'e1000', video: 'vga', firmware: 'bios', guestAgent: false, virtioRng: false, virtioBalloon: false };
+export const VIRTIO: Converted = { diskBus: 'virtio', nicModel: 'virtio', video: 'virtio', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true, clock: 'utc' };
+export const FALLBACK: Converted = { diskBus: 'ide', nicModel: 'e1000', video: 'vga', firmware: 'bios', guestAgent: false, virtioRng: false, virtioBalloon: false, clock: 'localtime' };
 
 export function vmwareSource(name = 'web & db'): Source {
   return {

@@ -72,6 +72,7 @@ export const convertLinux: Converter = async (_guest, os, files, source, opts) =
     guestAgent,
     virtioRng: kernel !== undefined && hasModule(kernel, 'virtio_rng'),
     virtioBalloon: kernel !== undefined && hasModule(kernel, 'virtio_balloon'),
+    clock: 'utc',
   } satisfies Converted;
 };
 

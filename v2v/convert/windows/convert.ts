@@ -19,6 +19,7 @@ import { balloonServiceScript, installDriversScript, qemuGaScript, uninstallScri
 import { loadHive, saveHive, type GuestHive } from './hives.js';
 import { applyEdits, dword, type RegEdit } from './registry.js';
 import { baseName, qemuGaFits } from './virtio-win/match.js';
+import { rtcIsUniversal } from './clock.js';
 import { openVirtioWin } from './virtio-win/open.js';
 import { guestToolsDriverEdits, guestToolsUninstalls } from './guest-tools.js';
 
@@ -78,6 +79,7 @@ export const convertWindows: Converter = async (guest: Guest, os: OsInfo, files:
     guestAgent: extra.length > 0,
     virtioRng: drivers?.names.has('viorng.inf') ?? false,
     virtioBalloon: drivers?.names.has('balloon.inf') ?? false,
+    clock: rtcIsUniversal(system.hive, controlSet, opts.warn) ? 'utc' : 'localtime',
   };
 };
 

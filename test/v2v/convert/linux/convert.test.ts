@@ -29,7 +29,7 @@ test('Linux conversion of a guest whose default kernel has virtio: virtio disks,
   try {
     const { converted, os, reports, warnings, overlay, raw } = await convertGuest(g.disk, work);
     assert.equal(await hashFile(g.disk), before, 'the source image is unchanged');
-    assert.deepEqual(converted, { diskBus: 'virtio', nicModel: 'virtio', video: 'vga', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true });
+    assert.deepEqual(converted, { diskBus: 'virtio', nicModel: 'virtio', video: 'vga', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true, clock: 'utc' });
     assert.deepEqual(warnings, []);
     await assertClean(raw, g);
 

@@ -45,7 +45,7 @@ describe('virt-v2v Windows conversion: Windows Server 2019 with a virtio-win dir
   after(() => rm(r.dir, { recursive: true, force: true }));
 
   test('asks for virtio disks and NIC, balloon, rng and the guest agent; no warnings', () => {
-    assert.deepEqual(r.converted, { diskBus: 'virtio', nicModel: 'virtio', video: 'vga', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true });
+    assert.deepEqual(r.converted, { diskBus: 'virtio', nicModel: 'virtio', video: 'vga', firmware: 'bios', guestAgent: true, virtioRng: true, virtioBalloon: true, clock: 'localtime' });
     assert.deepEqual(r.warnings, []);
   });
 

@@ -8,6 +8,7 @@ import { openDirectory } from '../../../../v2v/convert/windows/virtio-win/direct
 import { driverFits, qemuGaFits } from '../../../../v2v/convert/windows/virtio-win/match.js';
 import { guestToolsDriverEdits, guestToolsUninstalls } from '../../../../v2v/convert/windows/guest-tools.js';
 import { applyEdits } from '../../../../v2v/convert/windows/registry.js';
+import { rtcIsUniversal } from '../../../../v2v/convert/windows/clock.js';
 import { fixture, scratch } from '../../../fixtures/cache.js';
 import { run } from '../../../fixtures/run.js';
 import { hive, regFile } from '../../../inspect/windows-image.js';
@@ -92,6 +93,28 @@ describe("Other hypervisors' tools", () => {
     assert.deepEqual(['prl_strg', 'prl_fs', 'rhelscsi', 'storahci'].map(start), ['00000004', '00000004', '00000004', '00000000']);
     const filters = /"LowerFilters"=hex\(7\):([0-9a-f,\s\\]+)/.exec(exported)![1]!.replace(/[\s\\]/g, '');
     assert.deepEqual(Buffer.from(filters.split(',').map((h) => parseInt(h, 16))).toString('utf16le').split('\0').filter(Boolean), ['fvevol', 'iorate']);
+  });
+});
+
+describe('the hardware clock', () => {
+  test('RealTimeIsUniversal as virt-v2v reads it: DWORD 1 is UTC, 0 or absent local time, another type UTC with a warning', async () => {
+    const tz = 'ControlSet001\\Control\\TimeZoneInformation';
+    const cases: [string, Record<string, { dword: number } | { hex: Buffer }>, boolean, number][] = [
+      ['utc', { RealTimeIsUniversal: { dword: 1 } }, true, 0],
+      ['zero', { RealTimeIsUniversal: { dword: 0 } }, false, 0],
+      ['absent', { Bias: { dword: 0 } }, false, 0],
+      ['binary', { RealTimeIsUniversal: { hex: Buffer.from([1]) } }, true, 1],
+    ];
+    for (const [name, values, utc, warned] of cases) {
+      const reg = regFile([[tz, values]]);
+      const dir = await fixture(`v2v-rtc-${name}`, reg, async (out) => {
+        await mkdir(out, { recursive: true });
+        await hive(join(out, 'SYSTEM'), reg);
+      });
+      const warnings: string[] = [];
+      assert.equal(rtcIsUniversal(Hive.parse(await readFile(join(dir, 'SYSTEM')), 'SYSTEM'), 'ControlSet001', (m) => warnings.push(m)), utc, name);
+      assert.equal(warnings.length, warned, warnings.join('\n'));
+    }
   });
 });
 
