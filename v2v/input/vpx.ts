@@ -4,14 +4,15 @@
  * config, disks in device order with their controllers' buses, CD-ROMs and NICs. Each disk
  * opens as its base flat file over HTTPS with the session's cookie (`remote/open.ts`).
  */
-import type { DiskBus, Firmware, Source, SourceCdrom, SourceDisk, SourceNic } from '../types.js';
+import type { Firmware, Source, SourceBus, SourceCdrom, SourceDisk, SourceNic } from '../types.js';
+import { cdromBus } from './cdrom-bus.js';
 import { InputError } from './errors.js';
 import { nicModel } from './nic-model.js';
 import type { InputOptions } from './options.js';
 
 type Device = Record<string, any>;
 
-const CONTROLLER_BUS: Record<string, DiskBus> = {
+const CONTROLLER_BUS: Record<string, SourceBus> = {
   VirtualIDEController: 'ide',
   VirtualAHCIController: 'sata',
   VirtualSATAController: 'sata',
@@ -19,6 +20,7 @@ const CONTROLLER_BUS: Record<string, DiskBus> = {
   VirtualLsiLogicSASController: 'scsi',
   ParaVirtualSCSIController: 'scsi',
   VirtualBusLogicController: 'scsi',
+  VirtualNVMEController: 'nvme',
 };
 
 export async function vpxInput(args: string[], opts: InputOptions): Promise<Source> {
@@ -42,7 +44,7 @@ export async function vpxInput(args: string[], opts: InputOptions): Promise<Sour
     .filter((d) => d['@type'] === 'VirtualCdrom')
     .map((d): SourceCdrom => {
       const iso = d['backing']?.['fileName'];
-      return { bus: busOf(d) ?? 'ide', ...(typeof iso === 'string' ? { image: iso } : {}) };
+      return { bus: cdromBus(busOf(d), 'ide'), ...(typeof iso === 'string' ? { image: iso } : {}) };
     });
   const nics = guest.devices.filter((d) => d['macAddress'] !== undefined).map(nic);
 
