@@ -28,7 +28,7 @@ export async function vpxInput(args: string[], opts: InputOptions): Promise<Sour
   if (connection === undefined || !connection.startsWith('vpx://')) throw new InputError('-i vpx', 'needs -ic vpx://user@server/Datacenter/host/esxi');
   if (args.length !== 1) throw new InputError(connection, 'expecting one guest name on the command line');
   const [{ resolveVpxGuest, VpxError }, { openRemote }] = await Promise.all([import('../../remote/vpx.js'), import('../../remote/open.js')]);
-  const guest = await resolveVpxGuest(connection, args[0]!, { passwordFile: opts.passwordFile }).catch((e: Error) => {
+  const guest = await resolveVpxGuest(connection, args[0]!, { passwordFile: opts.passwordFile, caFile: opts.caFile }).catch((e: Error) => {
     throw e instanceof VpxError ? new InputError(args[0]!, e.message, undefined, { cause: e }) : e;
   });
   opts.debug?.(`vpx: guest ${guest.name}: ${guest.disks.map((d) => d.datastorePath).join(', ')}`);
@@ -38,7 +38,10 @@ export async function vpxInput(args: string[], opts: InputOptions): Promise<Sour
   const diskDevices = guest.devices.filter((d) => d['@type'] === 'VirtualDisk' && d['backing']);
   const disks = guest.disks.map((d, i): SourceDisk => {
     const bus = diskDevices[i] ? busOf(diskDevices[i]!) : undefined;
-    return { name: d.url, open: () => openRemote(d.url, { cookie: guest.cookie, verify: guest.verify }), ...(bus ? { bus } : {}) };
+    // The Login's session reads the disk; should vCenter end it during a long copy, the next
+    // request's 401 renews it with basic auth as the same user (-ip's password).
+    const open = () => openRemote(d.url, { startCookie: guest.cookie, user: guest.user, passwordFile: opts.passwordFile, caFile: opts.caFile, verify: guest.verify });
+    return { name: d.url, open, ...(bus ? { bus } : {}) };
   });
   const cdroms = guest.devices
     .filter((d) => d['@type'] === 'VirtualCdrom')
