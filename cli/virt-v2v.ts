@@ -10,7 +10,7 @@ import { main, prog, UsageError, version } from './common.js';
 import { escapeText } from './escape.js';
 import { progressBar, progressLines, type ProgressSink } from './progress.js';
 
-const USAGE = `Usage: virt-v2v -i disk|vmx|ova|libvirtxml [-if FORMAT] [-ic vpx://… -ip FILE] SOURCE...
+const USAGE = `Usage: virt-v2v -i disk|vmx|ova|libvirtxml [-if FORMAT] [-ic vpx://… -ip FILE [--cacert FILE]] SOURCE...
                 -o local|qemu|null [-os DIR] [-of raw|qcow2] [-oa sparse|preallocated] [-on NAME]
                 [--mac MAC:network|bridge:NAME] [-b|--bridge [IN:]OUT] [-n|--network [IN:]OUT]
                 [--parallel N] [--print-source] [--machine-readable] [-q] [-v] [-x]
@@ -21,6 +21,7 @@ const options = {
   ic: { type: 'string' },
   if: { type: 'string' },
   ip: { type: 'string' },
+  cacert: { type: 'string' },
   output: { type: 'string', short: 'o' },
   os: { type: 'string' },
   of: { type: 'string' },
@@ -76,6 +77,7 @@ main(async (argv) => {
     format: v.if,
     passwordFile: v.ip,
     connection: v.ic,
+    caFile: v.cacert,
     warn: out.warn,
     debug: v.verbose ? (m) => out.verbose(m) : undefined,
   });

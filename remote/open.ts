@@ -13,7 +13,9 @@ import { HttpDevice, type HttpOptions } from './http-device.js';
 import { readPassword } from './password.js';
 import { parseRemoteUrl, redact } from './url.js';
 
-export interface RemoteOptions extends Pick<HttpOptions, 'connections' | 'requestSize' | 'timeout' | 'retry' | 'log' | 'renewIdle'> {
+export interface RemoteOptions extends Pick<HttpOptions, 'connections' | 'requestSize' | 'timeout' | 'retry' | 'log' | 'renewIdle' | 'startCookie'> {
+  /** User for basic auth when the URL names none (a vpx:// connection's, to renew its session). */
+  user?: string;
   /** File holding the password (first line); else GUESTKIT_PASSWORD, else a TTY prompt. */
   passwordFile?: string;
   /** Verify TLS certificates (default true). */
@@ -37,7 +39,9 @@ export interface RemoteDisk extends BlockDevice {
 
 /** Open `name` (http:// or https://, optionally with a user) read-only. */
 export async function openRemote(name: string, opts: RemoteOptions = {}): Promise<RemoteDisk> {
-  const { url, user } = parseRemoteUrl(name);
+  const parsed = parseRemoteUrl(name);
+  const url = parsed.url;
+  const user = parsed.user ?? opts.user;
   const http = await HttpDevice.open(url, {
     ...opts,
     user,

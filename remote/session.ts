@@ -14,6 +14,11 @@ export interface SessionOptions {
   password?: () => Promise<string | undefined>;
   /** A fixed Cookie header (qemu's `file.cookie`), sent as given. */
   cookie?: string;
+  /**
+   * Session cookies to start with (`name=value; …`, as a vCenter SOAP Login set them): sent
+   * until the server refuses them, then renewed with basic auth like cookies it set itself.
+   */
+  startCookie?: string;
   /** Renew a session idle this long, in ms (default 25 minutes: vCenter drops them at 30). */
   renewIdle?: number;
 }
@@ -22,6 +27,7 @@ export class Session {
   private passwordPromise: Promise<string | undefined> | undefined;
   private lastUse = 0;
   private forceAuth = false;
+  private started = false;
 
   constructor(
     private readonly jar: CookieJar,
@@ -35,6 +41,10 @@ export class Session {
   /** Headers for a request to `url`: the session cookie, or basic auth when there is none yet. */
   async headers(url: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
+    if (!this.started) {
+      this.started = true;
+      for (const c of this.opts.startCookie?.split('; ') ?? []) await this.jar.setCookie(c, url, { ignoreError: true });
+    }
     const idle = this.lastUse > 0 && Date.now() - this.lastUse > (this.opts.renewIdle ?? 25 * 60_000);
     const jarCookies = this.forceAuth || idle ? '' : await this.jar.getCookieString(url);
     const cookie = [this.opts.cookie, jarCookies].filter(Boolean).join('; ');

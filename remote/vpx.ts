@@ -40,6 +40,8 @@ export interface VpxGuest {
   firmware?: string;
   /** The session's Cookie header: datastore reads use it instead of logging in again. */
   cookie: string;
+  /** Who logged in: datastore reads renew an expired session with basic auth as this user. */
+  user: string;
   verify: boolean;
 }
 
@@ -123,6 +125,7 @@ export async function resolveVpxGuest(vpx: string, guest: string, opts: VpxOptio
       numCPU: number(prop('config.hardware.numCPU')),
       firmware: typeof firmware === 'object' ? firmware?.['#text'] : firmware,
       cookie: await jar.getCookieString(sdk),
+      user: target.user,
       verify,
     };
   } finally {

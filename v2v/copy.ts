@@ -2,7 +2,9 @@
  * The copy of a converted disk (its overlay) to a target. Extents are asked of the overlay,
  * which asks its backing (the source) for what it does not hold itself, so holes and zero
  * runs of every layer are skipped without being read; data that reads as zeros is not
- * written either, so a sparse target stays sparse. Several chunks are in flight at once.
+ * written either, down to aligned 64 KiB pieces of a chunk (as qemu-img convert skips zero
+ * runs of what it reads), so a sparse target stays sparse even from a raw source, whose
+ * holes Node cannot see. Several chunks are in flight at once.
  */
 import type { BlockDevice, Extent } from '../disk/block-device.js';
 import { Workers } from './workers.js';
@@ -29,6 +31,8 @@ const CHUNK = 2 * MiB;
 /** Extents are mapped a window at a time, so a huge disk's map is never held whole. */
 const MAP_WINDOW = 1n << 30n;
 const DEFAULT_REQUESTS = 8;
+/** Zero runs of read data this long (and aligned on the disk) are not written: a qcow2 cluster. */
+const ZERO_GRAIN = 64 * 1024;
 const ZEROS = Buffer.alloc(CHUNK);
 
 interface Piece {
@@ -51,12 +55,12 @@ export async function copyDisk(src: BlockDevice, dst: BlockDevice, opts: CopyOpt
       if (!p.zero) {
         data = await src.read(p.offset, p.length);
         result.read += BigInt(p.length);
-        if (isZero(data)) data = undefined;
       }
       if (!data && opts.allocate) data = ZEROS.subarray(0, p.length);
-      if (data) {
-        await dst.write(p.offset, data);
-        result.written += BigInt(p.length);
+      const runs = !data ? [] : opts.allocate ? [[0, data.length] as const] : dataRuns(p.offset, data);
+      for (const [start, end] of runs) {
+        await dst.write(p.offset + BigInt(start), data!.subarray(start, end));
+        result.written += BigInt(end - start);
       }
       done += BigInt(p.length);
       opts.progress?.(done);
@@ -91,6 +95,17 @@ function* split(e: Extent): Generator<Piece> {
   }
 }
 
-function isZero(buf: Buffer): boolean {
-  return buf.equals(ZEROS.subarray(0, buf.length));
+/** The [start, end) runs of `data` (read at `offset`) left once aligned ZERO_GRAIN pieces of zeros are taken out. */
+function dataRuns(offset: bigint, data: Buffer): (readonly [number, number])[] {
+  const runs: [number, number][] = [];
+  let at = 0;
+  let end = ZERO_GRAIN - Number(offset % BigInt(ZERO_GRAIN));
+  for (; at < data.length; at = end, end += ZERO_GRAIN) {
+    const piece = data.subarray(at, Math.min(end, data.length));
+    if (piece.equals(ZEROS.subarray(0, piece.length))) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === at) last[1] = at + piece.length;
+    else runs.push([at, at + piece.length]);
+  }
+  return runs;
 }

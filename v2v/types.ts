@@ -16,6 +16,11 @@ import type { GuestFiles } from './guest-files.js';
 export type Firmware = 'bios' | 'uefi';
 /** Disk buses as libvirt names them. */
 export type DiskBus = 'ide' | 'sata' | 'scsi' | 'virtio';
+/**
+ * The controller a source disk sat on. NVMe is only ever a source's: as in virt-v2v, every
+ * target disk goes on the bus its converter chose (virtio, or the fallback).
+ */
+export type SourceBus = DiskBus | 'nvme';
 /** NIC models as libvirt names them. */
 export type NicModel = 'virtio' | 'e1000' | 'e1000e' | 'rtl8139' | 'vmxnet3';
 
@@ -25,7 +30,7 @@ export interface SourceDisk {
   /** Opens the disk read-only (format given or probed; backing files and VMDK parents resolved). */
   open(): Promise<BlockDevice>;
   /** The controller it sat on in the source ("scsi0:1" → scsi), when the input knows it. */
-  bus?: DiskBus;
+  bus?: SourceBus;
 }
 
 export interface SourceCdrom {

@@ -10,7 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { BlockDevice } from '../block-device.js';
 import { DiskError } from '../errors.js';
-import { RawFile } from '../raw.js';
+import { RawFile, type RawFileOptions } from '../raw.js';
 import { Qcow2Device } from './device.js';
 import { EXT, H, MAX_L1_ENTRIES, QCOW2_MAGIC, V3_HEADER_LENGTH } from './header.js';
 
@@ -35,14 +35,17 @@ export async function createOverlay(backing: BlockDevice, path: string, opts: Cr
   return openCreated(path, backing);
 }
 
-/** Create `path` (replacing any file there) as an empty writable qcow2 image of `size` bytes. */
-export async function createImage(path: string, size: bigint, opts: Pick<CreateOverlayOptions, 'clusterSize'> = {}): Promise<Qcow2Device> {
+/**
+ * Create `path` (replacing any file there) as an empty writable qcow2 image of `size` bytes;
+ * `fileOptions` are its host file's (write-behind for a bulk copy).
+ */
+export async function createImage(path: string, size: bigint, opts: Pick<CreateOverlayOptions, 'clusterSize'> & { fileOptions?: RawFileOptions } = {}): Promise<Qcow2Device> {
   await writeFile(path, buildImage(size, path, undefined, opts));
-  return openCreated(path, undefined);
+  return openCreated(path, undefined, opts.fileOptions);
 }
 
-async function openCreated(path: string, backing: BlockDevice | undefined): Promise<Qcow2Device> {
-  const file = await RawFile.open(path, true);
+async function openCreated(path: string, backing: BlockDevice | undefined, fileOptions?: RawFileOptions): Promise<Qcow2Device> {
+  const file = await RawFile.open(path, true, fileOptions);
   try {
     return await Qcow2Device.open(file, path, { writable: true, backing });
   } catch (e) {

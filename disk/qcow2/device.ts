@@ -66,9 +66,13 @@ export class Qcow2Device extends BaseDevice {
 
   protected async _read(offset: bigint, length: number): Promise<Buffer> {
     const segs = await this.mapper.map(offset, length);
+    // New clusters the mapping points to may still be landing.
+    if (this.writer?.busy) await this.writer.landed();
     const only = segs[0]!;
-    // One contiguous run of data clusters: the file read's buffer is the answer.
+    // One contiguous run of data clusters, or of clusters the backing image holds whole (a
+    // fresh overlay): that one read's buffer is the answer, with no copy.
     if (segs.length === 1 && only.kind === DATA) return this.file.read(BigInt(only.host), length);
+    if (segs.length === 1 && only.kind === UNALLOCATED && this.backingLength(offset, length) === length) return this.backing!.read(offset, length);
     const out = Buffer.allocUnsafe(length);
     const jobs: Promise<void>[] = [];
     const compressed: Segment[] = [];

@@ -5,6 +5,11 @@
  * New clusters are taken at the end of the file. A partly written cluster that is not yet
  * allocated here (unallocated, zero, compressed, or with unallocated subclusters) is filled
  * with what the guest sees there now, so compressed clusters are never written in place.
+ *
+ * Allocation and table updates run one write at a time, but the data of whole new clusters
+ * lands outside that queue, so a copy keeps several file writes in flight as it does on a raw
+ * target. Whatever must see that data on the file (a flush, a write into a cluster in place,
+ * a read) waits for it to land first.
  */
 import { DiskError } from '../errors.js';
 import type { RawFile } from '../raw.js';
@@ -21,6 +26,10 @@ export class Qcow2Writer {
   private refcounts: Refcounts | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private dataDirty = false;
+  /** Data writes of new clusters still on their way to the file; never rejects. */
+  private readonly landing = new Set<Promise<void>>();
+  /** A data write failed: the L2 entries pointing to its clusters must never reach the file. */
+  private failed: unknown;
 
   constructor(
     private readonly file: RawFile,
@@ -36,22 +45,48 @@ export class Qcow2Writer {
     this.refcounts = await Refcounts.load(this.file, this.image, this.h);
   }
 
-  write(offset: bigint, data: Uint8Array): Promise<void> {
-    return this.serial(() => this.doWrite(offset, data));
+  /** Resolves once `data` is in the file (not yet synced); `data` must not change until then. */
+  async write(offset: bigint, data: Uint8Array): Promise<void> {
+    await Promise.all(await this.serial(() => this.doWrite(offset, data)));
   }
 
   flush(): Promise<void> {
     return this.serial(() => this.doFlush());
   }
 
+  /** Whether data writes are still landing: a read of the image must wait (`landed`) first. */
+  get busy(): boolean {
+    return this.landing.size > 0;
+  }
+
+  /** Every data write started so far has landed (or failed). */
+  async landed(): Promise<void> {
+    while (this.landing.size > 0) await Promise.all(this.landing);
+  }
+
   /** One write or flush at a time: allocation and table updates must not interleave. */
-  private serial(fn: () => Promise<void>): Promise<void> {
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async doWrite(offset: bigint, data: Uint8Array): Promise<void> {
+  /** Track a data write of new clusters whose L2 entries already point to them. */
+  private land(write: Promise<void>): Promise<void> {
+    const tracked = write.catch((e: unknown) => {
+      this.failed ??= e;
+      throw e;
+    });
+    const settled: Promise<void> = tracked.then(
+      () => void this.landing.delete(settled),
+      () => void this.landing.delete(settled),
+    );
+    this.landing.add(settled);
+    return tracked;
+  }
+
+  /** The data writes it started, still landing. */
+  private async doWrite(offset: bigint, data: Uint8Array): Promise<Promise<void>[]> {
     if (this.h.autoclear !== 0n) {
       // qcow2.txt: a writer must clear auto-clear bits it does not know before writing.
       await this.file.write(BigInt(H.autoclear), Buffer.alloc(8));
@@ -59,17 +94,19 @@ export class Qcow2Writer {
       this.h.autoclear = 0n;
     }
     const cs = this.h.clusterSize;
+    const started: Promise<void>[] = [];
     let cluster = Number(offset >> BigInt(this.h.clusterBits));
     let inCluster = Number(offset & BigInt(cs - 1));
     for (let pos = 0; pos < data.length; inCluster = 0) {
       const n = Math.min(cs - inCluster, data.length - pos);
-      const run = n === cs ? await this.writeNewClusters(cluster, data.subarray(pos)) : 0;
+      const run = n === cs ? await this.writeNewClusters(cluster, data.subarray(pos), started) : 0;
       if (run === 0) await this.writeCluster(cluster, inCluster, data.subarray(pos, pos + n));
       pos += run === 0 ? n : run * cs;
       cluster += run === 0 ? 1 : run;
     }
     this.dataDirty = true;
     if (this.tables.dirtyTables > MAX_DIRTY_TABLES) await this.doFlush();
+    return started;
   }
 
   /** The L2 table for `cluster`, allocated (empty) when the L1 entry has none. */
@@ -90,9 +127,10 @@ export class Qcow2Writer {
   /**
    * Whole clusters from `cluster` on that have no host cluster of their own (unallocated,
    * zero or compressed), as many as `data` covers in one L2 table: allocated together and
-   * written with one file write. Returns how many clusters it wrote (0: none qualified).
+   * written with one file write, which is added to `started`. Returns how many clusters it
+   * wrote (0: none qualified).
    */
-  private async writeNewClusters(cluster: number, data: Uint8Array): Promise<number> {
+  private async writeNewClusters(cluster: number, data: Uint8Array, started: Promise<void>[]): Promise<number> {
     const { table, l2Offset, at } = await this.l2For(cluster);
     const { entryBytes, l2Entries } = this.tables;
     const most = Math.min(Math.floor(data.length / this.h.clusterSize), l2Entries - at / entryBytes);
@@ -100,13 +138,16 @@ export class Qcow2Writer {
     while (count < most && this.hostOf(table, at + count * entryBytes) === 0) count++;
     if (count === 0) return 0;
     const host = await this.refcounts!.allocate(count);
-    await this.file.write(BigInt(host), data.subarray(0, count * this.h.clusterSize));
+    // Started and pointed to in one step, so a read that maps to these clusters finds it landing.
+    started.push(this.land(this.file.write(BigInt(host), data.subarray(0, count * this.h.clusterSize))));
     for (let i = 0; i < count; i++) this.point(table, at + i * entryBytes, host + i * this.h.clusterSize);
     this.tables.markDirty(l2Offset, table);
     return count;
   }
 
   private async writeCluster(cluster: number, inCluster: number, chunk: Uint8Array): Promise<void> {
+    // The cluster may be one still landing: its data goes first, ours over it.
+    await this.landed();
     const { table, l2Offset, at } = await this.l2For(cluster);
     const host = this.hostOf(table, at);
     if (host !== 0) this.checkHost(host, l2Offset + at);
@@ -170,6 +211,10 @@ export class Qcow2Writer {
   }
 
   private async doFlush(): Promise<void> {
+    await this.landed();
+    if (this.failed !== undefined) {
+      throw new DiskError(this.image, `a data write failed earlier (${(this.failed as Error).message ?? String(this.failed)}), so the tables pointing to its clusters are not written`);
+    }
     const synced = await this.refcounts!.writeIncrements();
     if (this.dataDirty && !synced) await this.file.flush();
     this.dataDirty = false;

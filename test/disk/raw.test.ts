@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openDisk } from '../../disk/open.js';
@@ -54,4 +55,23 @@ test('raw: a FIFO named as a qcow2 backing file is refused, even with the format
     assert.match(e.message, new RegExp(`${join(dir, 'base.raw')}: is a FIFO, not a disk image`));
     return true;
   });
+});
+
+test('raw write-behind: past writeBehind bytes a datasync runs in the background (filefrag: the first blocks leave delayed allocation), and all reads back', async () => {
+  const dir = await scratch('raw-write-behind');
+  const path = join(dir, 'b.img');
+  await writeFile(path, '');
+  const dev = await RawFile.open(path, true, { writeBehind: 4 << 20 });
+  await dev.resize(8n << 20n);
+  const data = randomBytes(8 << 20);
+  for (let off = 0; off < data.length; off += 1 << 20) await dev.write(BigInt(off), data.subarray(off, off + (1 << 20)));
+  // Without write-behind the kernel leaves new pages dirty (delalloc, no disk block yet) for ~30 s.
+  const firstExtent = async () => (await run('filefrag', ['-v', path])).split('\n').find((l) => /^\s*0:\s+0\.\./.test(l)) ?? '';
+  const deadline = Date.now() + 10_000;
+  while (/delalloc/.test(await firstExtent()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.doesNotMatch(await firstExtent(), /delalloc/, 'the first 4 MiB were not written back in the background');
+  await dev.flush();
+  assert.ok((await dev.read(0n, data.length)).equals(data));
+  await dev.close();
+  assert.ok((await readFile(path)).equals(data));
 });

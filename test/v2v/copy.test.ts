@@ -100,3 +100,37 @@ test('copy: a target smaller than the disk is refused before anything is written
     await dev.close();
   }
 });
+
+test('copy: zero runs inside data a raw source reads are not written (64 KiB pieces), to raw and qcow2 targets alike', async () => {
+  // Node sees no holes in a raw file: every byte is read, and the zeros found are skipped.
+  const size = 4 * MiB;
+  const raw = await rawSource('v2v-copy-zeros-inside', size, [
+    { at: 1000, data: Buffer.alloc(3000, 0x11) },
+    { at: MiB + 65536, data: Buffer.alloc(1, 0x22) },
+    { at: 2 * MiB - 10, data: Buffer.alloc(20, 0x33) },
+  ]);
+  for (const format of ['raw', 'qcow2'] as const) {
+    const dir = await scratch(`v2v-copy-zeros-inside-${format}`);
+    const src = await openDisk(raw, { format: 'raw' });
+    const target = join(dir, `target.${format}`);
+    const dst = await createTarget(target, format, src.size);
+    const result = await copyDisk(src, dst);
+    await dst.flush();
+    await dst.close();
+    await src.close();
+    assert.equal(result.read, BigInt(size), 'a raw source is read whole');
+    // Four 64 KiB pieces hold data: at 0, at 1 MiB + 64 KiB, and either side of 2 MiB.
+    assert.equal(result.written, 4n * 65536n);
+    const cmp = await runStatus('qemu-img', ['compare', '-f', 'raw', '-F', format, raw, target]);
+    assert.equal(cmp.code, 0, `qemu-img compare: ${cmp.stdout}${cmp.stderr}`);
+    const map = JSON.parse(await run('qemu-img', ['map', '--output=json', '-f', format, target])) as { start: number; length: number; data: boolean }[];
+    // Neighbouring guest ranges merged: qemu-img lists them apart when their host clusters are.
+    const data: number[][] = [];
+    for (const m of map.filter((e) => e.data)) {
+      const last = data[data.length - 1];
+      if (last && last[0]! + last[1]! === m.start) last[1]! += m.length;
+      else data.push([m.start, m.length]);
+    }
+    assert.deepEqual(data, [[0, 65536], [MiB + 65536, 65536], [2 * MiB - 65536, 131072]], `${format} target's allocated ranges`);
+  }
+});

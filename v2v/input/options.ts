@@ -6,6 +6,8 @@ export interface InputOptions {
   passwordFile?: string;
   /** `-ic URI`: the source hypervisor (vpx://user@server/Datacenter/host/esxi?no_verify=1). */
   connection?: string;
+  /** `--cacert FILE`: the CA certificates (PEM) that vCenter's certificate is checked against, instead of the system's. */
+  caFile?: string;
   warn: (message: string) => void;
   debug?: (message: string) => void;
 }

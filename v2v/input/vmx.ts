@@ -8,7 +8,8 @@
 import { access, constants } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { openDisk } from '../../disk/open.js';
-import type { DiskBus, Firmware, Source, SourceCdrom, SourceDisk, SourceNic } from '../types.js';
+import type { Firmware, Source, SourceBus, SourceCdrom, SourceDisk, SourceNic } from '../types.js';
+import { cdromBus } from './cdrom-bus.js';
 import { InputError } from './errors.js';
 import { nameFromDisk } from './name.js';
 import { nicModel } from './nic-model.js';
@@ -21,8 +22,7 @@ const DEVICE = /^(scsi|sata|nvme|ide)(\d{1,4}):(\d{1,4})$/;
 const ETHERNET = /^ethernet(\d{1,4})$/;
 const DISK_TYPES = new Set(['disk', 'plaindisk', 'rawdisk', 'scsi-harddisk', 'ata-harddisk']);
 const CDROM_TYPES = new Set(['cdrom-image', 'atapi-cdrom', 'cdrom-raw']);
-/** Our DiskBus has no NVMe: such a disk keeps no bus, and the output picks one. */
-const BUS_OF: Record<(typeof BUSES)[number], DiskBus | undefined> = { scsi: 'scsi', sata: 'sata', nvme: undefined, ide: 'ide' };
+const BUS_OF: Record<(typeof BUSES)[number], SourceBus> = { scsi: 'scsi', sata: 'sata', nvme: 'nvme', ide: 'ide' };
 const MAX_VCPUS = 4096;
 
 interface Device {
@@ -52,7 +52,7 @@ export async function vmxInput(args: string[], opts: InputOptions): Promise<Sour
     const type = get(`${d.ns}.deviceType`)?.toLowerCase();
     const fileName = get(`${d.ns}.fileName`);
     if (type !== undefined && CDROM_TYPES.has(type)) {
-      cdroms.push({ bus: BUS_OF[d.bus] ?? 'sata', ...(type === 'cdrom-image' && fileName ? { image: fileName } : {}) });
+      cdroms.push({ bus: cdromBus(BUS_OF[d.bus], 'sata'), ...(type === 'cdrom-image' && fileName ? { image: fileName } : {}) });
     } else if ((type === undefined || DISK_TYPES.has(type)) && fileName !== undefined) {
       disks.push(await vmxDisk(file, d, fileName));
     } else if (type !== undefined) {

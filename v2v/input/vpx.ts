@@ -4,14 +4,15 @@
  * config, disks in device order with their controllers' buses, CD-ROMs and NICs. Each disk
  * opens as its base flat file over HTTPS with the session's cookie (`remote/open.ts`).
  */
-import type { DiskBus, Firmware, Source, SourceCdrom, SourceDisk, SourceNic } from '../types.js';
+import type { Firmware, Source, SourceBus, SourceCdrom, SourceDisk, SourceNic } from '../types.js';
+import { cdromBus } from './cdrom-bus.js';
 import { InputError } from './errors.js';
 import { nicModel } from './nic-model.js';
 import type { InputOptions } from './options.js';
 
 type Device = Record<string, any>;
 
-const CONTROLLER_BUS: Record<string, DiskBus> = {
+const CONTROLLER_BUS: Record<string, SourceBus> = {
   VirtualIDEController: 'ide',
   VirtualAHCIController: 'sata',
   VirtualSATAController: 'sata',
@@ -19,6 +20,7 @@ const CONTROLLER_BUS: Record<string, DiskBus> = {
   VirtualLsiLogicSASController: 'scsi',
   ParaVirtualSCSIController: 'scsi',
   VirtualBusLogicController: 'scsi',
+  VirtualNVMEController: 'nvme',
 };
 
 export async function vpxInput(args: string[], opts: InputOptions): Promise<Source> {
@@ -26,7 +28,7 @@ export async function vpxInput(args: string[], opts: InputOptions): Promise<Sour
   if (connection === undefined || !connection.startsWith('vpx://')) throw new InputError('-i vpx', 'needs -ic vpx://user@server/Datacenter/host/esxi');
   if (args.length !== 1) throw new InputError(connection, 'expecting one guest name on the command line');
   const [{ resolveVpxGuest, VpxError }, { openRemote }] = await Promise.all([import('../../remote/vpx.js'), import('../../remote/open.js')]);
-  const guest = await resolveVpxGuest(connection, args[0]!, { passwordFile: opts.passwordFile }).catch((e: Error) => {
+  const guest = await resolveVpxGuest(connection, args[0]!, { passwordFile: opts.passwordFile, caFile: opts.caFile }).catch((e: Error) => {
     throw e instanceof VpxError ? new InputError(args[0]!, e.message, undefined, { cause: e }) : e;
   });
   opts.debug?.(`vpx: guest ${guest.name}: ${guest.disks.map((d) => d.datastorePath).join(', ')}`);
@@ -36,13 +38,16 @@ export async function vpxInput(args: string[], opts: InputOptions): Promise<Sour
   const diskDevices = guest.devices.filter((d) => d['@type'] === 'VirtualDisk' && d['backing']);
   const disks = guest.disks.map((d, i): SourceDisk => {
     const bus = diskDevices[i] ? busOf(diskDevices[i]!) : undefined;
-    return { name: d.url, open: () => openRemote(d.url, { cookie: guest.cookie, verify: guest.verify }), ...(bus ? { bus } : {}) };
+    // The Login's session reads the disk; should vCenter end it during a long copy, the next
+    // request's 401 renews it with basic auth as the same user (-ip's password).
+    const open = () => openRemote(d.url, { startCookie: guest.cookie, user: guest.user, passwordFile: opts.passwordFile, caFile: opts.caFile, verify: guest.verify });
+    return { name: d.url, open, ...(bus ? { bus } : {}) };
   });
   const cdroms = guest.devices
     .filter((d) => d['@type'] === 'VirtualCdrom')
     .map((d): SourceCdrom => {
       const iso = d['backing']?.['fileName'];
-      return { bus: busOf(d) ?? 'ide', ...(typeof iso === 'string' ? { image: iso } : {}) };
+      return { bus: cdromBus(busOf(d), 'ide'), ...(typeof iso === 'string' ? { image: iso } : {}) };
     });
   const nics = guest.devices.filter((d) => d['macAddress'] !== undefined).map(nic);
 

@@ -15,8 +15,13 @@ const MiB = 1 << 20;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const base: Step = ['raw', 'base.raw', String(6 * MiB), String(4 * MiB + 777), '3'];
 
-/** Deterministic random writes of mixed sizes (tiny, unaligned, cluster-crossing, large), mirrored into `model`. */
-async function randomWrites(dev: BlockDevice, model: Buffer, ops: number, seed: number): Promise<void> {
+/**
+ * Deterministic random writes of mixed sizes (tiny, unaligned, cluster-crossing, large),
+ * mirrored into `model`. With `inFlight` > 1, up to that many disjoint writes are issued
+ * together, with a read of a range none of them touches, which must read the model, and a
+ * read of a large one just issued, each cluster of which must read as before or as after it.
+ */
+async function randomWrites(dev: BlockDevice, model: Buffer, ops: number, seed: number, inFlight = 1): Promise<void> {
   let s = seed >>> 0 || 1;
   const rnd = (n: number) => {
     s ^= s << 13;
@@ -24,16 +29,49 @@ async function randomWrites(dev: BlockDevice, model: Buffer, ops: number, seed: 
     s ^= s << 5;
     return (s >>> 0) % n;
   };
+  let batch: { off: number; len: number; done: Promise<void> }[] = [];
+  let racing: { off: number; old: Buffer; data: Buffer; read: Promise<Buffer> } | undefined;
+  const settle = async () => {
+    const ranges = batch;
+    const race = racing;
+    batch = [];
+    racing = undefined;
+    const off = rnd(model.length - 70000);
+    const read = ranges.some((r) => r.off < off + 70000 && off < r.off + r.len) ? undefined : dev.read(BigInt(off), 70000);
+    await Promise.all(ranges.map((r) => r.done));
+    if (read) assert.ok((await read).equals(model.subarray(off, off + 70000)), `a read at ${off} during writes elsewhere`);
+    if (race) {
+      const got = await race.read;
+      // Cluster by cluster (64 KiB): each is mapped and read as one.
+      for (let p = 0; p < got.length; ) {
+        const end = Math.min(got.length, (Math.floor((race.off + p) / 65536) + 1) * 65536 - race.off);
+        const piece = got.subarray(p, end);
+        assert.ok(piece.equals(race.old.subarray(p, end)) || piece.equals(race.data.subarray(p, end)), `a read racing a write at ${race.off}: bytes ${p}-${end} are neither`);
+        p = end;
+      }
+    }
+  };
   for (let i = 0; i < ops; i++) {
     const kind = rnd(10);
     const len = kind < 4 ? 1 + rnd(600) : kind < 8 ? 1 + rnd(20000) : kind < 9 ? 4096 * (1 + rnd(32)) : 1 + rnd(300000);
     const off = kind === 8 ? 4096 * rnd(Math.floor((model.length - len) / 4096)) : rnd(model.length - len + 1);
     const data = Buffer.alloc(len, rnd(256));
     for (let p = 0; p + 4 <= len; p += 509) data.writeUInt32LE(i * 7919 + p, p);
+    if (batch.length >= inFlight || batch.some((r) => r.off < off + len && off < r.off + r.len)) await settle();
+    const old = Buffer.from(model.subarray(off, off + len));
     model.set(data, off);
-    await dev.write(BigInt(off), data);
-    if (rnd(200) === 0) await dev.flush();
+    batch.push({ off, len, done: dev.write(BigInt(off), data) });
+    if (inFlight > 1 && !racing && len > 200000) {
+      // Issued once the write has had time to allocate, while its data may still be landing.
+      await new Promise((resolve) => setImmediate(resolve));
+      racing = { off, old, data, read: dev.read(BigInt(off), len) };
+    }
+    if (rnd(200) === 0) {
+      await settle();
+      await dev.flush();
+    }
   }
+  await settle();
 }
 
 /** qemu-img check is clean, and qemu-img and a fresh open of ours both read `model`. */
@@ -69,6 +107,18 @@ test('qcow2 createOverlay over raw: thousands of random writes read back by qemu
   assert.equal(info['backing-filename'], 'base.raw');
   assert.equal(info['backing-filename-format'], 'raw');
   assert.equal(await hashFile(join(dir, 'base.raw')), await hashFile(src), 'the backing file is untouched');
+  await verify(path, model);
+});
+
+test('qcow2 createOverlay: writes in flight together (new cluster runs landing while others are mapped, read and rewritten) read back by qemu and by us', async () => {
+  const dir = await scratch('qcow2-overlay-inflight');
+  const model = await readFile(join(await imageDir('write-base', [base]), 'base.raw'));
+  const path = join(dir, 'over.qcow2');
+  const dev = await createOverlay(await RawFile.open(join(await imageDir('write-base', [base]), 'base.raw')), path, { backingName: 'base.raw', backingFormat: 'raw' });
+  await randomWrites(dev, model, 2000, 7, 8);
+  assert.equal(await hashDevice(dev), sha(model), 'live device reads the model');
+  await dev.close();
+  await copyFile(join(await imageDir('write-base', [base]), 'base.raw'), join(dir, 'base.raw'));
   await verify(path, model);
 });
 

@@ -4,6 +4,7 @@ import { copyFile, mkdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { openInput } from '../../../v2v/input/open.js';
+import { printSource } from '../../../v2v/input/print.js';
 import { parseVmx } from '../../../v2v/input/vmx-parse.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { hashDevice, qemuRawHash, run } from '../../fixtures/run.js';
@@ -30,6 +31,9 @@ ide1:0.present = "FALSE"
 ide1:0.fileName = "gone.vmdk"
 ide0:0.present = "TRUE"
 ide0:0.fileName = "data.vmdk"
+nvme0.present = "TRUE"
+nvme0:0.present = "TRUE"
+nvme0:0.fileName = "web.vmdk"
 sata0.present = "TRUE"
 sata0:0.present = "TRUE"
 sata0:0.deviceType = "cdrom-image"
@@ -86,9 +90,12 @@ test('vmx: hardware, disks in controller order, CD-ROMs and NICs as VMware wrote
     [
       [join(dir, 'web-000001.vmdk'), 'scsi'],
       [join(dir, 'data.vmdk'), 'scsi'],
+      [join(dir, 'web.vmdk'), 'nvme'],
       [join(dir, 'data.vmdk'), 'ide'],
     ],
   );
+  // --print-source names the NVMe controller (the target bus is the converter's, as in virt-v2v).
+  assert.match(printSource(source), new RegExp(`\\n\\s*2 \\[nvme\\] ${join(dir, 'web.vmdk').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n`));
   assert.deepEqual(source.cdroms, [{ bus: 'sata', image: '/vmfs/volumes/datastore1/iso/virtio-win.iso' }, { bus: 'sata' }]);
   assert.deepEqual(source.nics, [
     { mac: '00:0c:29:aa:bb:cc', network: 'VM Network', vnetType: 'network', model: 'e1000e' },

@@ -34,11 +34,15 @@ export const convertLinux: Converter = async (_guest, os, files, source, opts) =
   if (virtio) {
     report(`default kernel ${kernel!.version} boots on virtio: disks become virtio (/dev/vdX)`);
     await rewriteGuestDeviceNames(files, report);
-  } else if (kernel) {
-    report(`default kernel ${kernel.version} lacks virtio_blk or virtio_pci at boot: disks go on SATA (names unchanged)`);
-    const rebuild = await virtioInitramfsRebuild(files, report);
-    if (rebuild) firstboot.push({ name: '0002-virtio-initramfs', script: `${rebuild}\n`, what: 'rebuild the initramfs with virtio' });
-    else warn('the guest has neither initramfs-tools nor dracut: its initramfs is not rebuilt with virtio drivers');
+  } else {
+    if (kernel) {
+      report(`default kernel ${kernel.version} lacks virtio_blk or virtio_pci at boot: disks go on SATA (/dev/sdX names unchanged)`);
+      const rebuild = await virtioInitramfsRebuild(files, report);
+      if (rebuild) firstboot.push({ name: '0002-virtio-initramfs', script: `${rebuild}\n`, what: 'rebuild the initramfs with virtio' });
+      else warn('the guest has neither initramfs-tools nor dracut: its initramfs is not rebuilt with virtio drivers');
+    }
+    // NVMe names become SATA ones.
+    await rewriteGuestDeviceNames(files, report, 'sd');
   }
 
   const vmware = vmwarePackages(apps);
