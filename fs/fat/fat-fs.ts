@@ -2,11 +2,8 @@
  * FAT12/16/32 with VFAT long names behind the Filesystem interface: the read path. Writes
  * are in `fat-writer.ts`, a subclass, as ext4's and NTFS's are.
  *
- * Inode numbers: the root is 1; every other entry is numbered by the device byte offset of
- * its short directory entry divided by 32 (as Linux keys its inodes by i_pos), so numbers are
- * stable across mounts of an unchanged volume. A renamed entry keeps its number for the rest
- * of the mount; a new entry whose offset-derived number is still held by such a moved entry
- * gets a number above the device's range instead.
+ * Inode numbers say where an entry is (its directory's first cluster and its slot), so a node
+ * the bounded table (`node-table.ts`) dropped is found again from its number alone.
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { Lru } from '../../disk/lru.js';
@@ -16,47 +13,35 @@ import { nameUsable } from '../names.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { parseBpb, type Geometry } from './bpb.js';
 import { readChain } from './chain.js';
-import { ATTR, SLOT, fromDos, type ShortEntry } from './dirent.js';
-import type { DirRecord } from './directory.js';
+import { ATTR, SLOT, fromDos, parseShort, type ShortEntry } from './dirent.js';
+import { isDotName, type DirRecord } from './directory.js';
 import { Listing } from './listing.js';
 import { FatTable } from './fat-table.js';
 import { readFsInfo } from './fsinfo.js';
+import { MAX_DIR_SLOTS, NodeTable, ROOT, type Node, type Place } from './node-table.js';
 import { parseOptions, type FatOptions } from './options.js';
 
-export const ROOT = 1;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-export const MAX_DIR_SLOTS = 65536;
 /** Linux reports FAT_LFN_LEN × NLS_MAX_CHARSET_SIZE. */
 const NAME_MAX = 255 * 6;
 /** Directories kept loaded (each up to 2 MiB of entries). */
 const MAX_LISTINGS = 64;
 const MAX_CHAIN_CLUSTERS = 1 << 21;
-
-export interface Node {
-  ino: number;
-  parent: number;
-  /** Device byte offset of the short entry (root: -1). */
-  pos: bigint;
-  entry: ShortEntry;
-  name: string;
-}
+/** Nodes kept numbered in memory; others are found again from their numbers. */
+export const MAX_NODES = 16384;
+/** Directory levels followed up to the root. */
+const MAX_DEPTH = 4096;
 
 export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   readonly type = 'vfat';
   readonly rootIno = ROOT;
-  /**
-   * Every entry numbered so far. Not bounded: an inode number handed out must stay valid
-   * while a caller (the kernel, through FUSE) may use it, and nothing here says when it is
-   * done; FUSE's forget would let these go.
-   */
-  protected readonly nodes = new Map<number, Node>();
-  protected readonly inoAt = new Map<bigint, number>();
+  /** Nodes numbered so far, bounded; a number handed out stays valid after its node is dropped. */
+  readonly nodes: NodeTable;
   /** Loaded directories (re-read when dropped); concurrent callers share one load. */
   protected readonly listings = new Lru<number, Promise<Listing>>(MAX_LISTINGS);
   /** Files' clusters, as far as their sizes need, by inode; bounded by clusters held. */
   protected readonly chains = new Lru<number, number[]>(MAX_CHAIN_CLUSTERS);
-  protected nextSpareIno: number;
   protected volumeLabel = '';
   /** The open options' warn: damage that is skipped, not refused. */
   protected warn?: (m: string) => void;
@@ -68,17 +53,18 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     protected readonly opts: FatOptions,
     protected readonly fsInfoOffset: number | undefined,
     readonly writable: boolean,
+    maxNodes: number,
   ) {
     super();
-    this.nextSpareIno = Number(dev.size / BigInt(SLOT)) + 2;
     const root: ShortEntry = {
       name: Buffer.alloc(11, 0x20), attr: ATTR.directory, ntres: 0, crtTenth: 0, crtTime: 0, crtDate: 0,
       accDate: 0, wrtTime: 0, wrtDate: 0, cluster: g.type === 32 ? g.rootCluster : 0, size: 0,
     };
-    this.nodes.set(ROOT, { ino: ROOT, parent: ROOT, pos: -1n, entry: root, name: '' });
+    this.nodes = new NodeTable({ ino: ROOT, parent: ROOT, pos: -1n, entry: root, name: '' }, maxNodes, fat.clusterMax);
   }
 
-  static async open(dev: BlockDevice, o: FsOpenOptions = {}): Promise<FatFilesystem> {
+  /** `maxNodes` bounds the node table (tests make it small). */
+  static async open(dev: BlockDevice, o: FsOpenOptions = {}, maxNodes = MAX_NODES): Promise<FatFilesystem> {
     const g = parseBpb(await dev.read(0n, 512), dev.name, dev.size);
     const opts = parseOptions(o.options);
     const writable = o.writable === true;
@@ -96,7 +82,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
       }
     }
     // The writable driver (fat-writer.ts) opens through here too: `this` builds it.
-    const fs = new this(dev, g, fat, opts, fsInfoOffset, writable);
+    const fs = new this(dev, g, fat, opts, fsInfoOffset, writable, maxNodes);
     fs.warn = o.warn;
     const root = await fs.listing(ROOT);
     fs.volumeLabel = root.label ?? g.label;
@@ -123,32 +109,62 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
 
   // ---- nodes and directories ----
 
-  protected node(ino: number): Node {
-    const n = this.nodes.get(ino);
-    if (!n) throw new FsError('ENOENT', `${this.dev.name}: no inode ${ino}`);
+  /** The node numbered `ino`: from the table, or found again where its number says it is. */
+  protected async node(ino: number): Promise<Node> {
+    const hit = this.nodes.get(ino);
+    if (hit) return hit;
+    const place = this.nodes.placeOf(ino);
+    const dir = place && (await this.dirAtCluster(place.dirCluster, 0));
+    const l = dir && (await this.listing(dir.ino));
+    const r = l?.record(place!.index);
+    const n = r && this.nodeOf(dir!.ino, l!, r);
+    if (!n || n.ino !== ino) throw new FsError('ENOENT', `${this.dev.name}: no inode ${ino}`);
     return n;
+  }
+
+  /**
+   * The directory whose first cluster is `c`, or null if none is: its "." and ".." slots name
+   * it and its parent, and the parent's listing holds its entry (as Linux's vfat finds a
+   * parent from "..").
+   */
+  private async dirAtCluster(c: number, depth: number): Promise<Node | null> {
+    if (c === 0 || (this.g.type === 32 && c === this.g.rootCluster)) return this.nodes.root;
+    if (c < 2 || c > this.fat.clusterMax) return null;
+    if (depth > MAX_DEPTH) throw corrupt(this.dev.name, `directory at cluster ${c}`, `is more than ${MAX_DEPTH} levels deep (a directory loop)`);
+    const at = this.clusterOffset(c);
+    const head = await this.dev.read(at, 2 * SLOT);
+    const dot = parseShort(head.subarray(0, SLOT), this.g.type === 32);
+    const dotdot = parseShort(head.subarray(SLOT), this.g.type === 32);
+    if (!isDotName(dot.name) || dot.name[1] === 0x2e || dot.cluster !== c || !isDotName(dotdot.name) || dotdot.name[1] !== 0x2e) return null;
+    const parent = await this.dirAtCluster(dotdot.cluster, depth + 1);
+    if (!parent) return null;
+    const l = await this.listing(parent.ino);
+    const r = l.records.find((x) => (x.entry.attr & ATTR.directory) !== 0 && x.entry.cluster === c);
+    return r ? this.nodeOf(parent.ino, l, r) : null;
   }
 
   protected isDir(n: Node): boolean {
     return n.ino === ROOT || (n.entry.attr & ATTR.directory) !== 0;
   }
 
-  protected dirNode(ino: number): Node {
-    const n = this.node(ino);
+  protected async dirNode(ino: number): Promise<Node> {
+    const n = await this.node(ino);
     if (!this.isDir(n)) throw new FsError('ENOTDIR', `${this.pathOf(n)}: not a directory`);
     return n;
   }
 
-  protected fileNode(ino: number): Node {
-    const n = this.node(ino);
+  protected async fileNode(ino: number): Promise<Node> {
+    const n = await this.node(ino);
     if (this.isDir(n)) throw new FsError('EISDIR', `${this.pathOf(n)}: is a directory`);
     return n;
   }
 
+  /** The path of a node for messages, as far up as the table holds its directories. */
   protected pathOf(n: Node): string {
     const parts: string[] = [];
-    for (let cur = n, depth = 0; cur.ino !== ROOT && depth < 4096; cur = this.node(cur.parent), depth++) parts.unshift(cur.name);
-    return `/${parts.join('/')}`;
+    let cur: Node | undefined = n;
+    for (let depth = 0; cur && cur.ino !== ROOT && depth < MAX_DEPTH; cur = this.nodes.peek(cur.parent), depth++) parts.unshift(cur.name);
+    return `${cur?.ino === ROOT ? '' : '…'}/${parts.join('/')}`;
   }
 
   protected describe(n: Node): string {
@@ -175,27 +191,33 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   protected async loadListing(ino: number): Promise<Listing> {
-    const dir = this.dirNode(ino);
+    const dir = await this.dirNode(ino);
     let clusters: number[] | null = null;
     let raw: Buffer;
     if (ino === ROOT && this.g.type !== 32) {
       raw = await this.dev.read(BigInt(this.g.rootOffset), this.g.rootEntries * SLOT);
     } else {
       const first = dir.entry.cluster;
-      if (ino !== ROOT) this.checkNoAncestorCluster(dir);
+      if (ino !== ROOT) await this.checkNoAncestorCluster(dir);
       const max = Math.ceil((MAX_DIR_SLOTS * SLOT) / this.g.clusterSize);
       clusters = await readChain(this.fat, this.dev.name, this.describe(dir), first, max + 1);
       if (clusters.length > max) throw corrupt(this.dev.name, this.describe(dir), `cluster chain from ${first} is longer than a directory's ${max} clusters (${MAX_DIR_SLOTS} entries)`);
       raw = await this.readClusters(clusters, 0, clusters.length * this.g.clusterSize);
     }
-    return new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
+    const l = new Listing(clusters, raw, this.g.type === 32, (c, i) => this.slotOffset(c, i));
+    // Nodes still held keep the entry they change: the listing shares it.
+    for (const r of l.records) {
+      const held = this.nodes.peek(this.nodes.numberOf(this.placeIn(l, r)));
+      if (held && held.pos === l.slotOffset(r.index)) r.entry = held.entry;
+    }
+    return l;
   }
 
   /** A directory whose cluster is that of one of its ancestors would make the tree endless. */
-  protected checkNoAncestorCluster(dir: Node): void {
+  protected async checkNoAncestorCluster(dir: Node): Promise<void> {
     const c = dir.entry.cluster;
     if (c === 0) throw corrupt(this.dev.name, this.describe(dir), 'has first cluster 0', dir.pos);
-    for (let a = this.node(dir.parent), depth = 0; depth < 4096; a = this.node(a.parent), depth++) {
+    for (let a = await this.node(dir.parent), depth = 0; depth < MAX_DEPTH; a = await this.node(a.parent), depth++) {
       if (a.ino === ROOT ? this.g.type === 32 && c === this.g.rootCluster : a.entry.cluster === c) {
         throw corrupt(this.dev.name, this.describe(dir), `its first cluster ${c} is that of its ancestor "${this.pathOf(a)}" (directory loop)`, dir.pos);
       }
@@ -203,22 +225,19 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     }
   }
 
-  /** The node of a listed record, numbering it on first sight. */
-  protected adopt(parent: number, pos: bigint, entry: ShortEntry, name: string): Node {
-    let ino = this.inoAt.get(pos);
-    if (ino === undefined) {
-      ino = Number(pos / BigInt(SLOT));
-      if (this.nodes.has(ino)) ino = this.nextSpareIno++;
-      this.inoAt.set(pos, ino);
-      const n: Node = { ino, parent, pos, entry, name };
-      this.nodes.set(ino, n);
-      return n;
-    }
-    return this.node(ino);
+  /** Where a record of a listing sits. */
+  protected placeIn(l: Listing, r: DirRecord): Place {
+    return { dirCluster: l.clusters?.[0] ?? 0, index: r.index };
   }
 
+  /** The node of a listed record, numbered on first sight. */
   protected nodeOf(parent: number, l: Listing, r: DirRecord): Node {
-    return this.adopt(parent, l.slotOffset(r.index), r.entry, r.name);
+    const ino = this.nodes.numberOf(this.placeIn(l, r));
+    const hit = this.nodes.get(ino);
+    if (hit) return hit;
+    const n: Node = { ino, parent, pos: l.slotOffset(r.index), entry: r.entry, name: r.name };
+    this.nodes.add(n);
+    return n;
   }
 
   protected async child(parent: number, name: string): Promise<Node> {
@@ -226,7 +245,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     let key = name;
     while (key.endsWith('.') && key !== '.' && key !== '..') key = key.slice(0, -1);
     const r = l.find(key);
-    if (!r) throw new FsError('ENOENT', `${this.pathOf(this.node(parent))}: no entry "${name}"`);
+    if (!r) throw new FsError('ENOENT', `${this.pathOf(await this.node(parent))}: no entry "${name}"`);
     return this.nodeOf(parent, l, r);
   }
 
@@ -308,19 +327,20 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   // ---- read calls ----
 
   async lookup(parent: number, name: string): Promise<Attr> {
-    this.dirNode(parent);
+    await this.dirNode(parent);
     return this.attrOf(await this.child(parent, name));
   }
 
   async getattr(ino: number): Promise<Attr> {
-    return this.attrOf(this.node(ino));
+    return this.attrOf(await this.node(ino));
   }
 
   async readdir(ino: number): Promise<DirEntry[]> {
     const l = await this.listing(ino);
+    const where = `directory ${this.pathOf(await this.node(ino))}`;
     const out: DirEntry[] = [];
     for (const r of l.records) {
-      if (!nameUsable(r.name, this.warn, this.dev.name, `directory ${this.pathOf(this.node(ino))}`, l.slotOffset(r.index))) continue;
+      if (!nameUsable(r.name, this.warn, this.dev.name, where, l.slotOffset(r.index))) continue;
       const n = this.nodeOf(ino, l, r);
       out.push({ name: n.name, attr: await this.attrOf(n) });
     }
@@ -328,23 +348,23 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   async read(ino: number, offset: number, length: number): Promise<Buffer> {
-    const n = this.fileNode(ino);
+    const n = await this.fileNode(ino);
     const size = n.entry.size;
     if (offset >= size || length <= 0) return Buffer.alloc(0);
     return this.readClusters(await this.fileChain(n), offset, Math.min(length, size - offset));
   }
 
   async readlink(ino: number): Promise<string> {
-    throw new FsError('EINVAL', `${this.pathOf(this.node(ino))}: FAT has no symbolic links`);
+    throw new FsError('EINVAL', `${this.pathOf(await this.node(ino))}: FAT has no symbolic links`);
   }
 
   async listxattr(ino: number): Promise<string[]> {
-    this.node(ino);
+    await this.node(ino);
     return [];
   }
 
   async getxattr(ino: number, name: string): Promise<Buffer> {
-    throw new FsError('ENODATA', `${this.pathOf(this.node(ino))}: no extended attribute ${name}`);
+    throw new FsError('ENODATA', `${this.pathOf(await this.node(ino))}: no extended attribute ${name}`);
   }
 
   async statfs(): Promise<StatFs> {
@@ -353,7 +373,7 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   async extents(ino: number): Promise<FileExtent[]> {
-    const n = this.fileNode(ino);
+    const n = await this.fileNode(ino);
     const out: FileExtent[] = [];
     for (const s of this.spans(await this.fileChain(n), 0, n.entry.size)) out.push({ offset: s.from, length: s.len, hole: false });
     return out;

@@ -10,7 +10,8 @@ import type { Attr, FsOpenOptions, Timespec } from '../filesystem.js';
 import { readChain } from './chain.js';
 import { ATTR, DELETED, SLOT, encodeShort, parseShort, toDos, type ShortEntry } from './dirent.js';
 import { isDotName } from './directory.js';
-import { FatFilesystem, MAX_DIR_SLOTS, ROOT, type Node } from './fat-fs.js';
+import { FatFilesystem } from './fat-fs.js';
+import { MAX_DIR_SLOTS, ROOT, type Node, type Place } from './node-table.js';
 import { writeFsInfo } from './fsinfo.js';
 import { encodeLfn } from './lfn.js';
 import type { Listing } from './listing.js';
@@ -30,8 +31,8 @@ export class FatWritable extends FatFilesystem {
   private wasClean = false;
 
   /** A writable open marks the volume in use (the boot sector's dirty bit), as Linux's driver does. */
-  static override async open(dev: BlockDevice, o: FsOpenOptions = {}): Promise<FatFilesystem> {
-    const fs = (await super.open(dev, o)) as FatWritable;
+  static override async open(dev: BlockDevice, o: FsOpenOptions = {}, maxNodes?: number): Promise<FatFilesystem> {
+    const fs = (await super.open(dev, o, maxNodes)) as FatWritable;
     if (fs.writable) fs.wasClean = (await setDirtyBit(dev, fs.g.type === 32, true)) === false;
     return fs;
   }
@@ -172,16 +173,25 @@ export class FatWritable extends FatFilesystem {
       at = l.freeRun(slots.length);
     }
     for (let i = 0; i < slots.length; i++) await this.dev.write(l.slotOffset(at + i), slots[i]!);
-    const pos = l.slotOffset(at + slots.length - 1);
-    l.add({ name, entry, first: at, index: at + slots.length - 1 }, slots);
+    const rec = { name, entry, first: at, index: at + slots.length - 1 };
+    l.add(rec, slots);
     await this.dirChanged(dir);
     if (self) {
-      this.inoAt.delete(self.pos);
-      this.inoAt.set(pos, self.ino);
-      Object.assign(self, { parent: dir.ino, pos, entry, name });
+      // A renamed entry keeps its number.
+      this.nodes.move(self, await this.placeOf(self), this.placeIn(l, rec));
+      Object.assign(self, { parent: dir.ino, pos: l.slotOffset(rec.index), entry, name });
+      this.nodes.add(self);
       return self;
     }
-    return this.adopt(dir.ino, pos, entry, name);
+    return this.nodeOf(dir.ino, l, rec);
+  }
+
+  /** Where a node's entry sits now. */
+  private async placeOf(n: Node): Promise<Place> {
+    const l = await this.listing(n.parent);
+    const r = l.at(n.pos);
+    if (!r) throw corrupt(this.dev.name, this.describe(n), 'its directory entry is gone', n.pos);
+    return this.placeIn(l, r);
   }
 
   /** A directory's entries changed: its modification and access times move on, as on Linux. */
@@ -192,27 +202,23 @@ export class FatWritable extends FatFilesystem {
     await this.writeEntry(dir);
   }
 
-  /** Mark an entry's slots deleted (its clusters are the caller's business). */
-  protected async removeSlots(n: Node): Promise<void> {
+  /** Mark an entry's slots deleted (its clusters are the caller's business); returns where it was. */
+  protected async removeSlots(n: Node): Promise<Place> {
+    const place = await this.placeOf(n);
     const l = await this.listing(n.parent);
-    const r = l.at(n.pos);
-    if (!r) throw corrupt(this.dev.name, this.describe(n), 'its directory entry is gone', n.pos);
+    const r = l.at(n.pos)!;
     for (let i = r.first; i <= r.index; i++) await this.dev.write(l.slotOffset(i), Buffer.of(DELETED));
     l.remove(r);
-    await this.dirChanged(this.node(n.parent));
-  }
-
-  protected forget(n: Node): void {
-    this.nodes.delete(n.ino);
-    this.inoAt.delete(n.pos);
-    this.listings.delete(n.ino);
-    this.chains.delete(n.ino);
+    await this.dirChanged(await this.node(n.parent));
+    return place;
   }
 
   protected async removeNode(n: Node): Promise<void> {
-    await this.removeSlots(n);
+    const place = await this.removeSlots(n);
     await this.freeChain(n.entry.cluster, this.describe(n));
-    this.forget(n);
+    this.nodes.remove(n, place);
+    this.listings.delete(n.ino);
+    this.chains.delete(n.ino);
   }
 
   protected async checkEmpty(n: Node): Promise<void> {
@@ -223,7 +229,7 @@ export class FatWritable extends FatFilesystem {
 
   override create(parent: number, name: string, _mode?: number, _uid?: number, _gid?: number): Promise<Attr> {
     return this.mutate('create', async () => {
-      const dir = this.dirNode(parent);
+      const dir = await this.dirNode(parent);
       const n = await this.insert(dir, checkLongName(name), (n11, nt) => this.freshEntry(n11, nt, ATTR.archive, 0));
       return this.attrOf(n);
     });
@@ -231,7 +237,7 @@ export class FatWritable extends FatFilesystem {
 
   override mkdir(parent: number, name: string, _mode?: number, _uid?: number, _gid?: number): Promise<Attr> {
     return this.mutate('mkdir', async () => {
-      const dir = this.dirNode(parent);
+      const dir = await this.dirNode(parent);
       const stored = checkLongName(name);
       if ((await this.listing(dir.ino)).find(stored)) throw new FsError('EEXIST', `${this.pathOf(dir)}: "${stored}" exists`);
       const [c] = await this.allocate(1);
@@ -254,7 +260,7 @@ export class FatWritable extends FatFilesystem {
 
   override write(ino: number, offset: number, data: Uint8Array): Promise<number> {
     return this.mutate('write', async () => {
-      const n = this.fileNode(ino);
+      const n = await this.fileNode(ino);
       const end = offset + data.length;
       if (!Number.isSafeInteger(offset) || offset < 0) throw new FsError('EINVAL', `${this.pathOf(n)}: bad offset ${offset}`);
       if (data.length === 0) return 0;
@@ -267,7 +273,7 @@ export class FatWritable extends FatFilesystem {
 
   override truncate(ino: number, size: number): Promise<void> {
     return this.mutate('truncate', async () => {
-      const n = this.fileNode(ino);
+      const n = await this.fileNode(ino);
       if (!Number.isSafeInteger(size) || size < 0) throw new FsError('EINVAL', `${this.pathOf(n)}: bad size ${size}`);
       if (size !== n.entry.size) await this.resize(n, size);
       await this.touch(n);
@@ -276,7 +282,7 @@ export class FatWritable extends FatFilesystem {
 
   override unlink(parent: number, name: string): Promise<void> {
     return this.mutate('unlink', async () => {
-      const n = await this.child(this.dirNode(parent).ino, name);
+      const n = await this.child((await this.dirNode(parent)).ino, name);
       if (this.isDir(n)) throw new FsError('EISDIR', `${this.pathOf(n)}: is a directory`);
       await this.removeNode(n);
     });
@@ -284,7 +290,7 @@ export class FatWritable extends FatFilesystem {
 
   override rmdir(parent: number, name: string): Promise<void> {
     return this.mutate('rmdir', async () => {
-      const n = await this.child(this.dirNode(parent).ino, name);
+      const n = await this.child((await this.dirNode(parent)).ino, name);
       if (!this.isDir(n)) throw new FsError('ENOTDIR', `${this.pathOf(n)}: not a directory`);
       await this.checkEmpty(n);
       await this.removeNode(n);
@@ -293,11 +299,11 @@ export class FatWritable extends FatFilesystem {
 
   override rename(parent: number, name: string, newParent: number, newName: string): Promise<void> {
     return this.mutate('rename', async () => {
-      const src = await this.child(this.dirNode(parent).ino, name);
-      const to = this.dirNode(newParent);
+      const src = await this.child((await this.dirNode(parent)).ino, name);
+      const to = await this.dirNode(newParent);
       const stored = checkLongName(newName);
       if (this.isDir(src)) {
-        for (let a = to, depth = 0; depth < 4096; a = this.node(a.parent), depth++) {
+        for (let a = to, depth = 0; depth < 4096; a = await this.node(a.parent), depth++) {
           if (a.ino === src.ino) throw new FsError('EINVAL', `cannot move ${this.pathOf(src)} into itself (${this.pathOf(to)})`);
           if (a.ino === ROOT) break;
         }
@@ -311,7 +317,7 @@ export class FatWritable extends FatFilesystem {
         if (this.isDir(dst)) await this.checkEmpty(dst);
         await this.removeNode(dst);
       }
-      const oldParent = this.node(src.parent);
+      const oldParent = await this.node(src.parent);
       const oldNode = { ...src };
       await this.insert(to, stored, (n11, nt) => ({ ...src.entry, name: n11, ntres: nt }), src);
       await this.removeSlots(oldNode);
@@ -330,7 +336,7 @@ export class FatWritable extends FatFilesystem {
 
   override utimens(ino: number, atime: Timespec | null, mtime: Timespec | null): Promise<void> {
     return this.mutate('utimens', async () => {
-      const n = this.node(ino);
+      const n = await this.node(ino);
       if (n.ino === ROOT) return;
       if (mtime) this.stamp(n.entry, mtime);
       if (atime) n.entry.accDate = toDos(atime, this.opts.offsetMin).date;
@@ -340,7 +346,7 @@ export class FatWritable extends FatFilesystem {
 
   override chmod(ino: number, mode: number): Promise<void> {
     return this.mutate('chmod', async () => {
-      const n = this.node(ino);
+      const n = await this.node(ino);
       const full = 0o777 & ~(this.isDir(n) ? this.opts.dmask : this.opts.fmask);
       const perm = mode & 0o777;
       // Like Linux vfat: only the read-only attribute can change, by taking all write bits away.
@@ -355,7 +361,7 @@ export class FatWritable extends FatFilesystem {
 
   override chown(ino: number, uid: number, gid: number): Promise<void> {
     return this.mutate('chown', async () => {
-      const n = this.node(ino);
+      const n = await this.node(ino);
       if ((uid !== -1 && uid !== this.opts.uid) || (gid !== -1 && gid !== this.opts.gid)) {
         throw new FsError('EPERM', `${this.pathOf(n)}: FAT has no owners (uid=${this.opts.uid}, gid=${this.opts.gid} for all)`);
       }

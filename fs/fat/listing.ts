@@ -6,9 +6,8 @@
 import { decodeCp437 } from './cp437.js';
 import { ATTR, DELETED, SLOT } from './dirent.js';
 import { parseDir, type DirRecord } from './directory.js';
+import { MAX_DIR_SLOTS } from './node-table.js';
 import { foldName } from './shortname.js';
-
-const MAX_DIR_SLOTS = 65536;
 
 /** The name an entry's 8.3 alias is looked up by. */
 function aliasKey(r: DirRecord): string {
@@ -60,6 +59,11 @@ export class Listing {
 
   at(pos: bigint): DirRecord | undefined {
     return this.byPos.get(pos);
+  }
+
+  /** The record whose short entry is slot `index`. */
+  record(index: number): DirRecord | undefined {
+    return this.byPos.get(this.slotOffset(index));
   }
 
   hasShort(name11: string): boolean {

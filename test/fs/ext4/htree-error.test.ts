@@ -9,7 +9,7 @@ import { FilterDevice } from '../../../disk/filters/filter-device.js';
 import { RawFile } from '../../../disk/raw.js';
 import { unlocked } from '../../../fs/locked.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
-import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
+import type { Ext4Writer } from '../../../fs/ext4/ext4-writer.js';
 import { fixture, scratch } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
 import { e2fsck } from './images.js';
@@ -63,15 +63,15 @@ test('ext4 write: a read error in the htree walk propagates; the directory keeps
   const where = /located at block (\d+), offset 0x([0-9a-f]+)/.exec(await run('debugfs', ['-R', `imap <${newIno}>`, image]))!;
   const newInodeAt = BigInt(where[1]!) * 1024n + BigInt(parseInt(where[2]!, 16));
   const raw = await RawFile.open(image, true);
-  let fs: Ext4Fs | undefined;
+  let fs: Ext4Writer | undefined;
   // Reads fail once the create has written its new inode (after its lookup), and the index
   // nodes are no longer in the block cache, as after eviction under memory pressure: the
   // walk that finds the leaf for the new name meets the read error.
   const dev = new ErrorFilter(new OnWriteAt(raw, newInodeAt, async () => {
-    for (const lblk of nodes) fs!.io.forget(firstPblk + lblk);
+    for (const lblk of nodes) fs!.fs.io.forget(firstPblk + lblk);
     await writeFile(trigger, '');
   }), { file: trigger, ops: ['read'] });
-  fs = unlocked(await ext4Driver.open(dev, { writable: true, warn: () => undefined })) as Ext4Fs;
+  fs = unlocked(await ext4Driver.open(dev, { writable: true, warn: () => undefined })) as Ext4Writer;
   const big = await fs.lookup(2, 'big');
   const dirBytes = async (): Promise<string> => createHash('sha256').update(await run('debugfs', ['-R', 'cat /big', image])).digest('hex');
   const before = await dirBytes();

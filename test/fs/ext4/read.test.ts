@@ -101,11 +101,11 @@ for (const v of VARIANTS) {
     assert.equal((manyRef.flags & 0x1000) !== 0, v.htree === true, 'htree flag as built');
     if (v.htree) {
       const ext4 = unlocked(fs) as Ext4Fs;
-      const dir = await ext4.inode(many.ino);
+      const dir = await ext4.inodes.get(many.ino);
       for (const p of paths.filter((q) => q.startsWith('/many/'))) {
-        assert.deepEqual(await ext4.htreeLookup(dir, Buffer.from(p.slice(6))), { ino: tree.get(p)!.ino }, `htree lookup of ${p}`);
+        assert.deepEqual(await ext4.dirs.htreeLookup(dir, Buffer.from(p.slice(6))), { ino: tree.get(p)!.ino }, `htree lookup of ${p}`);
       }
-      assert.deepEqual(await ext4.htreeLookup(dir, Buffer.from('no-such-name')), { ino: null });
+      assert.deepEqual(await ext4.dirs.htreeLookup(dir, Buffer.from('no-such-name')), { ino: null });
     }
     if (v.name === 'ext4-inline') assert.equal(parseStat(outs[paths.indexOf('/tiny.txt')]!).flags & 0x10000000, 0x10000000, 'tiny.txt is inline');
     // Hard links share an inode.

@@ -6,6 +6,7 @@ import { prngInt } from '../../../disk/filters/prng.js';
 import { RawFile } from '../../../disk/raw.js';
 import { ext4Driver } from '../../../fs/ext4/driver.js';
 import type { Ext4Fs } from '../../../fs/ext4/ext4fs.js';
+import type { Ext4Writer } from '../../../fs/ext4/ext4-writer.js';
 import { FsError } from '../../../fs/errors.js';
 import type { Filesystem } from '../../../fs/filesystem.js';
 import { readFile, resolvePath } from '../../../fs/path.js';
@@ -245,8 +246,8 @@ for (const variant of ['ext4-default', 'ext4-1k']) {
     assert.match(st!, /Flags: 0x81000/);
     const ro = await RawFile.open(image);
     const fs2 = unlocked(await ext4Driver.open(ro)) as Ext4Fs;
-    const dir = await fs2.inode(many);
-    for (const n of added) assert.equal((await fs2.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n}`);
+    const dir = await fs2.inodes.get(many);
+    for (const n of added) assert.equal((await fs2.dirs.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n}`);
     await ro.close();
   });
 }
@@ -390,12 +391,12 @@ test('ext2 write: block maps through direct, single, double and triple indirect 
 test('ext4 write: a fragmented file grows a depth-2 extent tree, then shrinks back', async () => {
   const image = await freshImage('ext4-deep-tree', ['mkfs.ext4', '-b', '1024']);
   const dev = await RawFile.open(image, true);
-  const fs = unlocked(await ext4Driver.open(dev, { writable: true })) as Ext4Fs;
+  const fs = unlocked(await ext4Driver.open(dev, { writable: true })) as Ext4Writer;
   const f = await fs.create(fs.rootIno, 'frag', 0o644, 0, 0);
   // One-block extents with holes between: 1 KiB leaves hold 84, the root 4 → depth 2 past 336.
   const N = 400;
   for (let i = 0; i < N; i++) await fs.write(f.ino, i * 2048, Buffer.from([i & 0xff, 1 + (i >> 8)]));
-  assert.equal((await fs.inode(f.ino)).iBlock.readUInt16LE(6), 2, 'root depth');
+  assert.equal((await fs.fs.inodes.get(f.ino)).iBlock.readUInt16LE(6), 2, 'root depth');
   await fs.close();
   await dev.close();
   await fsck(image);
@@ -405,9 +406,9 @@ test('ext4 write: a fragmented file grows a depth-2 extent tree, then shrinks ba
   assert.equal((await fs2.extents(f.ino)).filter((e) => !e.hole).length, N);
   await ro.close();
   const dev3 = await RawFile.open(image, true);
-  const fs3 = unlocked(await ext4Driver.open(dev3, { writable: true })) as Ext4Fs;
+  const fs3 = unlocked(await ext4Driver.open(dev3, { writable: true })) as Ext4Writer;
   await fs3.truncate(f.ino, 3000);
-  assert.equal((await fs3.inode(f.ino)).iBlock.readUInt16LE(6), 0, 'root depth after shrinking');
+  assert.equal((await fs3.fs.inodes.get(f.ino)).iBlock.readUInt16LE(6), 0, 'root depth after shrinking');
   await fs3.close();
   await dev3.close();
   await fsck(image);
@@ -437,9 +438,9 @@ test('ext4 write: a growing htree gains an index level, then splits index nodes 
   const { image, dev, fs } = await writableCopy('ext4-htree-grow', 'ext4-1k');
   const many = await ino(fs, '/many');
   const levels = async (fsx: Filesystem): Promise<number> => {
-    const e = unlocked(fsx) as Ext4Fs;
-    const dir = await e.inode(many);
-    const r = await e.fileMap(dir).map(0, 1);
+    const e = (unlocked(fsx) as Ext4Writer).fs;
+    const dir = await e.inodes.get(many);
+    const r = await e.inodes.fileMap(dir).map(0, 1);
     const root = await e.io.readBlocks(r.pblk, 1);
     // indirect_levels, and how many index entries the root holds.
     return root.readUInt8(0x1e) * 1000 + root.readUInt16LE(0x22);
@@ -464,7 +465,7 @@ test('ext4 write: a growing htree gains an index level, then splits index nodes 
   assert.equal(names.size - 2, 400 + 1100);
   const ro = await RawFile.open(image);
   const fs2 = unlocked(await ext4Driver.open(ro)) as Ext4Fs;
-  const dir = await fs2.inode(many);
-  for (const n of added) assert.equal((await fs2.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n.slice(0, 12)}`);
+  const dir = await fs2.inodes.get(many);
+  for (const n of added) assert.equal((await fs2.dirs.htreeLookup(dir, Buffer.from(n)))?.ino, names.get(n), `index finds ${n.slice(0, 12)}`);
   await ro.close();
 });
