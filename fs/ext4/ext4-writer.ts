@@ -49,9 +49,9 @@ export class Ext4Writer extends Ext4Storage {
     this.txn.afterCommit = () => Promise.reject(new FsError('EIO', `${this.dev}: stopped after commit (test)`));
   }
 
-  /** Between operations (the lock calls it): the journal may commit the batch so far. */
-  async afterChange(): Promise<void> {
-    await this.txn.settle();
+  /** Between operations (the lock calls it): the journal may commit the batch so far; when it waits, for how long. */
+  afterChange(): Promise<number | undefined> {
+    return this.txn.settle();
   }
 
   override async close(): Promise<void> {
