@@ -12,13 +12,15 @@ import type { Filesystem } from '../fs/filesystem.js';
 import type { MountTable } from '../guest/mounts.js';
 
 const LIMIT = 2 ** 32;
+/** 2^32 - 1 is libfuse's "unknown inode" in readdir. */
+const TOP = LIMIT - 2;
 
 export class InodeNumbers {
   private slots: Map<Filesystem, number> | undefined;
   private width = 1;
   private readonly synthetic = new Map<string, number>();
   private readonly spare = new Map<string, number>();
-  private nextSpare = LIMIT - 1;
+  private nextSpare = TOP;
 
   constructor(private readonly table: MountTable) {}
 
@@ -26,7 +28,7 @@ export class InodeNumbers {
   of(fs: Filesystem, ino: number): number {
     const slot = this.slotOf(fs);
     const n = ino * this.width + slot;
-    if (n < LIMIT) return n;
+    if (n <= TOP) return n;
     const key = `${slot}:${ino}`;
     let spare = this.spare.get(key);
     if (spare === undefined) this.spare.set(key, (spare = this.nextSpare--));
