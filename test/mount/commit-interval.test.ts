@@ -39,7 +39,7 @@ async function checkClean(img: string): Promise<void> {
 }
 
 test('ext4 commit interval: an unsynced write is committed after 5 s idle, so a SIGKILL then keeps it', { timeout: 60_000 }, async () => {
-  const img = await writeIdleKill('commit-idle', 7000);
+  const img = await writeIdleKill('commit-idle', 8000);
   await checkClean(img);
   assert.equal(await run('debugfs', ['-R', 'cat /idle/new.txt', img]), 'written, never synced\n');
 });
