@@ -10,6 +10,7 @@
  * (worker j takes every jobs-th case), each case still replayable alone from (seed, case).
  */
 import { Worker } from 'node:worker_threads';
+import { removeFuzzScratch } from './scratch.js';
 import { target as findTarget } from './targets.js';
 import type { SharedInput, WorkerData, WorkerMessage } from './worker.js';
 
@@ -80,8 +81,12 @@ export async function fuzz(target: string, opts: FuzzOptions): Promise<FuzzRepor
   };
   // The first worker walks the clean inputs; the others start once its hot ranges are known.
   const lead = job(0);
-  await Promise.race([hotReady, lead]);
-  await Promise.all([lead, ...Array.from({ length: jobs - 1 }, (_, j) => job(j + 1))]);
+  try {
+    await Promise.race([hotReady, lead]);
+    await Promise.all([lead, ...Array.from({ length: jobs - 1 }, (_, j) => job(j + 1))]);
+  } finally {
+    await removeFuzzScratch();
+  }
   report.seconds = (Date.now() - started) / 1000;
   return report;
 }

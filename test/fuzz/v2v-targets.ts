@@ -5,18 +5,19 @@
  * a path get each case's bytes written to a scratch file beside the disks they name. Every
  * error must be an InputError naming the file, and so must every warning.
  */
-import { copyFile, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { InputError } from '../../v2v/input/errors.js';
 import { openInput, type InputKind } from '../../v2v/input/open.js';
 import { parseOvf } from '../../v2v/input/ovf.js';
 import { readTarIndex } from '../../v2v/input/tar-index.js';
 import { metadataText } from '../../v2v/input/text-file.js';
-import { scratch } from '../fixtures/cache.js';
 import { domain, images as libvirtImages } from '../v2v/input/libvirt-images.js';
 import { ova, ovaDir } from '../v2v/input/ova-images.js';
 import { VMX, vmdks } from '../v2v/input/vmx-images.js';
 import type { ImageDevice } from './image-device.js';
+import { FUZZ_SCRATCH } from './scratch.js';
 import type { Reached, Target } from './targets.js';
 
 /** Warnings that must name `file`; a stray one is thrown as a finding. */
@@ -43,10 +44,11 @@ async function namingFile(file: string, fn: (warn: (m: string) => void) => Promi
   }
 }
 
-/** A scratch directory holding `links` (symlinks to cached files) and `copies`, made once per worker. */
+/** A scratch directory of this worker, made ready by `prepare` (links and copies of the disks) once. */
 const dirs = new Map<string, Promise<string>>();
 function workDir(name: string, prepare: (dir: string) => Promise<void>): Promise<string> {
-  if (!dirs.has(name)) dirs.set(name, scratch(`fuzz-${name}`).then(async (dir) => (await prepare(dir), dir)));
+  const dir = join(FUZZ_SCRATCH, `${name}-${threadId}`);
+  if (!dirs.has(name)) dirs.set(name, mkdir(dir, { recursive: true }).then(async () => (await prepare(dir), dir)));
   return dirs.get(name)!;
 }
 
