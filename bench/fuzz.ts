@@ -1,8 +1,12 @@
 /**
  * Fuzz every parser for a while: `node dist/bench/fuzz.js [--seconds N | --count N]
- * [--seed S] [target…]`. Prints executions per parser and every finding with the case that
- * replays it (same seed, same case number). See test/fuzz/ for the targets and invariants.
+ * [--seed S] [--jobs J] [target…]`. The seconds are shared out over the targets (60 s by
+ * default: a few seconds each, of which an image target spends ~1–3 s starting; give more
+ * for a real run). `--jobs` workers per target, one per core by default. Prints executions
+ * per parser and every finding with the case that replays it (same seed, same case number).
+ * See test/fuzz/ for the targets and invariants.
  */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fuzz } from '../test/fuzz/runner.js';
 import { TARGETS } from '../test/fuzz/targets.js';
@@ -14,18 +18,20 @@ const { values, positionals } = parseArgs({
     count: { type: 'string' },
     seed: { type: 'string', default: String(Date.now() % 1_000_000) },
     'case-ms': { type: 'string', default: '20000' },
+    jobs: { type: 'string', default: String(availableParallelism()) },
   },
 });
 const names = positionals.length ? positionals : TARGETS.map((t) => t.name);
 const seed = Number(values.seed);
 const perTarget = Number(values.seconds) / names.length;
-console.log(`seed ${seed}, ${values.count ? `${values.count} cases` : `${perTarget.toFixed(0)} s`} per target`);
+console.log(`seed ${seed}, ${values.count ? `${values.count} cases` : `${perTarget.toFixed(0)} s`} per target, ${values.jobs} jobs`);
 let findings = 0;
 for (const name of names) {
   const r = await fuzz(name, {
     seed,
     ...(values.count ? { count: Number(values.count) } : { seconds: perTarget }),
     caseMs: Number(values['case-ms']),
+    jobs: Number(values.jobs),
   });
   findings += r.findings.length;
   console.log(

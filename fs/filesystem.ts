@@ -97,9 +97,12 @@ export interface Filesystem {
   fsync(ino?: number): Promise<void>;
   /**
    * Called by the lock (`locked.ts`) after each change, between operations, where a driver
-   * that batches changes (ext4's journal) may commit them.
+   * that batches changes (ext4's journal) may commit them. A driver still holding changes
+   * back returns the milliseconds after which it wants to be called again if no change comes
+   * first (the kernel's commit interval): the lock then calls it alone, on a timer that does
+   * not keep the process alive.
    */
-  afterChange?(): Promise<void>;
+  afterChange?(): Promise<number | undefined>;
   /** Flush and release; the device itself is closed by its owner. */
   close(): Promise<void>;
 }

@@ -17,6 +17,9 @@ const inner = new WeakMap<Filesystem, Filesystem>();
 
 class LockedFilesystem implements Filesystem {
   private readonly lock = new RwLock();
+  /** When the driver asked to settle again if idle (ext4: commit a batch 5 s old). */
+  private idle: NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly fs: Filesystem) {}
 
@@ -41,9 +44,19 @@ class LockedFilesystem implements Filesystem {
   private change<T>(fn: () => Promise<T>): Promise<T> {
     return this.lock.exclusive(async () => {
       const r = await fn();
-      await this.fs.afterChange?.();
+      await this.settle();
       return r;
     });
+  }
+
+  /** Under the exclusive lock: the driver settles, and is called again when it asks to be. */
+  private async settle(): Promise<void> {
+    clearTimeout(this.idle);
+    if (this.closed) return;
+    const again = await this.fs.afterChange?.();
+    if (again === undefined) return;
+    // A commit that fails here keeps its batch: the next change, fsync or close retries and reports it.
+    this.idle = setTimeout(() => void this.lock.exclusive(() => this.settle()).catch(() => undefined), again).unref();
   }
 
   // Changes: exclusive.
@@ -63,7 +76,13 @@ class LockedFilesystem implements Filesystem {
   setxattr(ino: number, n: string, v: Uint8Array, f: number): Promise<void> { return this.change(() => this.fs.setxattr(ino, n, v, f)); }
   removexattr(ino: number, n: string): Promise<void> { return this.change(() => this.fs.removexattr(ino, n)); }
   fsync(ino?: number): Promise<void> { return this.lock.exclusive(() => this.fs.fsync(ino)); }
-  close(): Promise<void> { return this.lock.exclusive(() => this.fs.close()); }
+  close(): Promise<void> {
+    return this.lock.exclusive(() => {
+      clearTimeout(this.idle);
+      this.closed = true;
+      return this.fs.close();
+    });
+  }
 }
 
 /** `driver` with every filesystem it opens behind its own lock. */

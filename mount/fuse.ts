@@ -19,7 +19,9 @@ export interface FuseSettings {
 export function libfuseOptions(s: FuseSettings): string[] {
   const t = String(s.cacheTimeout);
   const o = [`fsname=${s.fsname}`, 'subtype=guestmount', `max_read=${MAX_IO}`, 'big_writes', `max_write=${MAX_IO}`,
-    `max_readahead=${MAX_IO}`, `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`];
+    `max_readahead=${MAX_IO}`, `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`,
+    // Our inode numbers, not libfuse's per-path ones: loops and hard links show (inode-numbers.ts).
+    'use_ino'];
   // Nothing else changes a read-only image, so the kernel may keep file pages across opens.
   if (s.readonly) o.push('ro', 'kernel_cache');
   return [...o, ...s.extra];

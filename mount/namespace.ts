@@ -8,6 +8,7 @@
 import { FsError } from '../fs/errors.js';
 import type { Attr, DirEntry, Filesystem } from '../fs/filesystem.js';
 import { normalize, type MountTable } from '../guest/mounts.js';
+import { InodeNumbers } from './inode-numbers.js';
 
 export type Node =
   | { kind: 'fs'; fs: Filesystem; ino: number }
@@ -20,11 +21,14 @@ const S_IFDIR = 0o040000;
 export class Namespace {
   private readonly paths = new Map<string, { fs: Filesystem; ino: number }>();
   private readonly born = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
+  private readonly inos: InodeNumbers;
 
   constructor(
     private readonly table: MountTable,
     private readonly owner: { uid: number; gid: number },
-  ) {}
+  ) {
+    this.inos = new InodeNumbers(table);
+  }
 
   /** The filesystem owning a path, its mountpoint, and the cache key of the path. */
   private owning(path: string): { fs: Filesystem; mountpoint: string; inner: string; key: string } | undefined {
@@ -72,10 +76,11 @@ export class Namespace {
     return { ...parent, name: p.slice(slash + 1) };
   }
 
+  /** Attributes as the kernel is given them: the inode number unique in the mount (inode-numbers.ts). */
   async getattr(node: Node): Promise<Attr> {
-    if (node.kind === 'fs') return node.fs.getattr(node.ino);
+    if (node.kind === 'fs') return this.shown(node.fs, await node.fs.getattr(node.ino));
     const t = this.born;
-    return { ino: 1, mode: S_IFDIR | 0o755, nlink: 2, uid: this.owner.uid, gid: this.owner.gid, size: 0, blocks: 0, atime: t, mtime: t, ctime: t, rdev: 0 };
+    return { ino: this.inos.ofSynthetic(node.path), mode: S_IFDIR | 0o755, nlink: 2, uid: this.owner.uid, gid: this.owner.gid, size: 0, blocks: 0, atime: t, mtime: t, ctime: t, rdev: 0 };
   }
 
   /** A directory's entries, with mountpoints directly below it added; caches the children. */
@@ -92,7 +97,7 @@ export class Namespace {
       const fold = caseInsensitive(node.fs);
       for (const e of await node.fs.readdir(node.ino)) {
         if (!mounts.includes(e.name)) this.remember(`${prefix}${fold ? e.name.toLowerCase() : e.name}`, node.fs, e.attr.ino);
-        out.push(e);
+        out.push({ name: e.name, attr: this.shown(node.fs, e.attr) });
       }
     }
     const have = new Set(out.map((e) => e.name));
@@ -102,6 +107,11 @@ export class Namespace {
       out.push({ name, attr: await this.getattr(await this.resolve(child)) });
     }
     return out;
+  }
+
+  /** `attr` of an inode of `fs` with the number the kernel is given. */
+  shown(fs: Filesystem, attr: Attr): Attr {
+    return { ...attr, ino: this.inos.of(fs, attr.ino) };
   }
 
   /** Forget a path (after unlink), and with `tree` everything below it (rmdir, rename). */

@@ -121,7 +121,7 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
     fgetattr(path, fd, cb) {
       call('fgetattr', path, cb, async () => {
         const h = handles.get(fd);
-        return toFuseStat(await h.fs.getattr(h.ino));
+        return toFuseStat(ns.shown(h.fs, await h.fs.getattr(h.ino)));
       }, (s) => [0, s]);
     },
     access(path, _mode, cb) {

@@ -63,9 +63,9 @@ export class Ext4Writer implements Filesystem {
     this.store.txn.afterCommit = () => Promise.reject(new FsError('EIO', `${this.dev}: stopped after commit (test)`));
   }
 
-  /** Between operations (the lock calls it): the journal may commit the batch so far. */
-  async afterChange(): Promise<void> {
-    await this.store.txn.settle();
+  /** Between operations (the lock calls it): the journal may commit the batch so far; when it waits, for how long. */
+  afterChange(): Promise<number | undefined> {
+    return this.store.txn.settle();
   }
 
   async fsync(): Promise<void> {

@@ -10,8 +10,9 @@
  * it whole.
  *
  * A batch ends at fsync and close, and between operations once it holds a quarter of the log
- * or is older than the kernel's 5 s commit interval. Blocks freed in a batch are not reused
- * before it commits (`Allocator.pinFrees`).
+ * or is older than the kernel's 5 s commit interval; an idle mount commits it when it comes
+ * due, on a timer (the lock's, `locked.ts`, so it never runs beside an operation). Blocks
+ * freed in a batch are not reused before it commits (`Allocator.pinFrees`).
  */
 import type { BlockIO } from './block-io.js';
 import type { Allocator } from './alloc.js';
@@ -55,12 +56,19 @@ export class Transactions {
     await this.io.write(block, buf);
   }
 
-  /** Between operations: commit a batch that is big or old enough. */
-  async settle(): Promise<void> {
+  /**
+   * Between operations: commit a batch that is big or old enough. A batch left waiting gives
+   * the milliseconds until it is due, so an idle mount commits it then (through the lock's
+   * timer, `locked.ts`) instead of holding it until the next operation.
+   */
+  async settle(): Promise<number | undefined> {
     const running = this.io.running;
-    if (!running?.size || !this.journal) return;
+    if (!running?.size || !this.journal) return undefined;
     if (this.openedAt === 0) this.openedAt = Date.now();
-    if (running.size >= Math.min(this.journal.maxBlocks / 4, MAX_BATCH_BLOCKS) || Date.now() - this.openedAt >= COMMIT_INTERVAL_MS) await this.commit();
+    const age = Date.now() - this.openedAt;
+    if (running.size < Math.min(this.journal.maxBlocks / 4, MAX_BATCH_BLOCKS) && age < COMMIT_INTERVAL_MS) return COMMIT_INTERVAL_MS - age;
+    await this.commit();
+    return undefined;
   }
 
   /** Make everything written so far durable: commit and checkpoint the batch, or flush. */

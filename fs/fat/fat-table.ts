@@ -76,16 +76,16 @@ export class FatTable {
     return this.entryIn(buf, at, n);
   }
 
-  /** The entry of cluster n if its chunk is loaded (no checks: for scans over valid numbers). */
+  /**
+   * The entry of cluster n if its chunk is loaded (no checks: for scans over valid numbers).
+   * Scans await only a chunk load, not every cluster: statfs over a 64 MiB FAT32 (130k
+   * clusters) took 45 ms with an await each.
+   */
   private cached(n: number): number | undefined {
     const byte = this.byteOf(n);
     const idx = Math.floor(byte / CHUNK);
     const buf = this.chunks.get(idx);
     return buf && this.entryIn(buf, byte - idx * CHUNK, n);
-  }
-
-  private async scan(n: number): Promise<number> {
-    return this.cached(n) ?? (await this.get(n));
   }
 
   private entryIn(buf: Buffer, at: number, n: number): number {
@@ -129,7 +129,7 @@ export class FatTable {
   async freeCount(): Promise<number> {
     if (this.free === undefined) {
       let free = 0;
-      for (let n = 2; n <= this.g.clusterCount + 1; n++) if ((await this.scan(n)) === 0) free++;
+      for (let n = 2; n <= this.g.clusterCount + 1; n++) if ((this.cached(n) ?? (await this.get(n))) === 0) free++;
       this.free = free;
     }
     return this.free;
@@ -144,7 +144,7 @@ export class FatTable {
     const start = near !== undefined && near >= 2 && near <= last ? near : Math.min(Math.max(this.nextFree, 2), last);
     const out: number[] = [];
     for (let i = 0, n = start; i < this.g.clusterCount && out.length < count; i++, n = n === last ? 2 : n + 1) {
-      if ((await this.scan(n)) === 0) out.push(n);
+      if ((this.cached(n) ?? (await this.get(n))) === 0) out.push(n);
     }
     const end = out[out.length - 1];
     if (end !== undefined) this.nextFree = end === last ? 2 : end + 1;

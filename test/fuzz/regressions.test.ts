@@ -6,6 +6,14 @@ import { fuzz } from './runner.js';
 const FOUND: [string, number, number, string][] = [
   // NTFS statfs sized a buffer from $MFT's $BITMAP data size (68 GB): RangeError from Buffer.alloc.
   ['mbr', 4242, 28, 'flip bit 6 at 53481408; pointer u32le 16 (unit 65536) at 1065340'],
+  // fast-xml-parser's validator passed an OVF its parser then threw on ("Pi Tag is not closed"): not an InputError.
+  ['ovf', 7, 1226, 'number at 2547 → 1e309; delete 12 at 19; number at 2286 → 0; byte 214 at 5269'],
+  // A newline in an OVF's HostResource reached the error message: two lines.
+  ['ovf', 7, 16596, 'number at 3759 → -1; insert "\\n" at 4500'],
+  // A newline in a libvirt disk path reached the error message.
+  ['libvirtxml', 7, 6050, 'insert "\\n" at 603'],
+  // A newline in a tar header's size field reached the error message.
+  ['ustar', 7, 46907, 'fill 62 at 7221; pointer u32be 10 (unit 1024) at 10372; byte 13 at 1505; copy 512 bytes from 335520 to 336829'],
 ];
 
 for (const [target, seed, at, what] of FOUND) {

@@ -28,6 +28,7 @@ import { httpCase, httpContent } from './http-target.js';
 import { ImageDevice } from './image-device.js';
 import type { Rand } from './mutate.js';
 import { isOurs, readEverything } from './read-path.js';
+import { V2V_TARGETS } from './v2v-targets.js';
 
 export interface Input {
   name: string;
@@ -189,6 +190,7 @@ export const TARGETS: Target[] = [
     run: async (dev) => parsed(dev.bytes().length),
     runCase: async (rnd, input, ops) => parsed(await httpCase(rnd, input.bytes, ops)),
   },
+  ...V2V_TARGETS,
 ];
 
 export function target(name: string): Target {

@@ -1,7 +1,9 @@
 /**
- * One fuzz worker: runs cases [from, from+count) of one target and reports each to the
- * runner (`runner.ts`), which watches it from the main thread: a case that hangs is
- * ended by terminating this thread, which stops even a synchronous loop.
+ * One fuzz worker: runs cases from, from+stride, … before end of one target and reports each
+ * to the runner (`runner.ts`), which watches it from the main thread: a case that hangs is
+ * ended by terminating this thread, which stops even a synchronous loop. The first worker of
+ * a run walks the clean inputs (what they reach, where the read path reads: the hot ranges);
+ * later ones are given the hot ranges.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { prngInt } from '../../disk/filters/prng.js';
@@ -9,21 +11,30 @@ import { ImageDevice } from './image-device.js';
 import { damage, damageText } from './mutate.js';
 import { expectedError, target } from './targets.js';
 
+export interface SharedInput {
+  name: string;
+  bytes: SharedArrayBuffer;
+}
+
 export interface WorkerData {
   target: string;
   seed: number;
   from: number;
-  count: number;
+  end: number;
+  stride: number;
+  inputs: SharedInput[];
+  /** Per input, the ranges its clean walk read (the first worker finds them). */
+  hot?: [number, number][][];
 }
 
 export type Outcome = 'ok' | 'refused' | 'crash' | 'write';
 
 export type WorkerMessage =
-  | { type: 'clean'; input: string; reached: number; writes: number; reads: number }
+  | { type: 'clean'; input: string; reached: number; writes: number; hot: [number, number][] }
   | { type: 'start'; i: number; input: string }
   | { type: 'done'; i: number; input: string; outcome: Outcome; detail: string; ops: string[]; peakMb: number };
 
-const { target: name, seed, from, count } = workerData as WorkerData;
+const { target: name, seed, from, end, stride, inputs: shared, hot: given } = workerData as WorkerData;
 const t = target(name);
 const port = parentPort!;
 const post = (m: WorkerMessage) => port.postMessage(m);
@@ -34,22 +45,25 @@ const used = () => {
   return m.heapUsed + m.arrayBuffers;
 };
 
-const inputs = await t.inputs();
-const hot: [number, number][][] = [];
-for (const input of inputs) {
-  const dev = new ImageDevice(input.name, input.bytes);
-  dev.reads = [];
-  const { reached } = await t.run(dev);
-  const seen = new Set<string>();
-  hot.push(dev.reads.filter(([o, l]) => !seen.has(`${o}:${l}`) && !!seen.add(`${o}:${l}`)));
-  post({ type: 'clean', input: input.name, reached, writes: dev.writes, reads: dev.reads.length });
+const inputs = shared.map((s) => ({ name: s.name, bytes: Buffer.from(s.bytes) }));
+const hot = given ?? [];
+if (!given) {
+  for (const input of inputs) {
+    const dev = new ImageDevice(input.name, input.bytes);
+    dev.reads = [];
+    const { reached } = await t.run(dev);
+    const seen = new Set<string>();
+    const reads = dev.reads.filter(([o, l]) => !seen.has(`${o}:${l}`) && !!seen.add(`${o}:${l}`));
+    hot.push(reads);
+    post({ type: 'clean', input: input.name, reached, writes: dev.writes, hot: reads });
+  }
 }
 
 const baseline = used();
 let peak = 0;
 setInterval(() => (peak = Math.max(peak, used())), 5).unref();
 
-for (let i = from; i < from + count; i++) {
+for (let i = from; i < end; i += stride) {
   const k = i % inputs.length;
   const input = inputs[k]!;
   post({ type: 'start', i, input: input.name });

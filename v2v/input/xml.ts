@@ -20,7 +20,12 @@ export async function parseXml(text: string, file: string, arrays: readonly stri
     parseAttributeValue: false,
     isArray: (name) => list.has(name),
   });
-  return parser.parse(text) as XmlNode;
+  try {
+    return parser.parse(text) as XmlNode;
+  } catch (e) {
+    // The validator passes some documents the parser then rejects (bench/fuzz: "Pi Tag is not closed").
+    throw new InputError(file, `not well-formed XML: ${(e as Error).message}`, undefined, { cause: e });
+  }
 }
 
 /** An element's text, whether the parser gave a plain string or `{ '#text': … }`. */

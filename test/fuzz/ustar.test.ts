@@ -1,0 +1,3 @@
+import { fuzzTest } from './ci.js';
+
+fuzzTest('ustar', 300);
