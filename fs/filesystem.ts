@@ -34,6 +34,14 @@ export interface DirEntry {
   attr: Attr;
 }
 
+/** A directory entry as a FUSE readdir needs it: the kernel takes only the inode number and the type. */
+export interface DirName {
+  name: string;
+  ino: number;
+  /** The S_IFMT bits of the mode, or 0 where neither the directory nor a cheap look says. */
+  type: number;
+}
+
 export interface StatFs {
   blockSize: number;
   blocks: number;
@@ -71,6 +79,8 @@ export interface Filesystem {
   getattr(ino: number): Promise<Attr>;
   /** Entries other than "." and "..", each with its attributes. */
   readdir(ino: number): Promise<DirEntry[]>;
+  /** readdir's names, inode numbers and types, reading no inode where the directory records the type (ext4's dirents). */
+  readdirTypes(ino: number): Promise<DirName[]>;
   read(ino: number, offset: number, length: number): Promise<Buffer>;
   readlink(ino: number): Promise<string>;
   listxattr(ino: number): Promise<string[]>;

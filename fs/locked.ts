@@ -9,7 +9,7 @@
  * them unlocked, so it can never deadlock on itself. Every driver gets it from
  * `lockedDriver`, applied where the driver is defined.
  */
-import type { Attr, DirEntry, FileExtent, Filesystem, FsDriver, FsOpenOptions, StatFs, Timespec } from './filesystem.js';
+import type { Attr, DirEntry, DirName, FileExtent, Filesystem, FsDriver, FsOpenOptions, StatFs, Timespec } from './filesystem.js';
 import type { BlockDevice } from '../disk/block-device.js';
 import { RwLock } from './rw-lock.js';
 
@@ -33,6 +33,7 @@ class LockedFilesystem implements Filesystem {
   lookup(parent: number, name: string): Promise<Attr> { return this.lock.shared(() => this.fs.lookup(parent, name)); }
   getattr(ino: number): Promise<Attr> { return this.lock.shared(() => this.fs.getattr(ino)); }
   readdir(ino: number): Promise<DirEntry[]> { return this.lock.shared(() => this.fs.readdir(ino)); }
+  readdirTypes(ino: number): Promise<DirName[]> { return this.lock.shared(() => this.fs.readdirTypes(ino)); }
   read(ino: number, offset: number, length: number): Promise<Buffer> { return this.lock.shared(() => this.fs.read(ino, offset, length)); }
   readlink(ino: number): Promise<string> { return this.lock.shared(() => this.fs.readlink(ino)); }
   listxattr(ino: number): Promise<string[]> { return this.lock.shared(() => this.fs.listxattr(ino)); }

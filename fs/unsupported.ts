@@ -3,11 +3,18 @@
  * driver has no such call. Drivers override what they support.
  */
 import { FsError } from './errors.js';
-import type { Attr, Timespec } from './filesystem.js';
+import type { Attr, DirEntry, DirName, Timespec } from './filesystem.js';
 
 export abstract class UnsupportedWrites {
   abstract readonly type: string;
   abstract readonly writable: boolean;
+
+  abstract readdir(ino: number): Promise<DirEntry[]>;
+
+  /** Where a driver's directories do not record types, readdir's attributes give them. */
+  async readdirTypes(ino: number): Promise<DirName[]> {
+    return (await this.readdir(ino)).map((e) => ({ name: e.name, ino: e.attr.ino, type: e.attr.mode & 0o170000 }));
+  }
 
   protected refuse(op: string): never {
     if (!this.writable) throw new FsError('EROFS', `${this.type} is mounted read-only: ${op} refused`);

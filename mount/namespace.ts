@@ -6,7 +6,7 @@
  * that no filesystem holds (the root of a Windows guest's `/C`, `/D`) are synthetic.
  */
 import { FsError } from '../fs/errors.js';
-import type { Attr, DirEntry, Filesystem } from '../fs/filesystem.js';
+import type { Attr, DirName, Filesystem } from '../fs/filesystem.js';
 import { normalize, type MountTable } from '../guest/mounts.js';
 import { InodeNumbers } from './inode-numbers.js';
 
@@ -17,6 +17,7 @@ export type Node =
 /** Bound on cached paths: a walk over a huge tree must not grow the daemon without limit. */
 const MAX_CACHED = 200_000;
 const S_IFDIR = 0o040000;
+const S_IFMT = 0o170000;
 
 export class Namespace {
   private readonly paths = new Map<string, { fs: Filesystem; ino: number }>();
@@ -83,11 +84,14 @@ export class Namespace {
     return { ino: this.inos.ofSynthetic(node.path), mode: S_IFDIR | 0o755, nlink: 2, uid: this.owner.uid, gid: this.owner.gid, size: 0, blocks: 0, atime: t, mtime: t, ctime: t, rdev: 0 };
   }
 
-  /** A directory's entries, with mountpoints directly below it added; caches the children. */
-  async readdir(path: string): Promise<DirEntry[]> {
+  /**
+   * A directory's names with the inode numbers and types the kernel is given (all a libfuse 2
+   * readdir passes on), with mountpoints directly below it added; caches the children.
+   */
+  async readdir(path: string): Promise<DirName[]> {
     const p = normalize(path);
     const node = await this.resolve(p);
-    const out: DirEntry[] = [];
+    const out: DirName[] = [];
     const mounts = this.mountpointsBelow(p);
     if (node.kind === 'fs') {
       const own = this.owning(p)!;
@@ -95,16 +99,17 @@ export class Namespace {
       // a name that is another filesystem's mountpoint belongs to that filesystem.
       const prefix = own.inner === '/' ? own.key : `${own.key}/`;
       const fold = caseInsensitive(node.fs);
-      for (const e of await node.fs.readdir(node.ino)) {
-        if (!mounts.includes(e.name)) this.remember(`${prefix}${fold ? e.name.toLowerCase() : e.name}`, node.fs, e.attr.ino);
-        out.push({ name: e.name, attr: this.shown(node.fs, e.attr) });
+      for (const e of await node.fs.readdirTypes(node.ino)) {
+        if (!mounts.includes(e.name)) this.remember(`${prefix}${fold ? e.name.toLowerCase() : e.name}`, node.fs, e.ino);
+        out.push({ name: e.name, ino: this.inos.of(node.fs, e.ino), type: e.type });
       }
     }
     const have = new Set(out.map((e) => e.name));
     for (const name of mounts) {
       if (have.has(name)) continue;
       const child = `${p === '/' ? '' : p}/${name}`;
-      out.push({ name, attr: await this.getattr(await this.resolve(child)) });
+      const attr = await this.getattr(await this.resolve(child));
+      out.push({ name, ino: attr.ino, type: attr.mode & S_IFMT });
     }
     return out;
   }

@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os';
 import type { FuseOps, FuseStat, FuseStatfs } from 'fuse-native';
-import type { Attr, Timespec } from '../fs/filesystem.js';
+import type { Attr, DirName, Timespec } from '../fs/filesystem.js';
 import type { Handles } from './handles.js';
 import type { Namespace } from './namespace.js';
 
@@ -128,7 +128,7 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
       call('access', path, cb, () => ns.resolve(path), ok);
     },
     readdir(path, cb) {
-      call('readdir', path, cb, () => ns.readdir(path), (entries) => [0, ['.', '..', ...entries.map((e) => e.name)], [dirStat(), dirStat(), ...entries.map((e) => toFuseStat(e.attr))]]);
+      call('readdir', path, cb, () => ns.readdir(path), (entries) => [0, ['.', '..', ...entries.map((e) => e.name)], [dirStat(), dirStat(), ...entries.map(nameStat)]]);
     },
     opendir(path, _flags, cb) {
       call('opendir', path, cb, async () => {
@@ -297,6 +297,11 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
     },
   };
   return ops;
+}
+
+/** What libfuse 2 passes on from a readdir entry's stat: the inode number and the type bits. */
+function nameStat(e: DirName): FuseStat {
+  return { mode: e.type, ino: e.ino, uid: 0, gid: 0, size: 0, nlink: 1, atime: 0, mtime: 0, ctime: 0 };
 }
 
 function dirStat(): FuseStat {

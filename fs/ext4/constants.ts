@@ -89,16 +89,11 @@ export const S_IFDIR = 0o040000;
 export const S_IFCHR = 0o020000;
 export const S_IFIFO = 0o010000;
 
+/** S_IFMT for each directory entry file_type byte (0: unknown). */
+export const DIRENT_TYPES = [0, S_IFREG, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFSOCK, S_IFLNK];
+
 /** Directory entry file_type byte for each S_IFMT. */
 export function fileTypeOf(mode: number): number {
-  switch (mode & S_IFMT) {
-    case S_IFREG: return 1;
-    case S_IFDIR: return 2;
-    case S_IFCHR: return 3;
-    case S_IFBLK: return 4;
-    case S_IFIFO: return 5;
-    case S_IFSOCK: return 6;
-    case S_IFLNK: return 7;
-    default: return 0;
-  }
+  const t = DIRENT_TYPES.indexOf(mode & S_IFMT);
+  return t > 0 ? t : 0;
 }

@@ -11,7 +11,7 @@
  */
 import type { BlockDevice } from '../../disk/block-device.js';
 import { FsError } from '../errors.js';
-import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
+import type { Attr, DirEntry, DirName, FileExtent, Filesystem, FsOpenOptions, StatFs, Timespec } from '../filesystem.js';
 import { aclToDisk } from './acl.js';
 import { INCOMPAT, INODE_FLAG, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } from './constants.js';
 import { dotEntries } from './dirent.js';
@@ -87,6 +87,7 @@ export class Ext4Writer implements Filesystem {
   lookup(parent: number, name: string): Promise<Attr> { return this.fs.lookup(parent, name); }
   getattr(ino: number): Promise<Attr> { return this.fs.getattr(ino); }
   readdir(ino: number): Promise<DirEntry[]> { return this.fs.readdir(ino); }
+  readdirTypes(ino: number): Promise<DirName[]> { return this.fs.readdirTypes(ino); }
   read(ino: number, offset: number, length: number): Promise<Buffer> { return this.fs.read(ino, offset, length); }
   readlink(ino: number): Promise<string> { return this.fs.readlink(ino); }
   listxattr(ino: number): Promise<string[]> { return this.fs.listxattr(ino); }

@@ -8,11 +8,11 @@
 import type { BlockDevice } from '../../disk/block-device.js';
 import { corrupt, FsError } from '../errors.js';
 import { nameUsable } from '../names.js';
-import type { Attr, DirEntry, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
+import type { Attr, DirEntry, DirName, FileExtent, Filesystem, FsOpenOptions, StatFs } from '../filesystem.js';
 import { UnsupportedWrites } from '../unsupported.js';
 import { aclFromDisk } from './acl.js';
 import type { BlockIO } from './block-io.js';
-import { INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG } from './constants.js';
+import { DIRENT_TYPES, INCOMPAT, INODE_FLAG, RO_COMPAT, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG } from './constants.js';
 import { DirReader } from './dir-reader.js';
 import { openParts, type Ext4Parts } from './ext4-open.js';
 import type { Run } from './file-map.js';
@@ -186,18 +186,30 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
     return this.attrOf(await this.inodes.live(ino));
   }
 
-  async readdir(ino: number): Promise<DirEntry[]> {
+  /** The usable names of a directory, with their inode numbers and dirent file types. */
+  private async names(ino: number): Promise<{ name: string; ino: number; fileType: number }[]> {
     const dir = await this.dirs.dirInode(ino);
-    const entries: { name: string; ino: number }[] = [];
+    const entries: { name: string; ino: number; fileType: number }[] = [];
     for await (const reg of this.dirs.regions(dir)) {
       for (const e of this.dirs.regionEntries(dir, reg)) {
         const name = e.name.toString('utf8');
         if (name === '.' || name === '..') continue;
         const where = reg.at === undefined ? undefined : reg.at + BigInt(e.offset);
         if (!nameUsable(name, this.warn, this.dev, `directory inode ${ino}${reg.lblk >= 0 ? ` block ${reg.lblk}` : ' inline data'}`, where)) continue;
-        entries.push({ name, ino: e.ino });
+        entries.push({ name, ino: e.ino, fileType: e.fileType });
       }
     }
+    return entries;
+  }
+
+  /** With the filetype feature the dirents say each entry's type, so no inode is read (a FUSE listing of 10,000 files read 10,000). */
+  override async readdirTypes(ino: number): Promise<DirName[]> {
+    if (!this.sb.has(INCOMPAT.FILETYPE)) return super.readdirTypes(ino);
+    return (await this.names(ino)).map((e) => ({ name: e.name, ino: e.ino, type: DIRENT_TYPES[e.fileType] ?? 0 }));
+  }
+
+  async readdir(ino: number): Promise<DirEntry[]> {
+    const entries = await this.names(ino);
     const out: DirEntry[] = [];
     // In batches, so the inode-table blocks of one batch stay in the cache until used.
     for (let i = 0; i < entries.length; i += READDIR_BATCH) {

@@ -65,6 +65,20 @@ test "$(stat -c %Y new/stamp)" = "$(date -d '2020-01-02 03:04:05' +%s)"
 setfattr -n user.color -v blue new/stamp
 test "$(getfattr --only-values -n user.color new/stamp)" = blue
 ` : ''}
+# readdir's inode numbers and types (d_ino, d_type: what scandir uses) agree with lstat.
+python3 - <<'PY'
+import os, stat
+seen = 0
+for d in ['.', 'dir', 'new']:
+    for e in os.scandir(d):
+        st = os.lstat(e.path)
+        assert e.inode() == st.st_ino, (e.path, e.inode(), st.st_ino)
+        assert e.is_dir(follow_symlinks=False) == stat.S_ISDIR(st.st_mode), e.path
+        assert e.is_symlink() == stat.S_ISLNK(st.st_mode), e.path
+        assert e.is_file(follow_symlinks=False) == stat.S_ISREG(st.st_mode), e.path
+        seen += 1
+assert seen > 50, seen
+PY
 sync
 `;
 }
