@@ -25,7 +25,7 @@ UUID=${BOOT_UUID}  /boot  ext4  defaults 0 2
 proc  /proc  proc  defaults 0 0
 `;
 
-const OS_RELEASE = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+export const OS_RELEASE = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
 NAME="Debian GNU/Linux"
 VERSION_ID="12"
 VERSION="12 (bookworm)"

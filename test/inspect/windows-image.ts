@@ -125,30 +125,43 @@ export async function ntfs(path: string, sizeMiB: number, label: string, fill: (
   await withNtfs3g(path, 'rw', fill);
 }
 
+/** OUT/cmd.exe: a minimal PE executable assembled by mingw (inspection reads its architecture). */
+export async function stubExe(out: string): Promise<void> {
+  await writeFile(join(out, 'cmd.s'), '.text\n.globl _start\n_start:\n  ret\n');
+  await run('x86_64-w64-mingw32-as', [join(out, 'cmd.s'), '-o', join(out, 'cmd.o')]);
+  await run('x86_64-w64-mingw32-ld', ['-e', '_start', join(out, 'cmd.o'), '-o', join(out, 'cmd.exe')]);
+}
+
+/** An MBR (sfdisk) of NTFS partitions at [start, size] MiB, the first bootable, with Windows' disk signature. */
+export async function ntfsMbr(disk: string, layout: readonly (readonly [number, number])[], signature: number): Promise<void> {
+  const parts = layout.map(([s, n], i) => `start=${s * 2048}, size=${n * 2048}, type=7${i === 0 ? ', bootable' : ''}`).join('\n');
+  await run('sfdisk', ['-q', disk], { input: `label: dos\nlabel-id: 0x${signature.toString(16)}\n${parts}\n` });
+}
+
+/** The System Reserved volume as Windows setup leaves it (boot manager and BCD). */
+export async function fillSystemReserved(m: string): Promise<void> {
+  await mkdir(join(m, 'Boot'));
+  await writeFile(join(m, 'Boot', 'BCD'), 'bcd');
+  await writeFile(join(m, 'bootmgr'), 'bootmgr');
+}
+
 /** The directory holding `disk.img`, `cmd.exe` and the hives. */
 export function windowsImage(spec: WindowsSpec): Promise<string> {
   return fixture(`inspect-windows-${spec.scheme}`, `v1 ${JSON.stringify(spec)} ${JSON.stringify(LAYOUT)} ${systemReg(spec)} ${softwareReg(spec)} ${HOSTS}`, async (out) => {
     await mkdir(out, { recursive: true });
     await hive(join(out, 'SYSTEM'), systemReg(spec));
     await hive(join(out, 'SOFTWARE'), softwareReg(spec));
-    await writeFile(join(out, 'cmd.s'), '.text\n.globl _start\n_start:\n  ret\n');
-    await run('x86_64-w64-mingw32-as', [join(out, 'cmd.s'), '-o', join(out, 'cmd.o')]);
-    await run('x86_64-w64-mingw32-ld', ['-e', '_start', join(out, 'cmd.o'), '-o', join(out, 'cmd.exe')]);
+    await stubExe(out);
 
     const disk = join(out, 'disk.img');
     await run('truncate', ['-s', String(128 * MiB), disk]);
     if (spec.scheme === 'mbr') {
-      const parts = LAYOUT.map(([s, n], i) => `start=${s * 2048}, size=${n * 2048}, type=7${i === 0 ? ', bootable' : ''}`).join('\n');
-      await run('sfdisk', ['-q', disk], { input: `label: dos\nlabel-id: 0x${DISK_SIGNATURE.toString(16)}\n${parts}\n` });
+      await ntfsMbr(disk, LAYOUT, DISK_SIGNATURE);
     } else {
       await run('sgdisk', [...LAYOUT.flatMap(([s, n], i) => ['-n', `${i + 1}:${s * 2048}:${(s + n) * 2048 - 1}`, '-t', `${i + 1}:0700`, '-u', `${i + 1}:${PART_GUIDS[i]}`]), disk]);
     }
     const volumes: [string, (mnt: string) => Promise<void>][] = [
-      ['System Reserved', async (m) => {
-        await mkdir(join(m, 'Boot'));
-        await writeFile(join(m, 'Boot', 'BCD'), 'bcd');
-        await writeFile(join(m, 'bootmgr'), 'bootmgr');
-      }],
+      ['System Reserved', fillSystemReserved],
       ['Windows', async (m) => {
         const sys32 = join(m, 'Windows', 'System32');
         await mkdir(join(sys32, 'config'), { recursive: true });

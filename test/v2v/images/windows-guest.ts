@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fixture } from '../../fixtures/cache.js';
 import { run } from '../../fixtures/run.js';
 import { place } from '../../e2e/tools.js';
-import { hive, ntfs, regFile, type RegValue } from '../../inspect/windows-image.js';
+import { fillSystemReserved, hive, ntfs, ntfsMbr, regFile, stubExe, type RegValue } from '../../inspect/windows-image.js';
 
 const MiB = 1 << 20;
 export const DISK_SIGNATURE = 0x5eed2019;
@@ -129,19 +129,12 @@ export async function windowsGuest(spec: WindowsGuestSpec): Promise<WindowsGuest
     await hive(join(out, 'SYSTEM'), guestSystemReg(spec));
     if (spec.dirtySystem) await makeDirty(join(out, 'SYSTEM'));
     await hive(join(out, 'SOFTWARE'), guestSoftwareReg(spec));
-    await writeFile(join(out, 'cmd.s'), '.text\n.globl _start\n_start:\n  ret\n');
-    await run('x86_64-w64-mingw32-as', [join(out, 'cmd.s'), '-o', join(out, 'cmd.o')]);
-    await run('x86_64-w64-mingw32-ld', ['-e', '_start', join(out, 'cmd.o'), '-o', join(out, 'cmd.exe')]);
+    await stubExe(out);
     const disk = join(out, 'disk.img');
     await run('truncate', ['-s', String(DISK_SIZE), disk]);
-    const parts = GUEST_LAYOUT.map(([s, n], i) => `start=${s * 2048}, size=${n * 2048}, type=7${i === 0 ? ', bootable' : ''}`).join('\n');
-    await run('sfdisk', ['-q', disk], { input: `label: dos\nlabel-id: 0x${DISK_SIGNATURE.toString(16)}\n${parts}\n` });
+    await ntfsMbr(disk, GUEST_LAYOUT, DISK_SIGNATURE);
     const fills: [string, (m: string) => Promise<void>][] = [
-      ['System Reserved', async (m) => {
-        await mkdir(join(m, 'Boot'));
-        await writeFile(join(m, 'Boot', 'BCD'), 'bcd');
-        await writeFile(join(m, 'bootmgr'), 'bootmgr');
-      }],
+      ['System Reserved', fillSystemReserved],
       ['Windows', async (m) => {
         const sys32 = join(m, 'Windows', 'System32');
         await mkdir(join(sys32, 'config'), { recursive: true });
