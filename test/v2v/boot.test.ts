@@ -55,11 +55,11 @@ test('a converted Linux guest boots with qemu on virtio and its kernel finds the
   await run('debugfs', ['-R', `dump /boot/vmlinuz-${guest.version} ${kernel}`, fs]);
   await run('debugfs', ['-R', `dump /boot/initrd.img-${guest.version} ${initrd}`, fs]);
 
-  const console = await boot(script, ['-machine', 'accel=tcg', '-display', 'none', '-no-reboot', '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0 panic=-1 loglevel=4']);
-  const probes = console.split(/\r?\n/).filter((l) => l.startsWith('BOOT-PROBE'));
+  const serial = await boot(script, ['-machine', 'accel=tcg', '-display', 'none', '-no-reboot', '-kernel', kernel, '-initrd', initrd, '-append', 'console=ttyS0 panic=-1 loglevel=4']);
+  const probes = serial.split(/\r?\n/).filter((l) => l.startsWith('BOOT-PROBE'));
   assert.ok(!probes.some((l) => /failed/.test(l)), `every virtio module loads:\n${probes.join('\n')}`);
   const size = /^BOOT-PROBE disk vda (\d+) sectors/m.exec(probes.join('\n'));
-  assert.ok(size, `the guest's kernel has /dev/vda:\n${console.slice(-3000)}`);
+  assert.ok(size, `the guest's kernel has /dev/vda:\n${serial.slice(-3000)}`);
   assert.equal(Number(size[1]) * 512, Number((await run('qemu-img', ['info', '--output=json', join(out, 'bootable-sda')])).match(/"virtual-size": (\d+)/)![1]));
   assert.match(probes.join('\n'), new RegExp(`^BOOT-PROBE vda1 magic 53ef label ${ROOT_LABEL}$`, 'm'), 'it reads the ext4 root through virtio');
 });

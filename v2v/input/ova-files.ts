@@ -52,8 +52,9 @@ async function tarFiles(path: string): Promise<OvaFiles> {
     if (head.subarray(0, 2).equals(GZIP_MAGIC)) {
       const unpacked = join(await temp.path(), 'ova.tar');
       await gunzipTo(tar, unpacked, path);
-      await tar.close();
+      const packed = tar;
       tar = await RawFile.open(unpacked);
+      await packed.close();
     }
     const entries = new Map<string, TarEntry>();
     for (const e of await readTarIndex(tar, path)) entries.set(e.name, e);

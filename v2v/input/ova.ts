@@ -72,16 +72,19 @@ function ovaDisk(files: OvaFiles, name: string, d: OvfDisk, index: number): Sour
   if (!files.names.includes(name)) throw new InputError(files.path, `the OVF names disk file "${d.href}", which is not in the OVA`);
   if (d.compression && d.compression !== 'gzip') throw new InputError(shown, `is ${d.compression}-compressed (ovf:compression="${d.compression}"): not supported; export the OVA without compression`);
   if (d.compression) {
-    const open = async () => {
-      const unpacked = join(await files.temp.path(), `disk${index}`);
+    // Unpacked once, however often the disk is opened.
+    let unpacked: Promise<string> | undefined;
+    const unpack = async () => {
+      const path = join(await files.temp.path(), `disk${index}`);
       const packed = (await files.open(name))!;
       try {
-        await gunzipTo(packed, unpacked, shown);
+        await gunzipTo(packed, path, shown);
       } finally {
         await packed.close();
       }
-      return openDisk(unpacked, d.format ? { format: d.format } : {});
+      return path;
     };
+    const open = async () => openDisk(await (unpacked ??= unpack()), d.format ? { format: d.format } : {});
     return { name: shown, open, ...(d.bus ? { bus: d.bus } : {}) };
   }
   const host = files.hostPath(name);

@@ -167,6 +167,10 @@ test('ova: a gzip-compressed OVA, and gzip-compressed disks (ovf:compression), a
             await dev.close();
           }
         }
+        // Opened again: the same bytes, unpacked only once.
+        const again = await source.disks[0]!.open();
+        assert.equal(await hashDevice(again), want[0]);
+        await again.close();
         assert.equal((await readdir(tmp)).length, 1, 'unpacked into one temporary directory');
       } finally {
         await source.close();
