@@ -7,6 +7,7 @@ import { GuestError, type GuestErrorKind } from '../guest/errors.js';
 import type { DiskSpec } from '../guest/guest.js';
 import { enableRemote, type RemoteFlags } from './remote.js';
 import { escapeText } from './escape.js';
+import { printOut } from './print.js';
 
 export const diskOptions = {
   add: { type: 'string', short: 'a', multiple: true },
@@ -70,11 +71,11 @@ export function parseTool<O extends NonNullable<ParseArgsConfig['options']>>(arg
   const parsed = parse(argv, options);
   const v = parsed.values as CommonValues;
   if (v.help) {
-    process.stdout.write(usage);
+    printOut(usage);
     return undefined;
   }
   if (v.version) {
-    process.stdout.write(`${prog} ${version()}\n`);
+    printOut(`${prog} ${version()}\n`);
     return undefined;
   }
   if (parsed.disks.length === 0) throw new UsageError('you must specify at least one -a option', usage);

@@ -4,6 +4,7 @@ import { openGuest } from './open.js';
 import { diskOptions, main, parseTool } from './common.js';
 import { escapeName } from './escape.js';
 import { humanSize } from './human.js';
+import { printOut } from './print.js';
 import { type Cell, formatCsv, formatText } from './table.js';
 
 const USAGE = `Usage: virt-filesystems -a IMAGE [-a IMAGE...] [--format=raw|qcow2|vmdk]
@@ -99,7 +100,7 @@ main(async (argv) => {
       }
     }
     if (show.devs) for (const d of scan.disks) row({ name: d.name, type: 'device', size: d.device.size });
-    process.stdout.write(v.csv ? formatCsv(rows) : formatText(rows));
+    printOut(v.csv ? formatCsv(rows) : formatText(rows));
   } finally {
     await guest.close();
   }

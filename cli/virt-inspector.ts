@@ -4,6 +4,7 @@ import { inspectGuest, type Inspection } from '../inspect/inspect.js';
 import { diskOptions, main, parse, parseTool, UsageError } from './common.js';
 import { inspectorXml } from './inspector-xml.js';
 import { openGuest, warn } from './open.js';
+import { printOut } from './print.js';
 
 const USAGE = `Usage: virt-inspector -a IMAGE [-a IMAGE...] [--format=raw|qcow2|vmdk] [--json] [--no-applications]
        virt-inspector --each [--format=FMT] [--no-applications] IMAGE...
@@ -23,7 +24,7 @@ main(async (argv) => {
     if (positionals.length === 0) throw new UsageError('--each: no images given', USAGE);
     const images = positionals.map((path) => ({ path, format: v.format === 'auto' ? undefined : v.format }));
     const { inspectEach } = await import('./inspect-each.js');
-    return (await inspectEach(images, applications, v, (line) => process.stdout.write(`${line}\n`))) ? 1 : 0;
+    return (await inspectEach(images, applications, v, (line) => printOut(`${line}\n`))) ? 1 : 0;
   }
   const parsed = parseTool(argv, options, USAGE);
   if (!parsed) return 0;
@@ -35,7 +36,7 @@ main(async (argv) => {
     if (result.oses.length === 0) {
       throw new Error('no operating system could be detected inside this disk image.\n\nThis may be because the file is not a disk image, or is not a virtual machine image, or because the OS type is not understood by guestkit.');
     }
-    process.stdout.write(v.json ? `${JSON.stringify(jsonOf(result), null, 2)}\n` : inspectorXml(result.oses));
+    printOut(v.json ? `${JSON.stringify(jsonOf(result), null, 2)}\n` : inspectorXml(result.oses));
   } finally {
     await guest.close();
   }

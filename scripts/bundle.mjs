@@ -7,9 +7,15 @@
  * (resolving, linking and its own modules) cost a guestmount daemon about 100 ms more to
  * start than the same code as one CommonJS file. Modules behind `await import()` (format
  * and filesystem drivers, filters) are in the file but run only when first imported.
- * npm packages stay external: fuse-native is native code, the rest load lazily.
+ * npm packages stay external (fuse-native is native code) and load lazily through
+ * `require`, except the ESM-only p-limit, which Node 20's `require` cannot load: it is
+ * bundled. No `import()` is left in a bundle, since the code-cache loader runs bundles as
+ * scripts, which cannot import. The bundle is NAME.bundle.js; NAME.js starts it through
+ * run-bundle.js (scripts/run-bundle.cjs) with its code cache, made later by
+ * scripts/train-code-cache.mjs.
  */
 import { chmod, copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -22,9 +28,20 @@ for (const file of (await readdir(join(root, 'cli'))).sort()) {
 /** Worker-thread entry points, started from a command by file name, so bundled beside them. */
 const workers = ['inspect-worker'];
 const outdir = join(root, 'dist', 'bin');
+/** ESM-only packages, bundled because `require` cannot load them on Node 20. */
+const ESM_ONLY = /^(p-limit|yocto-queue)$/;
+/** `await import('pkg')` of an external package becomes a lazy `require('pkg')`. */
+const lazyRequire = {
+  name: 'lazy-require',
+  setup(b) {
+    b.onResolve({ filter: ESM_ONLY }, (a) => ({ path: createRequire(a.importer).resolve(a.path) }));
+    b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'lazy-require' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, resolveDir: root }));
+  },
+};
 await rm(outdir, { recursive: true, force: true }); // no stale files
 await build({
-  entryPoints: Object.fromEntries([...commands, ...workers].map((c) => [c, join(root, 'dist', 'cli', `${c}.js`)])),
+  entryPoints: Object.fromEntries([...commands, ...workers].map((c) => [`${c}.bundle`, join(root, 'dist', 'cli', `${c}.js`)])),
   outdir,
   bundle: true,
   format: 'cjs',
@@ -38,8 +55,19 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  plugins: [lazyRequire],
 });
 await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+await copyFile(join(root, 'scripts', 'run-bundle.cjs'), join(outdir, 'run-bundle.js'));
+for (const c of [...commands, ...workers]) {
+  const bundle = join(outdir, `${c}.bundle.js`);
+  // The loader wraps the bundle as a function body, where a #! line is a syntax error.
+  const code = (await readFile(bundle, 'utf8')).replace(/^#!.*\n/, '');
+  if (/\bimport\(/.test(code)) throw new Error(`${bundle}: an import() is left, which a script cannot run`);
+  await writeFile(bundle, code);
+  const shebang = commands.includes(c) ? '#!/usr/bin/env node\n' : '';
+  await writeFile(join(outdir, `${c}.js`), `${shebang}'use strict';\nrequire('./run-bundle.js')(\`\${__dirname}/${c}.bundle.js\`);\n`);
+}
 await Promise.all(commands.map((c) => chmod(join(outdir, `${c}.js`), 0o755)));
 // Shell launchers (cli/NAME.sh) are installed as dist/bin/NAME, next to the bundle they start.
 for (const file of (await readdir(join(root, 'cli'))).filter((f) => f.endsWith('.sh'))) {

@@ -108,7 +108,9 @@ export class DirReader {
         io.checkBlock(r.pblk, r.len, `directory inode ${inode.ino}`);
         for (let done = 0; done < r.len; done += DIR_CHUNK_BLOCKS) {
           const count = Math.min(DIR_CHUNK_BLOCKS, r.len - done);
-          const chunk = await io.readBlocks(r.pblk + done, count);
+          // A lone block (most directories are one) comes from the cache, where its
+          // checksum is checked once however often lookups pass through it.
+          const chunk = count === 1 ? await io.block(r.pblk + done, `directory inode ${inode.ino}`) : await io.readBlocks(r.pblk + done, count);
           for (let i = 0; i < count; i++) {
             yield { buf: chunk.subarray(i * bs, (i + 1) * bs), lblk: lblk + done + i, at: BigInt(r.pblk + done + i) * BigInt(bs) };
           }
@@ -118,11 +120,17 @@ export class DirReader {
     }
   }
 
+  /** The entries area of a region, its checksum checked, and where it is for messages. */
+  private regionArea(inode: Inode, reg: DirRegion): { area: Buffer; where: string } {
+    if (reg.at !== undefined) this.checkBlock(inode, reg.buf, reg.at);
+    if (reg.lblk < 0) return { area: reg.buf, where: `directory inode ${inode.ino} inline data` };
+    return { area: this.entryArea(reg.buf), where: `directory inode ${inode.ino} block ${reg.lblk}` };
+  }
+
   /** Live entries of a region (no unused slots, no checksum tail), with "." and "..". */
   regionEntries(inode: Inode, reg: DirRegion): RawDirent[] {
-    if (reg.at !== undefined) this.checkBlock(inode, reg.buf, reg.at);
-    const buf = reg.lblk >= 0 ? this.entryArea(reg.buf) : reg.buf;
-    return parseDirents(buf, this.inodes.sb.has(INCOMPAT.FILETYPE), this.dev, `directory inode ${inode.ino}${reg.lblk >= 0 ? ` block ${reg.lblk}` : ' inline data'}`, reg.at).filter((e) => e.ino !== 0);
+    const { area, where } = this.regionArea(inode, reg);
+    return parseDirents(area, this.inodes.sb.has(INCOMPAT.FILETYPE), this.dev, where, reg.at).filter((e) => e.ino !== 0);
   }
 
   /** The inode number an entry names, or null. */
@@ -132,14 +140,14 @@ export class DirReader {
     if (want.length > 255) throw new FsError('ENAMETOOLONG', `${name}: name longer than 255 bytes`);
     if (name === '.') return parent;
     if (name === '..' && dir.hasFlag(INODE_FLAG.INLINE_DATA)) return dir.iBlock.readUInt32LE(0);
-    const found = (entries: RawDirent[]): number | null => entries.find((e) => e.name.equals(want))?.ino ?? null;
     if (dir.hasFlag(INODE_FLAG.INDEX) && this.inodes.sb.hasCompat(COMPAT.DIR_INDEX) && !dir.hasFlag(INODE_FLAG.INLINE_DATA)) {
       const hit = await this.htreeLookup(dir, want).catch(nullIfDamaged);
       if (hit !== null) return hit.ino;
       // The index was damaged: fall back to a linear scan.
     }
     for await (const reg of this.regions(dir)) {
-      const ino = found(this.regionEntries(dir, reg));
+      const { area, where } = this.regionArea(dir, reg);
+      const ino = findDirent(area, want, this.inodes.sb.has(INCOMPAT.FILETYPE), this.dev, where, reg.at);
       if (ino !== null) return ino;
     }
     return null;

@@ -210,10 +210,11 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
     for (const e of await tree.entries()) {
       const fn = parseFileName(e.key, this.dev.name, tree.what);
       if (fn.namespace === NAMESPACE.DOS) continue;
-      if (!nameUsable(fn.name, this.warn, this.dev.name, tree.what, e.at)) continue;
       const num = Number(e.raw.readBigUInt64LE(0) & 0xffffffffffffn);
-      // ntfs-3g hides the metadata files ($MFT, $Bitmap, $Extend...).
+      // ntfs-3g hides the metadata files ($MFT, $Bitmap, $Extend...), and with them the
+      // root's own "." entry (record 5), which every NTFS root holds: no warning for it.
       if (num < FIRST_USER) continue;
+      if (!nameUsable(fn.name, this.warn, this.dev.name, tree.what, e.at)) continue;
       names.push({ name: fn.name, num });
     }
     const out: DirEntry[] = new Array(names.length);

@@ -116,3 +116,14 @@ test('names: NTFS index keys with a name of length 0 or "/" are skipped with a w
   assert.match(warnings.join('\n'), new RegExp(`MFT record ${hx} index \\$I30: entry at byte ${empty - 64 - 16} has an empty name`));
   assert.match(warnings.join('\n'), new RegExp(`MFT record ${hx} index \\$I30: entry at byte ${slash - 64 - 16} has a name holding "/"`));
 });
+
+test('names: the "." entry every NTFS root holds (record 5, itself) is hidden without a warning', async () => {
+  const image = join(await scratch('names-ntfs-root'), 'fs.img');
+  await run('truncate', ['-s', '16M', image]);
+  await run('mkntfs', ['-F', '-Q', '-q', image]);
+  // mkntfs writes the root's "." key, as Windows does: "." in UTF-16 after a length of 1.
+  assert.ok((await readFile(image)).includes(Buffer.from([1, 3, 0x2e, 0])), 'the root index holds "."');
+  const { names, warnings } = await listing(ntfsDriver, image, '/');
+  assert.deepEqual(warnings, []);
+  assert.ok(!names.includes('.'), names.join(' '));
+});

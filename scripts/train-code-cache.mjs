@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * `npm run build`, after bundling: make each command's V8 code cache (dist/bin/NAME.cache,
+ * read by run-bundle.js) by running the command on the demo disks as users do. A cache holds
+ * the code of every function its runs compiled, so the runs go through the usual paths:
+ * qcow2, MBR and GPT, ext4, NTFS and FAT, inspection of Linux and Windows, and a guestmount
+ * daemon serving `ls -R` and `cat` (skipped where /dev/fuse cannot be used). Runs of one
+ * command add to its cache. Commands not trained here get a cache of their top-level code
+ * from their first line below.
+ */
+import { execFileSync } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = join(root, 'dist', 'bin');
+const linux = join(root, 'demo', 'demo.qcow2');
+const windows = join(root, 'demo', 'windows.qcow2');
+const env = { ...process.env, GUESTKIT_TRAIN_CODE_CACHE: '1' };
+
+const run = (file, args) => execFileSync(file, args, { env, stdio: ['ignore', 'ignore', 'inherit'] });
+const node = (cmd, args) => run(process.execPath, [join(bin, `${cmd}.js`), ...args]);
+
+node('virt-filesystems', ['-a', windows, '-a', linux, '--all', '--long', '-h']);
+node('virt-ls', ['-a', linux, '-m', '/dev/sda2', '-m', '/dev/sda1:/boot/efi', '-lR', '/']);
+node('virt-ls', ['-a', windows, '-lR', 'C:\\']);
+node('virt-cat', ['-a', linux, '-m', '/dev/sda2', '/etc/os-release']);
+node('virt-cat', ['-a', windows, '-m', '/dev/sda2', '/Data/Reports/q1.txt']);
+for (const disk of [linux, windows]) node('virt-inspector', ['-a', disk]);
+node('virt-inspector', ['--each', linux, windows]);
+for (const cmd of ['guestunmount', 'virt-v2v', 'demo']) node(cmd, ['--help']);
+
+const fuse = await access('/dev/fuse', constants.R_OK | constants.W_OK).then(() => true, () => false);
+if (fuse) {
+  const mnt = await mkdtemp(join(tmpdir(), 'guestkit-train-'));
+  try {
+    for (const disk of [windows, linux]) {
+      run(join(bin, 'guestmount'), ['--ro', '-i', '-a', disk, mnt]);
+      try {
+        run('ls', ['-lR', mnt]);
+        const top = await readdir(mnt);
+        run('find', [join(mnt, top[0] ?? ''), '-type', 'f', '-exec', 'cat', '{}', '+']);
+      } finally {
+        // guestunmount returns once the daemon has exited, so its cache is written.
+        run(process.execPath, [join(bin, 'guestunmount.js'), mnt]);
+      }
+    }
+  } finally {
+    await rm(mnt, { recursive: true, force: true });
+  }
+} else {
+  node('guestmount', ['--help']);
+  console.log('train-code-cache: /dev/fuse is not usable here; guestmount\'s cache holds only its start');
+}
