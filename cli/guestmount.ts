@@ -7,8 +7,8 @@
  * is guestmount.sh, which starts the daemon itself in the usual quiet case (one Node start).
  */
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, constants, writeFileSync } from 'node:fs';
-import { access, writeFile } from 'node:fs/promises';
+import { access, closeSync, constants, writeFile, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { describeError, diskOptions, main, mountOptionSpecs, parseTool, UsageError } from './common.js';
 
 /** The daemon child tells its parent "ready" or the error on this descriptor. */
@@ -59,7 +59,7 @@ async function guestmount(argv: string[]): Promise<number> {
   const fd = v.fd === undefined ? undefined : parseFd(v.fd, '--fd');
   const cacheTimeout = v['dir-cache-timeout'] === undefined ? DEFAULT_CACHE_TIMEOUT : Number(v['dir-cache-timeout']);
   if (!Number.isFinite(cacheTimeout) || cacheTimeout < 0) throw new Error(`--dir-cache-timeout ${v['dir-cache-timeout']}: not a number of seconds`);
-  await access('/dev/fuse', constants.R_OK | constants.W_OK).catch((e: NodeJS.ErrnoException) => {
+  await promisify(access)('/dev/fuse', constants.R_OK | constants.W_OK).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') throw new Error('/dev/fuse is missing: this host has no FUSE (load the fuse module, or in a container pass --device /dev/fuse)');
     throw new Error(`/dev/fuse: ${e.code === 'EACCES' ? 'permission denied: this user may not use FUSE (the device is usually mode 0666)' : e.message}`);
   });
@@ -73,7 +73,7 @@ async function guestmount(argv: string[]): Promise<number> {
     disks, mountpoint: positionals[0]!, mount: v.mount ?? [], inspector: !!v.inspector, readonly: !!v.ro,
     fuseOptions: v.option ?? [], cacheTimeout, filters: v.filter ?? [], verbose: !!v.verbose, trace: !!v.trace, timings: !!v.timings,
   });
-  if (v['pid-file']) await writeFile(v['pid-file'], `${process.pid}\n`);
+  if (v['pid-file']) await promisify(writeFile)(v['pid-file'], `${process.pid}\n`);
   if (fd !== undefined) writeFileSync(fd, 'x');
   if (readyFd !== undefined) tell(readyFd, 'ready');
   // fuse-native's handles keep the event loop alive after the unmount: leave explicitly.

@@ -4,7 +4,8 @@
  * mountinfo, since libfuse 2's loop ends without telling fuse-native), or from SIGTERM/SIGINT
  * (we unmount ourselves). Either way every acknowledged write is on the image before exit.
  */
-import { realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs';
+import { promisify } from 'node:util';
 import type { Guest } from '../guest/guest.js';
 import { fuseMount } from './fuse.js';
 import { Handles } from './handles.js';
@@ -33,7 +34,7 @@ export interface ServedMount {
 }
 
 export async function serve(guest: Guest, mountpoint: string, opts: DaemonOptions): Promise<ServedMount> {
-  const mnt = await realpath(mountpoint);
+  const mnt = await promisify(realpath)(mountpoint);
   const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   const ns = new Namespace(guest.mounts, owner);
   const handles = new Handles();

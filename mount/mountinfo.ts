@@ -1,5 +1,6 @@
 /** Find FUSE mounts in /proc/self/mountinfo (read asynchronously: never a call on our own mount). */
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
+import { promisify } from 'node:util';
 
 export interface MountInfo {
   id: number;
@@ -12,7 +13,7 @@ export interface MountInfo {
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 export async function mounts(): Promise<MountInfo[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const text = await promisify(readFile)('/proc/self/mountinfo', 'utf8');
   const out: MountInfo[] = [];
   for (const line of text.split('\n')) {
     if (!line) continue;
