@@ -1,5 +1,7 @@
-/** fuse-native, loaded only when a mount is made (it is CommonJS and loads libfuse). */
-import { createRequire } from 'node:module';
+/**
+ * fuse-native, loaded only when a mount is made (it loads libfuse). The command bundles carry
+ * its JavaScript, so their code cache covers it too (scripts/bundle.mjs).
+ */
 import type Fuse from 'fuse-native';
 import type { FuseOps } from 'fuse-native';
 
@@ -29,7 +31,7 @@ export function libfuseOptions(s: FuseSettings): string[] {
 
 /** Mount `ops` at `mountpoint`; resolves once the kernel has sent INIT (the mount is usable). */
 export async function fuseMount(mountpoint: string, ops: FuseOps, settings: FuseSettings): Promise<Fuse> {
-  const FuseClass = createRequire(import.meta.url)('fuse-native') as typeof Fuse;
+  const { default: FuseClass } = await import('fuse-native') as { default: typeof Fuse };
   // Slow (remote) reads must never turn into ETIMEDOUT.
   const fuse = new FuseClass(mountpoint, ops, { timeout: false });
   const opts = `-o${libfuseOptions(settings).join(',')}`;

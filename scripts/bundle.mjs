@@ -28,13 +28,40 @@ for (const file of (await readdir(join(root, 'cli'))).sort()) {
 /** Worker-thread entry points, started from a command by file name, so bundled beside them. */
 const workers = ['inspect-worker'];
 const outdir = join(root, 'dist', 'bin');
-/** ESM-only packages, bundled because `require` cannot load them on Node 20. */
-const ESM_ONLY = /^(p-limit|yocto-queue)$/;
+/**
+ * Packages bundled: the ESM-only ones, because `require` cannot load them on Node 20, and
+ * fuse-native's JavaScript, because loading it (and node-gyp-build's search for its native
+ * part) was a fifth of a guestmount daemon's start; in the bundle the code cache holds it.
+ */
+const BUNDLED = /^(p-limit|yocto-queue|fuse-native|nanoresource)$/;
+/**
+ * Edits to fuse-native's index.js as bundled; the build fails if one no longer matches.
+ * - It finds its native part through node-gyp-build, from its own directory: from the
+ *   bundle's, it asks for it by name (its prebuilds are named by platform and arch).
+ * - child_process (~10 ms to load) and fuse-shared-library (which loads it too) serve only
+ *   its static helpers (Fuse.unmount, configure…), which guestkit does not call: they load
+ *   when first called.
+ */
+const FUSE_EDITS = [
+  ["require('node-gyp-build')(__dirname)", "require(['fuse-native/prebuilds', process.platform + '-' + process.arch, 'node.napi.node'].join('/'))"],
+  ["const { exec } = require('child_process')", "const exec = (...args) => require('child_process').exec(...args)"],
+  ["const { beforeMount, beforeUnmount, configure, unconfigure, isConfigured } = require('fuse-shared-library')",
+    "const [beforeMount, beforeUnmount, configure, unconfigure, isConfigured] = ['beforeMount', 'beforeUnmount', 'configure', 'unconfigure', 'isConfigured']"
+    + ".map((name) => (...args) => require('fuse-shared-library')[name](...args))"],
+];
 /** `await import('pkg')` of an external package becomes a lazy `require('pkg')`. */
 const lazyRequire = {
   name: 'lazy-require',
   setup(b) {
-    b.onResolve({ filter: ESM_ONLY }, (a) => ({ path: createRequire(a.importer).resolve(a.path) }));
+    b.onResolve({ filter: BUNDLED }, (a) => ({ path: createRequire(a.importer).resolve(a.path) }));
+    b.onLoad({ filter: /fuse-native[/\\]index\.js$/ }, async (a) => {
+      let code = await readFile(a.path, 'utf8');
+      for (const [from, to] of FUSE_EDITS) {
+        if (!code.includes(from)) throw new Error(`${a.path}: no ${from} to replace (a new fuse-native?)`);
+        code = code.replace(from, to);
+      }
+      return { contents: code, loader: 'js' };
+    });
     b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'lazy-require' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, resolveDir: root }));
   },
