@@ -105,3 +105,13 @@ test('keys: any names added in any order are listed sorted as Windows upcases, a
     { numRuns: 100 },
   );
 });
+
+test('hive names: every code unit upcases as toUpperCase does where it maps to one unit, alone and inside ASCII names', () => {
+  for (let c = 0; c < 65536; c++) {
+    const ch = String.fromCharCode(c);
+    const up = ch.toUpperCase();
+    const want = up.length === 1 ? up.charCodeAt(0) : c;
+    assert.equal(nameKey(ch)[0], want, `U+${c.toString(16)}`);
+    if (c % 251 === 0) assert.deepEqual([...nameKey(`ab${ch}z`)], [0x41, 0x42, want, 0x5a], `ab U+${c.toString(16)} z`);
+  }
+});
