@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Guest } from '../guest/guest.js';
 import { fuseMount } from './fuse.js';
 import { Handles } from './handles.js';
-import { mountAt } from './mountinfo.js';
+import { mountAt, MountWatch } from './mountinfo.js';
 import { Namespace } from './namespace.js';
 import { buildOps } from './ops.js';
 
@@ -48,12 +48,14 @@ export async function serve(guest: Guest, mountpoint: string, opts: DaemonOption
 
   let gone!: () => void;
   const unmounted = new Promise<void>((r) => (gone = r));
+  const watch = await MountWatch.open(ours);
   const timer = setInterval(() => {
-    mountAt(mnt).then((m) => m?.id !== ours.id && gone(), () => undefined);
+    watch.present().then((here) => here || gone(), () => undefined);
   }, POLL_MS);
 
   const done = unmounted.then(async () => {
     clearInterval(timer);
+    await watch.close();
     // Calls already running finish before the flush.
     await ops.idle();
     await guest.close();
