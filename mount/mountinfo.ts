@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 
 export interface MountInfo {
   id: number;
+  /** The mount's device as "major:minor" (a FUSE mount's backing device info is named so in /sys/class/bdi). */
+  device: string;
   mountpoint: string;
   fstype: string;
   source: string;
@@ -19,7 +21,7 @@ export async function mounts(): Promise<MountInfo[]> {
     const [left = '', right = ''] = line.split(' - ');
     const f = left.split(' ');
     const [fstype = '', source = ''] = right.split(' ');
-    out.push({ id: Number(f[0]), mountpoint: unescape(f[4] ?? ''), fstype, source: unescape(source) });
+    out.push({ id: Number(f[0]), device: f[2] ?? '', mountpoint: unescape(f[4] ?? ''), fstype, source: unescape(source) });
   }
   return out;
 }
