@@ -21,6 +21,12 @@ export interface BlockDevice {
   readonly sectorSize: number;
   /** Read exactly `length` bytes at `offset`; a range past the end is an error. */
   read(offset: bigint, length: number): Promise<Buffer>;
+  /**
+   * Fill all of `buf` from `offset` (same range rules as `read`). Bulk readers (virt-cat, the
+   * FUSE read path) pass a buffer they own and reuse, so the bytes land once, where they are
+   * needed, with no fresh allocation.
+   */
+  readInto(offset: bigint, buf: Buffer): Promise<void>;
   write(offset: bigint, data: Uint8Array): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +48,16 @@ export abstract class BaseDevice implements BlockDevice {
   sectorSize = 512;
 
   protected abstract _read(offset: bigint, length: number): Promise<Buffer>;
+
+  /** Devices that can place bytes straight into the caller's buffer override this. */
+  protected _readInto(offset: bigint, buf: Buffer): Promise<void> {
+    return this.readCopy(offset, buf);
+  }
+
+  /** `_readInto` through `_read` and a copy. */
+  protected async readCopy(offset: bigint, buf: Buffer): Promise<void> {
+    (await this._read(offset, buf.length)).copy(buf);
+  }
 
   protected _write(_offset: bigint, _data: Uint8Array): Promise<void> {
     return Promise.reject(new DiskError(this.name, 'device is read-only', undefined, 'EROFS'));
@@ -73,6 +89,16 @@ export abstract class BaseDevice implements BlockDevice {
     }
     if (length === 0) return Promise.resolve(Buffer.alloc(0));
     return this._read(offset, length);
+  }
+
+  readInto(offset: bigint, buf: Buffer): Promise<void> {
+    try {
+      this.checkRange(offset, BigInt(buf.length), 'read');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (buf.length === 0) return Promise.resolve();
+    return this._readInto(offset, buf);
   }
 
   write(offset: bigint, data: Uint8Array): Promise<void> {

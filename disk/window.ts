@@ -27,6 +27,10 @@ export class WindowDevice extends BaseDevice {
     return this.parent.read(this.start + offset, length);
   }
 
+  protected override _readInto(offset: bigint, buf: Buffer): Promise<void> {
+    return this.parent.readInto(this.start + offset, buf);
+  }
+
   protected override _write(offset: bigint, data: Uint8Array): Promise<void> {
     return this.parent.write(this.start + offset, data);
   }

@@ -82,6 +82,12 @@ export interface Filesystem {
   /** readdir's names, inode numbers and types, reading no inode where the directory records the type (ext4's dirents). */
   readdirTypes(ino: number): Promise<DirName[]>;
   read(ino: number, offset: number, length: number): Promise<Buffer>;
+  /**
+   * `read` into the caller's buffer: bytes from `offset` fill `buf` from its start, and the
+   * count comes back (short only at the end of the file). Nothing lands in `buf` after the
+   * promise settles, so the caller may reuse it then (FUSE's request buffers, virt-cat's).
+   */
+  readInto(ino: number, offset: number, buf: Buffer): Promise<number>;
   readlink(ino: number): Promise<string>;
   listxattr(ino: number): Promise<string[]>;
   getxattr(ino: number, name: string): Promise<Buffer>;

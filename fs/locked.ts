@@ -35,6 +35,7 @@ class LockedFilesystem implements Filesystem {
   readdir(ino: number): Promise<DirEntry[]> { return this.lock.shared(() => this.fs.readdir(ino)); }
   readdirTypes(ino: number): Promise<DirName[]> { return this.lock.shared(() => this.fs.readdirTypes(ino)); }
   read(ino: number, offset: number, length: number): Promise<Buffer> { return this.lock.shared(() => this.fs.read(ino, offset, length)); }
+  readInto(ino: number, offset: number, buf: Buffer): Promise<number> { return this.lock.shared(() => this.fs.readInto(ino, offset, buf)); }
   readlink(ino: number): Promise<string> { return this.lock.shared(() => this.fs.readlink(ino)); }
   listxattr(ino: number): Promise<string[]> { return this.lock.shared(() => this.fs.listxattr(ino)); }
   getxattr(ino: number, name: string): Promise<Buffer> { return this.lock.shared(() => this.fs.getxattr(ino, name)); }

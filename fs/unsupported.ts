@@ -16,6 +16,13 @@ export abstract class UnsupportedWrites {
     return (await this.readdir(ino)).map((e) => ({ name: e.name, ino: e.attr.ino, type: e.attr.mode & 0o170000 }));
   }
 
+  abstract read(ino: number, offset: number, length: number): Promise<Buffer>;
+
+  /** Drivers that can read straight into the caller's buffer override this. */
+  async readInto(ino: number, offset: number, buf: Buffer): Promise<number> {
+    return (await this.read(ino, offset, buf.length)).copy(buf);
+  }
+
   protected refuse(op: string): never {
     if (!this.writable) throw new FsError('EROFS', `${this.type} is mounted read-only: ${op} refused`);
     throw new FsError('ENOTSUP', `${this.type} driver does not support ${op}`);

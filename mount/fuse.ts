@@ -2,11 +2,21 @@
  * fuse-native, loaded only when a mount is made (it loads libfuse). The command bundles carry
  * its JavaScript, so their code cache covers it too (scripts/bundle.mjs).
  */
+import { writeFile } from 'node:fs';
+import { promisify } from 'node:util';
 import type Fuse from 'fuse-native';
 import type { FuseOps } from 'fuse-native';
+import { mountAt } from './mountinfo.js';
 
 /** libfuse 2 takes requests up to 128 KiB; ask for that much in both directions. */
 export const MAX_IO = 128 * 1024;
+/**
+ * The kernel's read-ahead window for the mount, in KiB. FUSE's INIT cannot raise it past the
+ * kernel's default of 128 KiB, which keeps one request in flight, so each 128 KiB read waits
+ * out a full round trip through the daemon; with 1 MiB the kernel sends several at once and
+ * the daemon answers them back to back. Only root may set it (sysfs).
+ */
+const READAHEAD_KB = 1024;
 
 export interface FuseSettings {
   readonly: boolean;
@@ -38,5 +48,12 @@ export async function fuseMount(mountpoint: string, ops: FuseOps, settings: Fuse
   if (opts.length >= 1024) throw new Error(`FUSE options too long (${opts.length} characters, fuse-native takes under 1024)`);
   fuse._fuseOptions = () => opts;
   await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(new Error(`${mountpoint}: cannot mount: ${err.message}`)) : resolve())));
+  await widenReadahead(mountpoint);
   return fuse;
+}
+
+/** Raise the mount's read-ahead window where we may (root); elsewhere it stays the kernel's. */
+async function widenReadahead(mountpoint: string): Promise<void> {
+  const m = await mountAt(mountpoint);
+  if (m?.fstype.startsWith('fuse')) await promisify(writeFile)(`/sys/class/bdi/${m.device}/read_ahead_kb`, String(READAHEAD_KB)).catch(() => undefined);
 }

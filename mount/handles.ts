@@ -5,22 +5,18 @@
  */
 import { FsError } from '../fs/errors.js';
 import type { Filesystem } from '../fs/filesystem.js';
-import { FileReadahead, ReadaheadPool } from './readahead.js';
 
 export interface Handle {
   fs: Filesystem;
   ino: number;
   /** open(2) flags as FUSE gave them. */
   flags: number;
-  /** Made on the first read. */
-  readahead?: FileReadahead;
 }
 
 export class Handles {
   private readonly open = new Map<number, Handle>();
   // fuse-native treats handle 0 as "no handle", so numbering starts at 1.
   private next = 1;
-  private readonly pool = new ReadaheadPool();
 
   add(h: Handle): number {
     while (this.open.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
@@ -36,19 +32,7 @@ export class Handles {
     return h;
   }
 
-  /** The read-ahead of an open file. */
-  readahead(fd: number): FileReadahead {
-    const h = this.get(fd);
-    return (h.readahead ??= new FileReadahead(h.fs, h.ino, this.pool));
-  }
-
-  /** File data is about to change, or has: read-ahead fetched before now is stale. */
-  changed(): void {
-    this.pool.changed();
-  }
-
   release(fd: number): void {
-    this.open.get(fd)?.readahead?.drop();
     this.open.delete(fd);
   }
 

@@ -4,6 +4,8 @@ import { promisify } from 'node:util';
 
 export interface MountInfo {
   id: number;
+  /** The mount's device as "major:minor" (a FUSE mount's backing device info is named so in /sys/class/bdi). */
+  device: string;
   mountpoint: string;
   fstype: string;
   source: string;
@@ -18,7 +20,7 @@ function parseLine(line: string): MountInfo {
   const [left = '', right = ''] = line.split(' - ');
   const f = left.split(' ');
   const [fstype = '', source = ''] = right.split(' ');
-  return { id: Number(f[0]), mountpoint: unescape(f[4] ?? ''), fstype, source: unescape(source) };
+  return { id: Number(f[0]), device: f[2] ?? '', mountpoint: unescape(f[4] ?? ''), fstype, source: unescape(source) };
 }
 
 export async function mounts(): Promise<MountInfo[]> {

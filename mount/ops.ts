@@ -94,15 +94,6 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
     p.then(done, failed);
   }
   const ok = (): unknown[] => [0];
-  /** Run a change to file data; read-ahead from before or during it is dropped. */
-  async function changing<T>(fn: () => Promise<T>): Promise<T> {
-    handles.changed();
-    try {
-      return await fn();
-    } finally {
-      handles.changed();
-    }
-  }
 
   const ops: FuseOps & { idle(): Promise<void> } = {
     async idle() {
@@ -157,13 +148,17 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
       call('release', path, cb, async () => handles.release(fd), ok);
     },
     read(path, fd, buf, len, pos, cb) {
-      call('read', path, cb, () => handles.readahead(fd).read(buf, len, pos), (n) => [n]);
+      // Straight into libfuse's buffer: the driver reads the image into it, with no buffer or copy of ours.
+      call('read', path, cb, () => {
+        const h = handles.get(fd);
+        return h.fs.readInto(h.ino, pos, len === buf.length ? buf : buf.subarray(0, len));
+      }, (n) => [n]);
     },
     write(path, fd, buf, len, pos, cb) {
       call('write', path, cb, async () => {
         const h = handles.get(fd);
         // The buffer is libfuse's and is reused after we answer: the driver gets a copy.
-        return changing(() => h.fs.write(h.ino, pos, Buffer.from(buf.subarray(0, len))));
+        return h.fs.write(h.ino, pos, Buffer.from(buf.subarray(0, len)));
       }, (n) => [n]);
     },
     flush(path, fd, cb) {
@@ -185,13 +180,13 @@ export function buildOps(ctx: OpsContext): FuseOps & { idle(): Promise<void> } {
     truncate(path, size, cb) {
       call('truncate', path, cb, async () => {
         const n = await ns.resolveFs(path);
-        await changing(() => n.fs.truncate(n.ino, size));
+        await n.fs.truncate(n.ino, size);
       }, ok);
     },
     ftruncate(path, fd, size, cb) {
       call('ftruncate', path, cb, async () => {
         const h = handles.get(fd);
-        await changing(() => h.fs.truncate(h.ino, size));
+        await h.fs.truncate(h.ino, size);
       }, ok);
     },
     readlink(path, cb) {

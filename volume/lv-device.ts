@@ -5,6 +5,7 @@
  */
 import { BaseDevice, type BlockDevice } from '../disk/block-device.js';
 import { runAt } from '../disk/run-search.js';
+import { allSettled } from '../disk/settle.js';
 
 export interface LvArea {
   device: BlockDevice;
@@ -48,8 +49,12 @@ export class LogicalVolumeDevice extends BaseDevice {
     const pieces = this.pieces(offset, length);
     if (pieces.length === 1) return pieces[0]!.device.read(pieces[0]!.at, length);
     const out = Buffer.allocUnsafe(length);
-    await Promise.all(pieces.map(async (p) => (await p.device.read(p.at, p.length)).copy(out, p.pos)));
+    await this._readInto(offset, out);
     return out;
+  }
+
+  protected override async _readInto(offset: bigint, out: Buffer): Promise<void> {
+    await allSettled(this.pieces(offset, out.length).map((p) => p.device.readInto(p.at, out.subarray(p.pos, p.pos + p.length))));
   }
 
   protected override async _write(offset: bigint, data: Uint8Array): Promise<void> {

@@ -13,6 +13,7 @@ import { INCOMPAT, parseHeader, readHead, type Qcow2Header } from './header.js';
 import { COMPRESSED, DATA, Mapper, UNALLOCATED, ZERO, type Segment } from './mapper.js';
 import { L2Tables } from './tables.js';
 import { Qcow2Writer } from './writer.js';
+import { allSettled } from '../settle.js';
 
 export interface Qcow2OpenOptions extends OpenOptions {
   /** An already open backing device (createOverlay), used instead of `openBacking`. */
@@ -65,21 +66,23 @@ export class Qcow2Device extends BaseDevice {
   }
 
   protected async _read(offset: bigint, length: number): Promise<Buffer> {
-    const segs = await this.mapper.map(offset, length);
+    const out = Buffer.allocUnsafe(length);
+    await this._readInto(offset, out);
+    return out;
+  }
+
+  /** Each run of data clusters is read from the file straight into its place in `out`. */
+  protected override async _readInto(offset: bigint, out: Buffer): Promise<void> {
+    const segs = await this.mapper.map(offset, out.length);
     // New clusters the mapping points to may still be landing.
     if (this.writer?.busy) await this.writer.landed();
-    const only = segs[0]!;
-    // One contiguous run of data clusters, or of clusters the backing image holds whole (a
-    // fresh overlay): that one read's buffer is the answer, with no copy.
-    if (segs.length === 1 && only.kind === DATA) return this.file.read(BigInt(only.host), length);
-    if (segs.length === 1 && only.kind === UNALLOCATED && this.backingLength(offset, length) === length) return this.backing!.read(offset, length);
-    const out = Buffer.allocUnsafe(length);
     const jobs: Promise<void>[] = [];
     const compressed: Segment[] = [];
     for (const s of segs) {
-      if (s.kind === DATA) jobs.push(this.file.read(BigInt(s.host), s.length).then((b) => void b.copy(out, s.start)));
-      else if (s.kind === ZERO) out.fill(0, s.start, s.start + s.length);
-      else if (s.kind === UNALLOCATED) jobs.push(this.readBelow(out, offset + BigInt(s.start), s.start, s.length));
+      const into = out.subarray(s.start, s.start + s.length);
+      if (s.kind === DATA) jobs.push(this.file.readInto(BigInt(s.host), into));
+      else if (s.kind === ZERO) into.fill(0);
+      else if (s.kind === UNALLOCATED) jobs.push(this.readBelow(into, offset + BigInt(s.start)));
       else compressed.push(s);
     }
     if (compressed.length > 0) {
@@ -92,15 +95,14 @@ export class Qcow2Device extends BaseDevice {
         }),
       );
     }
-    await Promise.all(jobs);
-    return out;
+    await allSettled(jobs);
   }
 
   /** Unallocated here: the backing image's bytes, and zeros past its end. */
-  private async readBelow(out: Buffer, guest: bigint, at: number, length: number): Promise<void> {
-    const fromBacking = this.backing ? this.backingLength(guest, length) : 0;
-    if (fromBacking > 0) (await this.backing!.read(guest, fromBacking)).copy(out, at);
-    out.fill(0, at + fromBacking, at + length);
+  private async readBelow(into: Buffer, guest: bigint): Promise<void> {
+    const fromBacking = this.backing ? this.backingLength(guest, into.length) : 0;
+    if (fromBacking > 0) await this.backing!.readInto(guest, into.subarray(0, fromBacking));
+    into.fill(0, fromBacking);
   }
 
   /** How many of `length` bytes at `guest` the backing image holds. */

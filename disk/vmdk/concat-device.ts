@@ -5,6 +5,7 @@
 import { BaseDevice, type BlockDevice, type Extent } from '../block-device.js';
 import { runAt } from '../run-search.js';
 import { appendRun } from './extent-runs.js';
+import { allSettled } from '../settle.js';
 
 export class ConcatDevice extends BaseDevice {
   readonly size: bigint;
@@ -37,8 +38,20 @@ export class ConcatDevice extends BaseDevice {
   protected async _read(offset: bigint, length: number): Promise<Buffer> {
     const pieces = [...this.split(offset, BigInt(length))];
     if (pieces.length === 1) return pieces[0]!.part.read(pieces[0]!.at, length);
-    const bufs = await Promise.all(pieces.map((p) => p.part.read(p.at, Number(p.length))));
-    return Buffer.concat(bufs, length);
+    const out = Buffer.allocUnsafe(length);
+    await this._readInto(offset, out);
+    return out;
+  }
+
+  protected override async _readInto(offset: bigint, out: Buffer): Promise<void> {
+    let pos = 0;
+    const jobs: Promise<void>[] = [];
+    for (const p of this.split(offset, BigInt(out.length))) {
+      const n = Number(p.length);
+      jobs.push(p.part.readInto(p.at, out.subarray(pos, pos + n)));
+      pos += n;
+    }
+    await allSettled(jobs);
   }
 
   override async extents(offset: bigint, length: bigint): Promise<Extent[]> {

@@ -91,6 +91,20 @@ export class BlockIO {
     return buf;
   }
 
+  /**
+   * File data from byte `skip` of block `block` on, straight into `into` (uncached). The
+   * journal's blocks replace whole blocks, so while there are any the blocks are read whole
+   * and patched, then copied.
+   */
+  async readInto(block: number, skip: number, into: Buffer): Promise<void> {
+    if (this.overlay.size || this.running?.size) {
+      const count = Math.ceil((skip + into.length) / this.blockSize);
+      (await this.readBlocks(block, count)).copy(into, 0, skip, skip + into.length);
+      return;
+    }
+    await this.dev.readInto(BigInt(block) * BigInt(this.blockSize) + BigInt(skip), into);
+  }
+
   /** Write metadata blocks: into the running transaction when there is one, else to the device. */
   async write(block: number, data: Buffer): Promise<void> {
     if (!this.running) return this.writeData(block, data);

@@ -89,6 +89,7 @@ export class Ext4Writer implements Filesystem {
   readdir(ino: number): Promise<DirEntry[]> { return this.fs.readdir(ino); }
   readdirTypes(ino: number): Promise<DirName[]> { return this.fs.readdirTypes(ino); }
   read(ino: number, offset: number, length: number): Promise<Buffer> { return this.fs.read(ino, offset, length); }
+  readInto(ino: number, offset: number, buf: Buffer): Promise<number> { return this.fs.readInto(ino, offset, buf); }
   readlink(ino: number): Promise<string> { return this.fs.readlink(ino); }
   listxattr(ino: number): Promise<string[]> { return this.fs.listxattr(ino); }
   getxattr(ino: number, name: string): Promise<Buffer> { return this.fs.getxattr(ino, name); }

@@ -115,11 +115,22 @@ export class Ext4Fs extends UnsupportedWrites implements Filesystem {
   // ---- file data ----
 
   async read(ino: number, offset: number, length: number): Promise<Buffer> {
+    const inode = await this.dataInode(ino, offset, length);
+    return this.data.read(inode, offset, length);
+  }
+
+  override async readInto(ino: number, offset: number, buf: Buffer): Promise<number> {
+    const inode = await this.dataInode(ino, offset, buf.length);
+    return this.data.readInto(inode, offset, buf);
+  }
+
+  /** The inode a read of `length` bytes at `offset` goes to, the request checked. */
+  private async dataInode(ino: number, offset: number, length: number): Promise<Inode> {
     const inode = await this.inodes.live(ino);
     if (inode.type === S_IFDIR) throw new FsError('EISDIR', `${this.dev}: inode ${ino} is a directory`);
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) throw new FsError('EINVAL', `read of ${length} bytes at ${offset}`);
     if (length > MAX_READ) throw new FsError('EINVAL', `read of ${length} bytes is larger than ${MAX_READ}`);
-    return this.data.read(inode, offset, length);
+    return inode;
   }
 
   async extents(ino: number): Promise<FileExtent[]> {

@@ -4,6 +4,7 @@
  * inodes). The two depend on each other: inline data needs the xattrs, an EA inode's value
  * is file data.
  */
+import { allSettled } from '../../disk/settle.js';
 import { corrupt } from '../errors.js';
 import { xattrBlockCsum } from './checksums.js';
 import { INODE_FLAG } from './constants.js';
@@ -67,51 +68,54 @@ export class InodeData {
 
   /** Bytes [offset, offset+length) of a file, cut at its size; holes read as zeros. */
   async read(inode: Inode, offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(inode.size, offset + length) - offset));
+    return buf.subarray(0, await this.readInto(inode, offset, buf));
+  }
+
+  /**
+   * The file's bytes from `offset` into `buf`, cut at its size; the count. Each device run
+   * is read straight into its place, holes are zeroed there: no buffer of our own, no copy.
+   */
+  async readInto(inode: Inode, offset: number, buf: Buffer): Promise<number> {
     const { io, sb } = this.inodes;
-    const end = Math.min(inode.size, offset + length);
-    if (end <= offset) return Buffer.alloc(0);
-    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) return Buffer.from(inlineFileData(inode, await this.inlineExtra(inode)).subarray(offset, end));
+    const end = Math.min(inode.size, offset + buf.length);
+    if (end <= offset) return 0;
+    if (inode.hasFlag(INODE_FLAG.INLINE_DATA)) return inlineFileData(inode, await this.inlineExtra(inode)).copy(buf, 0, offset, end);
     const bs = sb.blockSize;
     const first = Math.floor(offset / bs);
     const last = Math.ceil(end / bs);
     const map = this.inodes.fileMap(inode);
     const reads: Promise<void>[] = [];
     let pend: Run | null = null;
-    let outBuf: Buffer | undefined;
-    // Not zero-filled: every byte is copied from a run or zeroed as a hole below.
-    const output = (): Buffer => (outBuf ??= Buffer.allocUnsafe(end - offset));
-    const overlap = (r: Run): [from: number, to: number] => [Math.max(offset, r.lblk * bs), Math.min(end, (r.lblk + r.len) * bs)];
+    /** The part of run `r` inside the request, as offsets into `buf`. */
+    const part = (r: Run): Buffer => buf.subarray(Math.max(offset, r.lblk * bs) - offset, Math.min(end, (r.lblk + r.len) * bs) - offset);
     const flush = (r: Run): void => {
-      reads.push(io.readBlocks(r.pblk, r.len).then((buf) => {
-        const [from, to] = overlap(r);
-        buf.copy(output(), from - offset, from - r.lblk * bs, to - r.lblk * bs);
-      }));
+      reads.push(io.readInto(r.pblk, Math.max(0, offset - r.lblk * bs), part(r)));
     };
-    for (let lblk = first; lblk < last;) {
-      const r = await map.map(lblk, last - lblk);
-      if (r.pblk && !r.unwritten) {
-        io.checkBlock(r.pblk, r.len, `inode ${inode.ino} data`);
-        if (pend && pend.pblk + pend.len === r.pblk) pend.len += r.len;
-        else {
+    try {
+      for (let lblk = first; lblk < last;) {
+        const r = await map.map(lblk, last - lblk);
+        if (r.pblk && !r.unwritten) {
+          io.checkBlock(r.pblk, r.len, `inode ${inode.ino} data`);
+          if (pend && pend.pblk + pend.len === r.pblk) pend.len += r.len;
+          else {
+            if (pend) flush(pend);
+            pend = { ...r };
+          }
+        } else {
+          part(r).fill(0);
           if (pend) flush(pend);
-          pend = { ...r };
+          pend = null;
         }
-      } else {
-        const [from, to] = overlap(r);
-        output().fill(0, from - offset, to - offset);
-        if (pend) flush(pend);
-        pend = null;
+        lblk += r.len;
       }
-      lblk += r.len;
+      if (pend) flush(pend);
+    } catch (e) {
+      // Reads already started land in `buf` before we answer, even when a later map failed.
+      await Promise.allSettled(reads);
+      throw e;
     }
-    if (pend && reads.length === 0 && pend.lblk <= first && pend.lblk + pend.len >= last) {
-      // One device run covers the whole request: hand back its buffer without a copy.
-      const buf = await io.readBlocks(pend.pblk, pend.len);
-      const skip = offset - pend.lblk * bs;
-      return buf.subarray(skip, skip + (end - offset));
-    }
-    if (pend) flush(pend);
-    await Promise.all(reads);
-    return output();
+    await allSettled(reads);
+    return end - offset;
   }
 }

@@ -20,6 +20,7 @@ import { FatTable } from './fat-table.js';
 import { readFsInfo } from './fsinfo.js';
 import { MAX_DIR_SLOTS, NodeTable, ROOT, type Node, type Place } from './node-table.js';
 import { parseOptions, type FatOptions } from './options.js';
+import { allSettled } from '../../disk/settle.js';
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -315,13 +316,17 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   protected async readClusters(chain: number[], offset: number, length: number): Promise<Buffer> {
-    const spans = [...this.spans(chain, offset, length)];
-    // One contiguous run (the common case) needs no second buffer.
-    if (spans.length === 1) return this.dev.read(spans[0]!.at, length);
-    // The spans cover every byte, so the buffer needs no zero fill; fragments are read at once.
+    // The spans cover every byte, so the buffer needs no zero fill.
     const out = Buffer.allocUnsafe(length);
-    await Promise.all(spans.map(async (s) => void (await this.dev.read(s.at, s.len)).copy(out, s.from)));
+    await this.readClustersInto(chain, offset, out);
     return out;
+  }
+
+  /** Bytes from `offset` of a chain into all of `out`, each span read straight into place (fragments at once). */
+  protected async readClustersInto(chain: number[], offset: number, out: Buffer): Promise<void> {
+    const reads: Promise<void>[] = [];
+    for (const s of this.spans(chain, offset, out.length)) reads.push(this.dev.readInto(s.at, out.subarray(s.from, s.from + s.len)));
+    await allSettled(reads);
   }
 
   // ---- read calls ----
@@ -352,6 +357,15 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     const size = n.entry.size;
     if (offset >= size || length <= 0) return Buffer.alloc(0);
     return this.readClusters(await this.fileChain(n), offset, Math.min(length, size - offset));
+  }
+
+  override async readInto(ino: number, offset: number, buf: Buffer): Promise<number> {
+    const n = await this.fileNode(ino);
+    const size = n.entry.size;
+    if (offset >= size || buf.length === 0) return 0;
+    const count = Math.min(buf.length, size - offset);
+    await this.readClustersInto(await this.fileChain(n), offset, buf.subarray(0, count));
+    return count;
   }
 
   async readlink(ino: number): Promise<string> {

@@ -235,12 +235,21 @@ export class NtfsFilesystem extends UnsupportedWrites implements Filesystem {
   }
 
   async read(ino: number, offset: number, length: number): Promise<Buffer> {
+    return (await this.dataStream(ino))?.read(offset, length) ?? Buffer.alloc(0);
+  }
+
+  override async readInto(ino: number, offset: number, buf: Buffer): Promise<number> {
+    return (await this.dataStream(ino))?.readInto(offset, buf) ?? 0;
+  }
+
+  /** A file's unnamed $DATA, or undefined when it has none. */
+  private async dataStream(ino: number): Promise<AttrStream | undefined> {
     const { file, si, shown } = await this.load(ino);
     if (shown.kind === 'dir') throw new FsError('EISDIR', `${this.dev.name}: MFT record ${ino} is a directory`);
     const data = file.find(AT.DATA);
-    if (!data) return Buffer.alloc(0);
+    if (!data) return undefined;
     if ((si.attributes & FILE_ATTR.ENCRYPTED) !== 0 || (data.flags & ATTR_FLAG.ENCRYPTED) !== 0) refuseEncrypted(`${this.dev.name}: MFT record ${ino}`);
-    return new AttrStream(this.io, data, `MFT record ${ino} $DATA`).read(offset, length);
+    return new AttrStream(this.io, data, `MFT record ${ino} $DATA`);
   }
 
   async readlink(ino: number): Promise<string> {

@@ -7,6 +7,7 @@ import { corrupt, FsError } from '../errors.js';
 import { ATTR_FLAG, type AttrRecord } from './attribute.js';
 import { lznt1Decompress } from './lznt1.js';
 import { findRun } from './runlist.js';
+import { allSettled } from '../../disk/settle.js';
 
 /** An attribute with its extents merged: what a stream reads. */
 export type Attribute = Pick<
@@ -57,16 +58,31 @@ export class AttrStream {
 
   /** Read up to `length` bytes at `offset`; short only at the end of the data. */
   async read(offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.max(0, Math.min(this.attr.dataSize, offset + length) - offset));
+    return buf.subarray(0, await this.readInto(offset, buf));
+  }
+
+  /** `read` into the caller's buffer, each run straight into place: the count. */
+  async readInto(offset: number, buf: Buffer): Promise<number> {
     const a = this.attr;
-    const end = Math.min(a.dataSize, offset + length);
-    if (offset >= end) return Buffer.alloc(0);
-    if (a.resident) return Buffer.from(a.value!.subarray(offset, end));
-    if (isCompressed(a)) return this.readCompressed(offset, end);
+    const end = Math.min(a.dataSize, offset + buf.length);
+    if (offset >= end) return 0;
+    const out = buf.subarray(0, end - offset);
+    if (a.resident) return a.value!.copy(out, 0, offset, end);
+    if (isCompressed(a)) {
+      await this.readCompressed(offset, end, out);
+      return out.length;
+    }
     const direct = this.directRun(offset, end);
-    if (direct !== undefined) return this.io.dev.read(direct, end - offset);
-    const out = Buffer.alloc(end - offset);
-    await this.readRaw(offset, Math.min(end, a.initSize), out);
-    return out;
+    if (direct !== undefined) {
+      await this.io.dev.readInto(direct, out);
+      return out.length;
+    }
+    // Past the initialized size a stream reads as zeros.
+    const init = Math.min(end, a.initSize);
+    out.fill(0, Math.max(0, init - offset));
+    await this.readRaw(offset, init, out);
+    return out.length;
   }
 
   /** The device offset when [offset, end) is initialized data inside one allocated run. */
@@ -78,43 +94,44 @@ export class AttrStream {
     return BigInt(r.lcn) * BigInt(cs) + BigInt(offset - r.vcn * cs);
   }
 
-  /** Fill `out` from stream bytes [offset, end) through the runs; sparse runs stay zero. */
+  /** Fill `out` from stream bytes [offset, end) through the runs; sparse runs read as zeros. */
   private async readRaw(offset: number, end: number, out: Buffer): Promise<void> {
     const cs = this.io.clusterSize;
     const runs = this.attr.runs;
     let pos = offset;
     let i = findRun(runs, Math.floor(pos / cs));
     const reads: Promise<void>[] = [];
-    while (pos < end) {
-      const r = runs[i];
-      if (!r || pos < r.vcn * cs) throw corrupt(this.io.dev.name, this.what, `no run maps byte ${pos} (VCN ${Math.floor(pos / cs)})`);
-      const runEnd = Math.min(end, (r.vcn + r.len) * cs);
-      if (r.lcn >= 0) {
-        const dst = pos - offset;
-        const dev = BigInt(r.lcn) * BigInt(cs) + BigInt(pos - r.vcn * cs);
-        const n = runEnd - pos;
-        reads.push(this.io.dev.read(dev, n).then((b) => void b.copy(out, dst)));
+    try {
+      while (pos < end) {
+        const r = runs[i];
+        if (!r || pos < r.vcn * cs) throw corrupt(this.io.dev.name, this.what, `no run maps byte ${pos} (VCN ${Math.floor(pos / cs)})`);
+        const runEnd = Math.min(end, (r.vcn + r.len) * cs);
+        const into = out.subarray(pos - offset, runEnd - offset);
+        if (r.lcn >= 0) reads.push(this.io.dev.readInto(BigInt(r.lcn) * BigInt(cs) + BigInt(pos - r.vcn * cs), into));
+        else into.fill(0);
+        pos = runEnd;
+        i++;
       }
-      pos = runEnd;
-      i++;
+    } catch (e) {
+      // Reads already started land in `out` before we answer.
+      await Promise.allSettled(reads);
+      throw e;
     }
-    await Promise.all(reads);
+    await allSettled(reads);
   }
 
-  private async readCompressed(offset: number, end: number): Promise<Buffer> {
+  private async readCompressed(offset: number, end: number, out: Buffer): Promise<void> {
     const cs = this.io.clusterSize;
     if (this.attr.cuShift !== CU_SHIFT || cs > MAX_COMPRESSED_CLUSTER) {
       throw corrupt(this.io.dev.name, this.what, `compression unit of 2^${this.attr.cuShift} clusters of ${cs} bytes (only 2^${CU_SHIFT} clusters of at most ${MAX_COMPRESSED_CLUSTER} bytes are written by Windows)`);
     }
     const unitSize = cs << CU_SHIFT;
-    const out = Buffer.alloc(end - offset);
     for (let u = Math.floor(offset / unitSize); u * unitSize < end; u++) {
       const data = await this.unit(u, unitSize);
       const from = Math.max(offset, u * unitSize);
       const to = Math.min(end, (u + 1) * unitSize);
       data.copy(out, from - offset, from - u * unitSize, to - u * unitSize);
     }
-    return out;
   }
 
   /** One compression unit: all clusters allocated = stored, none = zeros, else LZNT1. */

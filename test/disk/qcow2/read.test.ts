@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { BlockDevice } from '../../../disk/block-device.js';
@@ -92,6 +93,28 @@ const cases: Case[] = [
   },
 ];
 
+/**
+ * readInto a window of a larger buffer at offsets and sizes that cross clusters, zero and
+ * compressed clusters and backing-file edges: the bytes of `qemu-img convert -O raw`, and
+ * nothing written outside the window.
+ */
+async function checkReadInto(dev: BlockDevice, image: string): Promise<void> {
+  const raw = `${image}.${process.pid}.readinto.tmp`;
+  await run('qemu-img', ['convert', '-O', 'raw', image, raw]);
+  try {
+    const want = await readFile(raw);
+    const spans: [number, number][] = [[0, 1], [511, 2], [65535, 3], [65000, 70000], [100 << 10, 300 << 10], [1 << 20, 64 << 10], [(2 << 20) + 100, 200 << 10], [4 * MiB + 12340, 10], [want.length - 4097, 4097]];
+    for (const [at, len] of spans) {
+      const outer = Buffer.alloc(len + 64, 0xa5);
+      await dev.readInto(BigInt(at), outer.subarray(32, 32 + len));
+      assert.ok(outer.subarray(32, 32 + len).equals(want.subarray(at, at + len)), `readInto of ${len} bytes at ${at}`);
+      assert.ok([...outer.subarray(0, 32), ...outer.subarray(32 + len)].every((b) => b === 0xa5), `readInto of ${len} bytes at ${at} wrote outside its buffer`);
+    }
+  } finally {
+    await rm(raw, { force: true });
+  }
+}
+
 async function qemuZeroRuns(path: string): Promise<[bigint, bigint, boolean][]> {
   const map = JSON.parse(await run('qemu-img', ['map', '--output=json', path])) as { start: number; length: number; zero: boolean }[];
   return map.map((m) => [BigInt(m.start), BigInt(m.length), m.zero]);
@@ -111,6 +134,7 @@ for (const c of cases) {
       const want = await qemuRawHash(path);
       assert.equal(await hashDevice(dev, MiB), want, '1 MiB reads');
       assert.equal(await hashDevice(dev, 4096 * 3 + 517), want, 'small unaligned reads');
+      await checkReadInto(dev, path);
       const extents = await dev.extents(0n, dev.size);
       assert.equal(extents.reduce((n, e) => n + e.length, 0n), dev.size, 'extents cover the device');
       if (c.standalone) {
