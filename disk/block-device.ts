@@ -19,8 +19,18 @@ export interface BlockDevice {
   readonly size: bigint;
   /** Logical sector size the device presents (512 unless the format says otherwise). */
   readonly sectorSize: number;
-  /** Read exactly `length` bytes at `offset`; a range past the end is an error. */
+  /**
+   * Read exactly `length` bytes at `offset`; a range past the end is an error. The buffer
+   * belongs to the caller: nothing below keeps it or writes to it later.
+   */
   read(offset: bigint, length: number): Promise<Buffer>;
+  /**
+   * Optional, for sources whose bytes arrive from elsewhere (HTTP): read `target.length`
+   * bytes at `offset` into the caller's buffer, so a filter can reuse its buffers (a fresh
+   * multi-MiB buffer costs page faults and garbage collection each time). On failure the
+   * target's contents are undefined, and parts of the read may still be writing to it.
+   */
+  readInto?(offset: bigint, target: Buffer): Promise<void>;
   write(offset: bigint, data: Uint8Array): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;

@@ -75,7 +75,7 @@ export class HttpDevice extends BaseDevice {
     const [{ Pool, buildConnector }, { CookieJar }, { default: pLimit }] = await Promise.all([import('undici'), import('tough-cookie'), import('p-limit')]);
     const connections = opts.connections ?? 4;
     const tls = { rejectUnauthorized: opts.verify ?? true, ...(opts.ca ? { ca: opts.ca } : {}) };
-    const rings: RingCounts = { reads: 0, freshSlabs: 0 };
+    const rings: RingCounts = { laps: 0, freshSlabs: 0 };
     const pool = new Pool(url.origin, {
       connections,
       keepAliveTimeout: 30_000,
@@ -113,14 +113,28 @@ export class HttpDevice extends BaseDevice {
 
   protected async _read(offset: bigint, length: number): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
+    await this.fill(offset, out);
+    return out;
+  }
+
+  readInto(offset: bigint, target: Buffer): Promise<void> {
+    try {
+      this.checkRange(offset, BigInt(target.length), 'read');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.fill(offset, target);
+  }
+
+  /** Range GETs of at most `requestSize` bytes into `out`, in parallel up to the connection limit. */
+  private async fill(offset: bigint, out: Buffer): Promise<void> {
     const parts: Promise<void>[] = [];
-    for (let at = 0; at < length; at += this.requestSize) {
-      const target = out.subarray(at, Math.min(length, at + this.requestSize));
+    for (let at = 0; at < out.length; at += this.requestSize) {
+      const target = out.subarray(at, Math.min(out.length, at + this.requestSize));
       const start = offset + BigInt(at);
       parts.push(this.limit(() => this.getRange(start, target)));
     }
     await Promise.all(parts);
-    return out;
   }
 
   /** One Range GET into `target`, retried as the policy allows. */

@@ -47,21 +47,23 @@ class ReadRing {
   }
 
   private next(): Buffer {
-    if (this.at + READ > SLAB) this.at = 0;
+    if (this.at + READ > SLAB) {
+      this.at = 0;
+      this.counts.laps++;
+    }
     const queued = this.socket?.readableLength ?? 0;
     if (queued + HEADER_SLACK > SLAB - 2 * READ) {
       this.slab = Buffer.allocUnsafeSlow(SLAB);
       this.at = 0;
       this.counts.freshSlabs++;
     }
-    this.counts.reads++;
     return this.slab.subarray(this.at, this.at + READ);
   }
 }
 
 export interface RingCounts {
-  /** Buffers handed to socket reads. */
-  reads: number;
+  /** Times a slab was filled and reading started over at its front. */
+  laps: number;
   /** Slabs replaced because their bytes might still be held (a test watches for these). */
   freshSlabs: number;
 }
