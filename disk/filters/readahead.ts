@@ -10,9 +10,10 @@
  * row: a read waits for the windows it covers, which may be two, and one window is fetched
  * once however many reads need it. Windows the newest read has passed are dropped.
  *
- * Callers get copies, never views of a window, so over a device that can read into a given
- * buffer (`readInto`: HTTP) windows are reused from a small pool instead of allocated each
- * time. Writes and trims drop every window (before and after they run).
+ * A sequential reader gets views of the windows (each byte handed out once, so they are its
+ * own); other reads get copies. Over a device that can read into a given buffer (`readInto`:
+ * HTTP) windows nobody got a view of are reused from a small pool. Writes and trims drop
+ * every window (before and after they run).
  */
 import type { BlockDevice } from '../block-device.js';
 import { BufferPool } from './buffer-pool.js';
@@ -37,6 +38,8 @@ interface Window {
   /** Dropped from the row; reused once it settled and has no users. */
   dropped: boolean;
   settled: Buffer | undefined | null;
+  /** Bytes before this may have been handed out as views (see `gather`); none below `start`. */
+  given: bigint;
 }
 
 export class ReadaheadFilter extends FilterDevice {
@@ -100,7 +103,7 @@ export class ReadaheadFilter extends FilterDevice {
 
   private add(start: bigint, length: number): void {
     const end = start + BigInt(length) < this.size ? start + BigInt(length) : this.size;
-    const w: Window = { start, end, data: Promise.resolve(undefined), users: 0, dropped: false, settled: null };
+    const w: Window = { start, end, data: Promise.resolve(undefined), users: 0, dropped: false, settled: null, given: start };
     // A failed fetch is dropped: the reads that needed it read below and report the error.
     w.data = this.fetch(start, Number(end - start)).then(
       (b) => this.settle(w, b),
@@ -127,7 +130,13 @@ export class ReadaheadFilter extends FilterDevice {
     return buf;
   }
 
-  /** Copy [offset, offset + length) out of the windows covering it; read below if one failed. */
+  /**
+   * [offset, offset + length) from the windows covering it; read below if one failed. A read
+   * inside one window past every byte handed out of it before gets a view of the window, not
+   * a copy: a sequential reader's bytes are handed out once, so the view is the caller's
+   * alone, and that window is never reused (copying into a fresh buffer instead costs page
+   * faults on every byte). Any other read gets a copy.
+   */
   private async gather(offset: bigint, length: number): Promise<Buffer> {
     const end = offset + BigInt(length);
     const { generation } = this;
@@ -136,6 +145,11 @@ export class ReadaheadFilter extends FilterDevice {
     try {
       const datas = await Promise.all(parts.map((w) => w.data));
       if (generation !== this.generation || datas.some((d) => d === undefined)) return await this.inner.read(offset, length);
+      const only = parts.length === 1 ? parts[0]! : undefined;
+      if (only && offset >= only.given) {
+        only.given = end;
+        return datas[0]!.subarray(Number(offset - only.start), Number(end - only.start));
+      }
       const out = Buffer.allocUnsafe(length);
       parts.forEach((w, i) => {
         const from = offset > w.start ? offset : w.start;
@@ -163,9 +177,12 @@ export class ReadaheadFilter extends FilterDevice {
     this.recycle(w);
   }
 
-  /** A dropped window's buffer goes back to the pool once its fetch settled and no read copies from it. */
+  /**
+   * A dropped window's buffer goes back to the pool once its fetch settled, no read copies
+   * from it, and none of it was handed out as a view.
+   */
   private recycle(w: Window): void {
-    if (!w.dropped || w.users > 0 || !w.settled || !this.inner.readInto) return;
+    if (!w.dropped || w.users > 0 || !w.settled || w.given > w.start || !this.inner.readInto) return;
     this.pool.give(w.settled);
     w.settled = undefined;
   }
