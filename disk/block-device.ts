@@ -25,10 +25,11 @@ export interface BlockDevice {
    */
   read(offset: bigint, length: number): Promise<Buffer>;
   /**
-   * Optional, for sources whose bytes arrive from elsewhere (HTTP): read `target.length`
-   * bytes at `offset` into the caller's buffer, so a filter can reuse its buffers (a fresh
-   * multi-MiB buffer costs page faults and garbage collection each time). On failure the
-   * target's contents are undefined, and parts of the read may still be writing to it.
+   * Optional: read `target.length` bytes at `offset` into the caller's buffer, so a caller
+   * can reuse its buffers (a fresh multi-MiB buffer costs page faults on first touch and
+   * garbage collection later). Offered where it saves work: the HTTP source fills the target
+   * as bytes arrive, and the remote stack's filters pass it down. On failure the target's
+   * contents are undefined, and parts of the read may still be writing to it.
    */
   readInto?(offset: bigint, target: Buffer): Promise<void>;
   write(offset: bigint, data: Uint8Array): Promise<void>;
@@ -39,6 +40,12 @@ export interface BlockDevice {
   trim(offset: bigint, length: bigint): Promise<void>;
   /** Allocated, hole and zero runs covering [offset, offset+length). */
   extents(offset: bigint, length: bigint): Promise<Extent[]>;
+}
+
+/** Read into `target` through `dev.readInto` where the device offers it, else read and copy. */
+export async function readInto(dev: BlockDevice, offset: bigint, target: Buffer): Promise<void> {
+  if (dev.readInto) return dev.readInto(offset, target);
+  (await dev.read(offset, target.length)).copy(target);
 }
 
 /**
@@ -83,6 +90,16 @@ export abstract class BaseDevice implements BlockDevice {
     }
     if (length === 0) return Promise.resolve(Buffer.alloc(0));
     return this._read(offset, length);
+  }
+
+  /** For subclasses that offer `readInto`: the range checked as `read` checks it, then `fill`. */
+  protected checkedInto(offset: bigint, target: Buffer, fill: () => Promise<void>): Promise<void> {
+    try {
+      this.checkRange(offset, BigInt(target.length), 'read');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return target.length === 0 ? Promise.resolve() : fill();
   }
 
   write(offset: bigint, data: Uint8Array): Promise<void> {

@@ -118,12 +118,7 @@ export class HttpDevice extends BaseDevice {
   }
 
   readInto(offset: bigint, target: Buffer): Promise<void> {
-    try {
-      this.checkRange(offset, BigInt(target.length), 'read');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.fill(offset, target);
+    return this.checkedInto(offset, target, () => this.fill(offset, target));
   }
 
   /** Range GETs of at most `requestSize` bytes into `out`, in parallel up to the connection limit. */

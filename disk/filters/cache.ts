@@ -3,7 +3,7 @@
  * filter in `cache-on-read` mode with `cache=writethrough`). Concurrent reads of the same
  * missing block share one inner read; consecutive missing blocks are fetched in one read.
  */
-import type { BlockDevice } from '../block-device.js';
+import { type BlockDevice, readInto } from '../block-device.js';
 import { blockSpan, gather, patchBlock, splitBlocks } from './blocks.js';
 import { FilterDevice } from './filter-device.js';
 import { filterKind } from './filter-kind.js';
@@ -75,6 +75,18 @@ export class CacheFilter extends FilterDevice {
     if (runStart !== undefined) parts.push(...this.fetch(runStart, last + 1n));
     const blocks = parts.every((p) => p instanceof Buffer) ? (parts as Buffer[]) : await Promise.all(parts);
     return gather(offset, length, first, blocks, this.blockSize);
+  }
+
+  /** As `read`, into the caller's buffer; a bypassing read goes to the device below's `readInto`. */
+  readInto(offset: bigint, target: Buffer): Promise<void> {
+    return this.checkedInto(offset, target, async () => {
+      const { first, last } = blockSpan(offset, target.length, this.blockSize);
+      if (target.length >= this.bypass && this.noneHeld(first, last)) {
+        this.stats.innerReads++;
+        return readInto(this.inner, offset, target);
+      }
+      (await this._read(offset, target.length)).copy(target);
+    });
   }
 
   private noneHeld(first: bigint, last: bigint): boolean {

@@ -15,7 +15,7 @@
  * HTTP) windows nobody got a view of are reused from a small pool. Writes and trims drop
  * every window (before and after they run).
  */
-import type { BlockDevice } from '../block-device.js';
+import { type BlockDevice, readInto } from '../block-device.js';
 import { BufferPool } from './buffer-pool.js';
 import { FilterDevice } from './filter-device.js';
 import { filterKind } from './filter-kind.js';
@@ -68,7 +68,16 @@ export class ReadaheadFilter extends FilterDevice {
     return this.row.reduce((n, w) => n + Number(w.end - w.start), 0);
   }
 
-  protected override async _read(offset: bigint, length: number): Promise<Buffer> {
+  protected override _read(offset: bigint, length: number): Promise<Buffer> {
+    return this.serve(offset, length);
+  }
+
+  /** As `read`, into the caller's buffer: windows then stay pooled (no views are handed out). */
+  readInto(offset: bigint, target: Buffer): Promise<void> {
+    return this.checkedInto(offset, target, async () => void (await this.serve(offset, target.length, target)));
+  }
+
+  private async serve(offset: bigint, length: number, target?: Buffer): Promise<Buffer> {
     const end = offset + BigInt(length);
     const sequential = offset === this.lastEnd;
     this.lastEnd = end;
@@ -77,7 +86,7 @@ export class ReadaheadFilter extends FilterDevice {
     const inRow = first !== undefined && last !== undefined && offset >= first.start && offset <= last.end;
     if (!inRow && !sequential) {
       this.window = this.min;
-      return this.inner.read(offset, length);
+      return this.below(offset, length, target);
     }
     // A new run drops the row; a read within it drops only the windows it has passed.
     this.dropBefore(inRow ? offset : this.size);
@@ -86,7 +95,13 @@ export class ReadaheadFilter extends FilterDevice {
       this.add(offset, Math.max(length, this.window));
     }
     this.extend(end);
-    return this.gather(offset, length);
+    return this.gather(offset, length, target);
+  }
+
+  private async below(offset: bigint, length: number, target: Buffer | undefined): Promise<Buffer> {
+    if (!target) return this.inner.read(offset, length);
+    await readInto(this.inner, offset, target);
+    return target;
   }
 
   /** Fetch windows until one whole window lies beyond the one holding byte `end - 1`. */
@@ -135,22 +150,22 @@ export class ReadaheadFilter extends FilterDevice {
    * inside one window past every byte handed out of it before gets a view of the window, not
    * a copy: a sequential reader's bytes are handed out once, so the view is the caller's
    * alone, and that window is never reused (copying into a fresh buffer instead costs page
-   * faults on every byte). Any other read gets a copy.
+   * faults on every byte). Any other read gets a copy, into `target` when given.
    */
-  private async gather(offset: bigint, length: number): Promise<Buffer> {
+  private async gather(offset: bigint, length: number, target: Buffer | undefined): Promise<Buffer> {
     const end = offset + BigInt(length);
     const { generation } = this;
     const parts = this.row.filter((w) => w.start < end && w.end > offset);
     for (const w of parts) w.users++;
     try {
       const datas = await Promise.all(parts.map((w) => w.data));
-      if (generation !== this.generation || datas.some((d) => d === undefined)) return await this.inner.read(offset, length);
+      if (generation !== this.generation || datas.some((d) => d === undefined)) return await this.below(offset, length, target);
       const only = parts.length === 1 ? parts[0]! : undefined;
-      if (only && offset >= only.given) {
+      if (!target && only && offset >= only.given) {
         only.given = end;
         return datas[0]!.subarray(Number(offset - only.start), Number(end - only.start));
       }
-      const out = Buffer.allocUnsafe(length);
+      const out = target ?? Buffer.allocUnsafe(length);
       parts.forEach((w, i) => {
         const from = offset > w.start ? offset : w.start;
         const to = end < w.end ? end : w.end;

@@ -119,3 +119,39 @@ test('readInto fills a caller buffer; reads into one reused buffer each return t
     await server.stop();
   }
 });
+
+test('readInto through the remote stack: a copy into reused buffers, with reads kept meanwhile', async () => {
+  const server = await startFaultServer(BigInt(SIZE), fromBuffer(DATA));
+  const dev = await openRemote(server.url, { connections: 3, requestSize: 256 << 10, readaheadMax: 2 << 20, cacheSize: 1 << 20 });
+  try {
+    assert.ok(dev.readInto);
+    const kept: Kept[] = [];
+    let next = 0;
+    // Two workers, each with one buffer it reads into again and again (sizes below and
+    // above the cache's bypass), checked after every read.
+    const worker = async (chunk: number) => {
+      const buf = Buffer.allocUnsafe(chunk);
+      while (next + chunk <= SIZE) {
+        const off = next;
+        next += chunk;
+        await dev.readInto!(BigInt(off), buf);
+        assert.ok(buf.equals(DATA.subarray(off, off + chunk)), `bytes at ${off}`);
+      }
+    };
+    const rng = prng(9);
+    const others = async () => {
+      for (let i = 0; i < 100; i++) {
+        const off = Math.floor(rng() * (SIZE - 70_000));
+        kept.push({ offset: off, data: await dev.read(BigInt(off), 1 + Math.floor(rng() * 70_000)) });
+      }
+    };
+    await Promise.all([worker(1 << 20), worker(1 << 20), others()]);
+    next = 0;
+    await worker(300_000);
+    checkAll(kept);
+    await assert.rejects(dev.readInto!(BigInt(SIZE - 10), Buffer.alloc(11)), /outside the device/);
+  } finally {
+    await dev.close();
+    await server.stop();
+  }
+});
