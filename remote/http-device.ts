@@ -188,7 +188,7 @@ export class HttpDevice extends BaseDevice {
             target,
             // Cookies are kept before the body is judged, so a refused body still renews the session.
             accept: (status, h) => status !== 401 && accept(status, h),
-            tooLong: (n) => new DiskError(this.name, `${what}: the server sent more than the ${n} bytes asked for`),
+            tooLong: (n) => new DiskError(this.name, `${method}${range ? ` ${range}` : ''}: the server sent more than the ${n} bytes asked for`),
             networkError: (e) => this.connectError(method, e),
           },
         );
