@@ -118,8 +118,9 @@ export class CacheFilter extends FilterDevice {
     const out: Promise<Buffer>[] = [];
     for (let i = from; i < to; i++) {
       const k = Number(i - from);
-      // Blocks of a multi-block run are copied so each cached block owns only its own bytes.
-      const p = run.then((bs) => (to - from > 1n ? Buffer.from(bs[k]!) : bs[k]!));
+      // A block that is part of a larger buffer (a multi-block run, or a view of a readahead
+      // window) is copied, so a cached block holds only its own bytes in memory.
+      const p = run.then((bs) => (bs[k]!.buffer.byteLength > bs[k]!.length ? Buffer.from(bs[k]!) : bs[k]!));
       this.inflight.set(i, p);
       p.then(
         (block) => this.settle(i, p, block),
