@@ -13,7 +13,7 @@
  * - undici's views of an unfinished header block, which lie in the bytes just before what it
  *   has read (its header limit is 16 KiB; `HEADER_SLACK` allows for separators as well).
  * Body bytes are copied out by our handler while undici parses them (see `exchange.ts`).
- * Refilling slab bytes from one lap earlier overwrites stream bytes at least `size - 2 × READ`
+ * Refilling slab bytes from one lap earlier overwrites stream bytes at least `SLAB - 2 × READ`
  * old; when that distance does not clear the queued bytes plus the slack, the connection
  * moves to a fresh slab and the old one lives on until its views are dropped.
  */
