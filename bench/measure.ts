@@ -57,16 +57,21 @@ export async function bestPairs(runs: number, ours: () => Promise<Measurement>, 
 
 /**
  * Read a whole device front to back in `chunk`-byte requests, `depth` of them in flight
- * (qemu-img convert keeps 8 by default); returns the bytes read.
+ * (qemu-img convert keeps 8 by default); returns the bytes read. With `into`, each reader
+ * reads into one buffer of its own again and again (`readInto`), as a copy that reuses its
+ * buffers does.
  */
-export async function readAll(dev: BlockDevice, chunk = 1 << 20, depth = 1): Promise<number> {
+export async function readAll(dev: BlockDevice, chunk = 1 << 20, depth = 1, into = false): Promise<number> {
   const step = BigInt(chunk);
   let next = 0n;
   const reader = async () => {
+    const buf = into ? Buffer.allocUnsafe(chunk) : undefined;
     while (next < dev.size) {
       const off = next;
       next += step;
-      await dev.read(off, Number(dev.size - off < step ? dev.size - off : step));
+      const n = Number(dev.size - off < step ? dev.size - off : step);
+      if (buf) await dev.readInto(off, buf.subarray(0, n));
+      else await dev.read(off, n);
     }
   };
   await Promise.all(Array.from({ length: depth }, reader));

@@ -1,20 +1,21 @@
 /**
  * Reading a 1 GiB image over loopback HTTP: guestkit's remote layer (sequential 1 MiB reads,
- * as a copy does) against curl fetching the file in one stream, qemu's curl driver
- * (`qemu-img convert` from a qcow2 overlay with a `json:` backing) and nbdkit's curl plugin
- * where installed; then again through a proxy that holds every chunk 10 ms each way (a 20 ms
- * round trip: this kernel has no sch_netem, so `tc qdisc ... netem` is not available).
- * Run: node dist/bench/remote.js
+ * as a copy does; once with `read`, once into reused buffers with `readInto`) against curl
+ * fetching the file in one stream and fetching the same 2 MiB ranges our HTTP device asks
+ * for, qemu's curl driver (`qemu-img convert` from a qcow2 overlay with a `json:` backing)
+ * and nbdkit's curl plugin where installed; then again through a proxy in a process of its
+ * own that holds every chunk 10 ms each way (a 20 ms round trip, `delay-proxy.ts`).
+ * Run: node dist/bench/remote.js   (RUNS=N pairs per comparison, best of each kept)
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRemote } from '../remote/open.js';
 import { createRemoteOverlay } from '../remote/overlay.js';
 import { fixture } from '../test/fixtures/cache.js';
 import { startNginx } from '../test/remote/nginx.js';
+import { startDelayProxy } from './delay-proxy.js';
 import { bestPairs, measure, measureCommand, printComparison, readAll, runCommand, type Measurement } from './measure.js';
 
 const GiB = 1 << 30;
@@ -33,14 +34,27 @@ const dir = await fixture('remote-bench-1g', 'v1 1 GiB, each MiB a distinct patt
 });
 const work = await mkdtemp(join(tmpdir(), 'guestkit-bench-remote-'));
 
-const ours = (url: string, label = 'guestkit remote (1 MiB sequential)') => async (): Promise<Measurement> => {
+const ours = (url: string, label = 'guestkit remote (1 MiB sequential)', into = false) => async (): Promise<Measurement> => {
   const dev = await openRemote(url);
   try {
-    return await measure(label, GiB, () => readAll(dev, MiB, 1));
+    return await measure(label, GiB, () => readAll(dev, MiB, 1, into));
   } finally {
     await dev.close();
   }
 };
+
+/**
+ * curl fetching the ranges our HTTP device asks for (2 MiB each, in order) over one
+ * connection: the same requests with curl's costs per byte.
+ */
+async function curlRanges(url: string): Promise<() => Promise<Measurement>> {
+  const config = join(work, 'ranges.curl');
+  const step = 2 * MiB;
+  const entries: string[] = [];
+  for (let at = 0; at < GiB; at += step) entries.push(`url = "${url}"\nrange = "${at}-${at + step - 1}"\noutput = "/dev/null"\n`);
+  await writeFile(config, entries.join('next\n'));
+  return () => measureCommand('curl (same 2 MiB ranges, one stream)', GiB, 'curl', ['-s', '-K', config]);
+}
 
 /**
  * qemu-img convert to a null target from a qcow2 overlay whose backing is the URL. With its
@@ -69,6 +83,10 @@ try {
   const curl = () => measureCommand('curl (one stream)', GiB, 'curl', ['-s', '-o', '/dev/null', url]);
   const [a, b] = await bestPairs(RUNS, ours(url), curl);
   printComparison('1 GiB over loopback HTTP (nginx): guestkit vs curl', a, b);
+  const [a2, b2] = await bestPairs(RUNS, ours(url, 'guestkit remote (1 MiB readInto)', true), curl);
+  printComparison('1 GiB over loopback HTTP (nginx): guestkit into reused buffers vs curl', a2, b2);
+  const [a3, b3] = await bestPairs(RUNS, ours(url), await curlRanges(url));
+  printComparison('1 GiB over loopback HTTP (nginx): guestkit vs curl fetching the same ranges', a3, b3);
   const [c, d] = await bestPairs(RUNS, ours(url), await qemuOverlay(url));
   printComparison("1 GiB over loopback HTTP (nginx): guestkit vs qemu's curl driver", c, d);
   if (existsSync('/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-curl-plugin.so')) {
@@ -79,36 +97,8 @@ try {
   await ng.stop();
 }
 
-/**
- * A TCP proxy to `port` that forwards every chunk `ms` later in each direction: a round trip
- * of 2 × ms on every request, including the connection's set-up, with loopback bandwidth.
- */
-async function delayingProxy(port: number, ms: number): Promise<{ url: (path: string) => string; stop: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const pipe = (from: Socket, to: Socket) => {
-    from.on('data', (chunk) => setTimeout(() => to.write(chunk), ms));
-    from.on('end', () => setTimeout(() => to.end(), ms));
-    from.on('error', () => to.destroy());
-  };
-  const server = createServer((client) => {
-    const upstream = createConnection(port, '127.0.0.1');
-    for (const s of [client, upstream]) sockets.add(s);
-    pipe(client, upstream);
-    pipe(upstream, client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port: own } = server.address() as AddressInfo;
-  return {
-    url: (path) => `http://127.0.0.1:${own}${path}`,
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
 const ng2 = await startNginx(dir);
-const proxy = await delayingProxy(Number(new URL(ng2.origin).port), 10);
+const proxy = await startDelayProxy(Number(new URL(ng2.origin).port), 10);
 try {
   const url = proxy.url('/disk.raw');
   const [g, h] = await bestPairs(1, ours(url, 'guestkit remote, 20 ms RTT'), await qemuOverlay(url));

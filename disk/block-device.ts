@@ -19,12 +19,16 @@ export interface BlockDevice {
   readonly size: bigint;
   /** Logical sector size the device presents (512 unless the format says otherwise). */
   readonly sectorSize: number;
-  /** Read exactly `length` bytes at `offset`; a range past the end is an error. */
+  /**
+   * Read exactly `length` bytes at `offset`; a range past the end is an error. The buffer
+   * belongs to the caller: nothing below keeps it or writes to it later.
+   */
   read(offset: bigint, length: number): Promise<Buffer>;
   /**
    * Fill all of `buf` from `offset` (same range rules as `read`). Bulk readers (virt-cat, the
-   * FUSE read path) pass a buffer they own and reuse, so the bytes land once, where they are
-   * needed, with no fresh allocation.
+   * FUSE read path, the remote readahead's pooled windows) pass a buffer they own and reuse,
+   * so the bytes land once, where they are needed, with no fresh allocation. It settles only
+   * when every part of the read has: after a failure too, nothing still writes into `buf`.
    */
   readInto(offset: bigint, buf: Buffer): Promise<void>;
   write(offset: bigint, data: Uint8Array): Promise<void>;

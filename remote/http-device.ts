@@ -6,10 +6,13 @@
  * an error, never silent bad data. undici, tough-cookie and p-limit load only when a remote
  * disk is opened.
  */
-import type { Dispatcher, Pool } from 'undici';
+import type { Pool } from 'undici';
 import { BaseDevice } from '../disk/block-device.js';
+import { allSettled } from '../disk/settle.js';
 import { DiskError } from '../disk/errors.js';
+import { type Answer, exchange, type Headers } from './exchange.js';
 import { classifyNetworkError, defaultRetry, isTransientStatus, type RetryOutcome, type RetryPolicy, TransientError, withRetry } from './retry.js';
+import { type RingCounts, ringConnector } from './read-ring.js';
 import { Session, type SessionOptions } from './session.js';
 import { redact } from './url.js';
 
@@ -57,6 +60,8 @@ export class HttpDevice extends BaseDevice {
     private readonly limit: Limit,
     private readonly session: Session,
     private readonly opts: HttpOptions,
+    /** Socket reads into the connections' read rings (plain http only). */
+    readonly rings: RingCounts,
   ) {
     super();
     this.name = redact(url);
@@ -68,14 +73,16 @@ export class HttpDevice extends BaseDevice {
 
   static async open(url: URL, opts: HttpOptions = {}): Promise<HttpDevice> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DiskError(redact(url), `not an http(s) URL`);
-    const [{ Pool }, { CookieJar }, { default: pLimit }] = await Promise.all([import('undici'), import('tough-cookie'), import('p-limit')]);
+    const [{ Pool, buildConnector }, { CookieJar }, { default: pLimit }] = await Promise.all([import('undici'), import('tough-cookie'), import('p-limit')]);
     const connections = opts.connections ?? 4;
+    const tls = { rejectUnauthorized: opts.verify ?? true, ...(opts.ca ? { ca: opts.ca } : {}) };
+    const rings: RingCounts = { laps: 0, freshSlabs: 0 };
     const pool = new Pool(url.origin, {
       connections,
       keepAliveTimeout: 30_000,
-      connect: { rejectUnauthorized: opts.verify ?? true, ...(opts.ca ? { ca: opts.ca } : {}) },
+      connect: url.protocol === 'http:' ? ringConnector(buildConnector, {}, rings) : tls,
     });
-    const dev = new HttpDevice(url, pool, pLimit(connections), new Session(new CookieJar(), opts), opts);
+    const dev = new HttpDevice(url, pool, pLimit(connections), new Session(new CookieJar(), opts), opts, rings);
     try {
       await dev.head();
     } catch (e) {
@@ -93,29 +100,38 @@ export class HttpDevice extends BaseDevice {
       async () => {
         if (attempt++ > 0) this.stats.retries++;
         const r = await this.send('HEAD');
-        await r.body.dump();
-        if (isTransientStatus(r.statusCode)) throw new TransientError(`HTTP ${r.statusCode}`, r.statusCode);
+        if (isTransientStatus(r.status)) throw new TransientError(`HTTP ${r.status}`, r.status);
         return r;
       },
       (o) => this.failure('HEAD', o),
     );
-    if (res.statusCode !== 200) throw this.statusError('HEAD', res.statusCode);
-    const len = header(res, 'content-length');
+    if (res.status !== 200) throw this.statusError('HEAD', res.status);
+    const len = header(res.headers, 'content-length');
     if (len === undefined || !/^\d+$/.test(len)) throw new DiskError(this.name, 'HEAD gave no Content-Length: the size of the file is unknown');
     this.size = BigInt(len);
-    if (!/\bbytes\b/i.test(header(res, 'accept-ranges') ?? '')) throw new DiskError(this.name, `no "Accept-Ranges: bytes" in the HEAD answer: ${RANGE_HINT}`, undefined, 'ENOTSUP');
+    if (!/\bbytes\b/i.test(header(res.headers, 'accept-ranges') ?? '')) throw new DiskError(this.name, `no "Accept-Ranges: bytes" in the HEAD answer: ${RANGE_HINT}`, undefined, 'ENOTSUP');
   }
 
   protected async _read(offset: bigint, length: number): Promise<Buffer> {
     const out = Buffer.allocUnsafe(length);
+    await this.fill(offset, out);
+    return out;
+  }
+
+  protected override _readInto(offset: bigint, target: Buffer): Promise<void> {
+    return this.fill(offset, target);
+  }
+
+  /** Range GETs of at most `requestSize` bytes into `out`, in parallel up to the connection limit. */
+  private async fill(offset: bigint, out: Buffer): Promise<void> {
     const parts: Promise<void>[] = [];
-    for (let at = 0; at < length; at += this.requestSize) {
-      const target = out.subarray(at, Math.min(length, at + this.requestSize));
+    for (let at = 0; at < out.length; at += this.requestSize) {
+      const target = out.subarray(at, Math.min(out.length, at + this.requestSize));
       const start = offset + BigInt(at);
       parts.push(this.limit(() => this.getRange(start, target)));
     }
-    await Promise.all(parts);
-    return out;
+    // Every part settles before a failure is reported: the caller may reuse `out` then.
+    await allSettled(parts);
   }
 
   /** One Range GET into `target`, retried as the policy allows. */
@@ -127,19 +143,17 @@ export class HttpDevice extends BaseDevice {
       this.retry,
       async () => {
         if (attempt++ > 0) this.stats.retries++;
-        const res = await this.send('GET', `bytes=${offset}-${last}`);
-        let consumed = false;
-        try {
-          if (res.statusCode === 200) throw new DiskError(this.name, `${what}: answered 200 with the whole file: ${RANGE_HINT}`, offset, 'ENOTSUP');
-          if (res.statusCode === 416) throw new DiskError(this.name, `${what}: answered 416 (range not satisfiable): the file is no longer ${this.size} bytes long`, offset);
-          if (isTransientStatus(res.statusCode)) throw new TransientError(`HTTP ${res.statusCode}`, res.statusCode);
-          if (res.statusCode !== 206) throw this.statusError(what, res.statusCode);
-          this.checkContentRange(header(res, 'content-range'), offset, last);
-          consumed = true;
-          await this.readBody(res.body, target, what, offset);
-        } finally {
-          if (!consumed) await res.body.dump().catch(() => undefined);
-        }
+        const res = await this.send('GET', `bytes=${offset}-${last}`, target, (status, headers) => {
+          if (status === 200) throw new DiskError(this.name, `${what}: answered 200 with the whole file: ${RANGE_HINT}`, offset, 'ENOTSUP');
+          if (status !== 206) return false;
+          this.checkContentRange(header(headers, 'content-range'), offset, last);
+          return true;
+        });
+        if (res.status === 416) throw new DiskError(this.name, `${what}: answered 416 (range not satisfiable): the file is no longer ${this.size} bytes long`, offset);
+        if (isTransientStatus(res.status)) throw new TransientError(`HTTP ${res.status}`, res.status);
+        if (res.status !== 206) throw this.statusError(what, res.status);
+        // A short body is a reset mid-body, worth another try.
+        if (res.received !== target.length) throw new TransientError(`body ended after ${res.received} of ${target.length} bytes`);
       },
       (o) => this.failure(what, o, offset),
     );
@@ -157,51 +171,36 @@ export class HttpDevice extends BaseDevice {
   }
 
   /**
-   * Copy the body into `target`; a short body is transient (a reset mid-body), a long one an
-   * error. 'data' events, not `for await` or `arrayBuffer()`: those cost about 3× the time
-   * per MiB here.
+   * Send one request with the session's credentials, the body going into `target` when
+   * `accept` says so (see `exchange`); a 401 renews the session once.
    */
-  private async readBody(body: Dispatcher.ResponseData['body'], target: Buffer, what: string, offset: bigint): Promise<void> {
-    let got = 0;
-    await new Promise<void>((resolve, reject) => {
-      body.on('data', (chunk: Buffer) => {
-        if (got + chunk.length > target.length) {
-          body.destroy(new DiskError(this.name, `${what}: the server sent more than the ${target.length} bytes asked for`, offset));
-          return;
-        }
-        chunk.copy(target, got);
-        got += chunk.length;
-      });
-      body.on('end', resolve);
-      body.on('error', (e) => reject(e instanceof DiskError ? e : classifyNetworkError(e)));
-    });
-    if (got !== target.length) throw new TransientError(`body ended after ${got} of ${target.length} bytes`);
-  }
-
-  /** Send one request with the session's credentials; a 401 renews the session once. */
-  private async send(method: 'HEAD' | 'GET', range?: string): Promise<Dispatcher.ResponseData> {
+  private async send(method: 'HEAD' | 'GET', range?: string, target?: Buffer, accept: (status: number, headers: Headers) => boolean = () => false): Promise<Answer> {
     const href = this.url.href;
+    const what = `${method} ${this.name}${range ? ` ${range}` : ''}`;
     for (let renewed = false; ; renewed = true) {
       const headers = await this.session.headers(href);
       if (range) headers['range'] = range;
       this.stats.requests++;
-      let res: Dispatcher.ResponseData;
+      let res: Answer;
       try {
-        res = await this.pool.request({
-          path: this.url.pathname + this.url.search,
-          method,
-          headers,
-          headersTimeout: this.timeout,
-          bodyTimeout: this.timeout,
-        });
+        res = await exchange(
+          this.pool,
+          { path: this.url.pathname + this.url.search, method, headers, headersTimeout: this.timeout, bodyTimeout: this.timeout },
+          {
+            target,
+            // Cookies are kept before the body is judged, so a refused body still renews the session.
+            accept: (status, h) => status !== 401 && accept(status, h),
+            tooLong: (n) => new DiskError(this.name, `${method}${range ? ` ${range}` : ''}: the server sent more than the ${n} bytes asked for`),
+            networkError: (e) => this.connectError(method, e),
+          },
+        );
       } catch (e) {
-        this.opts.log?.(`${method} ${this.name}${range ? ` ${range}` : ''} -> ${(e as Error).message}`);
-        throw this.connectError(method, e);
+        this.opts.log?.(`${what} -> ${(e as Error).message}`);
+        throw e;
       }
-      this.opts.log?.(`${method} ${this.name}${range ? ` ${range}` : ''} -> ${res.statusCode}`);
+      this.opts.log?.(`${what} -> ${res.status}`);
       await this.session.update(href, res.headers['set-cookie']);
-      if (res.statusCode === 401 && !renewed && this.session.canAuthenticate) {
-        await res.body.dump();
+      if (res.status === 401 && !renewed && this.session.canAuthenticate) {
         this.stats.renewals++;
         await this.session.renew();
         continue;
@@ -239,7 +238,7 @@ export class HttpDevice extends BaseDevice {
   }
 }
 
-function header(res: Dispatcher.ResponseData, name: string): string | undefined {
-  const v = res.headers[name];
+function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }

@@ -77,6 +77,16 @@ export class CacheFilter extends FilterDevice {
     return gather(offset, length, first, blocks, this.blockSize);
   }
 
+  /** As `read`, into the caller's buffer; a bypassing read goes to the device below's `readInto`. */
+  protected override async _readInto(offset: bigint, target: Buffer): Promise<void> {
+    const { first, last } = blockSpan(offset, target.length, this.blockSize);
+    if (target.length >= this.bypass && this.noneHeld(first, last)) {
+      this.stats.innerReads++;
+      return this.inner.readInto(offset, target);
+    }
+    (await this._read(offset, target.length)).copy(target);
+  }
+
   private noneHeld(first: bigint, last: bigint): boolean {
     for (let i = first; i <= last; i++) if (this.blocks.has(i) || this.inflight.has(i)) return false;
     return true;
@@ -106,8 +116,9 @@ export class CacheFilter extends FilterDevice {
     const out: Promise<Buffer>[] = [];
     for (let i = from; i < to; i++) {
       const k = Number(i - from);
-      // Blocks of a multi-block run are copied so each cached block owns only its own bytes.
-      const p = run.then((bs) => (to - from > 1n ? Buffer.from(bs[k]!) : bs[k]!));
+      // A block that is part of a larger buffer (a multi-block run, or a view of a readahead
+      // window) is copied, so a cached block holds only its own bytes in memory.
+      const p = run.then((bs) => (bs[k]!.buffer.byteLength > bs[k]!.length ? Buffer.from(bs[k]!) : bs[k]!));
       this.inflight.set(i, p);
       p.then(
         (block) => this.settle(i, p, block),

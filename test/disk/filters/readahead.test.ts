@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { error } from '../../../disk/filters/error.js';
 import { readahead } from '../../../disk/filters/readahead.js';
 import { checkRandomReads, count, Gated, loggedFile, randomImage } from './helpers.js';
 
@@ -77,4 +80,59 @@ test('readahead: a background fetch that overlapped a write is thrown away', { t
   patch.copy(data, 4096 + window + 100);
   gate.releaseReads();
   while (off < 4096 + 2 * window) await readNext();
+});
+
+test('readahead: reads in flight at once share the windows, and no byte is fetched twice', async () => {
+  const { path, data } = await randomImage('ra-depth');
+  const { dev: below, entries } = await loggedFile(path);
+  const dev = readahead(below, { min: 64 << 10, max: 512 << 10 });
+  // Four readers issuing 96 KiB reads in order, as a copy's workers do; windows are powers of
+  // two, so many reads straddle two windows.
+  const chunk = 96 << 10;
+  let next = 0;
+  let most = 0;
+  const worker = async () => {
+    while (next < data.length) {
+      const off = next;
+      const len = Math.min(chunk, data.length - off);
+      next += len;
+      const got = await dev.read(BigInt(off), len);
+      assert.ok(got.equals(data.subarray(off, off + len)), `bytes at ${off}`);
+      most = Math.max(most, dev.bufferedBytes);
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  const reads = entries.filter((e) => e.op === 'read');
+  const fetched = reads.reduce((n, e) => n + Number(e.length), 0);
+  // The first read passes through (one read is not yet a run); everything after it once.
+  assert.ok(fetched <= data.length + chunk, `fetched ${fetched} bytes of a ${data.length}-byte file`);
+  assert.ok(reads.length < data.length / chunk / 2, `${reads.length} inner reads`);
+  assert.ok(most <= 3 * (512 << 10) + chunk, `held ${most} bytes`);
+  await dev.close();
+});
+
+test('readahead: a failed window fetch is reported by the read that needs it, and reading goes on', async () => {
+  const { path, data, dir } = await randomImage('ra-fail');
+  const trigger = join(dir, 'fail-now');
+  const { dev: below } = await loggedFile(path);
+  const dev = readahead(error(below, { file: trigger, ops: ['read'] }), { min: 64 << 10, max: 256 << 10 });
+  const step = 16 << 10;
+  let off = 0;
+  const readNext = async () => {
+    const got = await dev.read(BigInt(off), step);
+    assert.ok(got.equals(data.subarray(off, off + step)), `bytes at ${off}`);
+    off += step;
+  };
+  while (off < 512 << 10) await readNext();
+  await writeFile(trigger, '');
+  // Windows already fetched still serve; the first read that needs a failed one fails.
+  const err = await (async () => {
+    for (;;) await readNext();
+  })().catch((e: Error & { code?: string }) => e);
+  assert.equal(err.code, 'EIO');
+  assert.match(err.message, /injected error/);
+  assert.ok(off < data.length - step);
+  await rm(trigger);
+  while (off + step <= data.length) await readNext();
+  await dev.close();
 });
