@@ -31,6 +31,7 @@ export interface BlockDevice {
    * when every part of the read has: after a failure too, nothing still writes into `buf`.
    */
   readInto(offset: bigint, buf: Buffer): Promise<void>;
+  /** Write `data` at `offset`; once this settles `data` is the caller's again (nothing keeps it). */
   write(offset: bigint, data: Uint8Array): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
