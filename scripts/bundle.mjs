@@ -1,18 +1,17 @@
 #!/usr/bin/env node
 /**
  * `npm run build`, after tsc: bundle every command (each `cli/*.ts` that starts with a
- * shebang) from tsc's output into `dist/bin/NAME.js`, which package.json's `bin` points to.
+ * shebang) from tsc's output into `dist/bin/NAME.bundle.js`, started by `dist/bin/NAME.js`
+ * (which package.json's `bin` points to).
  * Loading one bundle instead of ~150 modules is most of a command's start-up. The bundles
  * are CommonJS, one file per command (dist/bin/package.json says so): Node's ESM loader
  * (resolving, linking and its own modules) cost a guestmount daemon about 100 ms more to
  * start than the same code as one CommonJS file. Modules behind `await import()` (format
  * and filesystem drivers, filters) are in the file but run only when first imported.
- * npm packages stay external (fuse-native is native code) and load lazily through
- * `require`, except the ESM-only p-limit, which Node 20's `require` cannot load: it is
- * bundled. No `import()` is left in a bundle, since the code-cache loader runs bundles as
- * scripts, which cannot import. The bundle is NAME.bundle.js; NAME.js starts it through
- * run-bundle.js (scripts/run-bundle.cjs) with its code cache, made later by
- * scripts/train-code-cache.mjs.
+ * npm packages stay external and load lazily through `require`, except those in BUNDLED
+ * below. No `import()` is left in a bundle, since the code-cache loader runs bundles as
+ * scripts, which cannot import. NAME.js starts the bundle through run-bundle.js
+ * (scripts/run-bundle.cjs) with its code cache, made later by scripts/train-code-cache.mjs.
  */
 import { chmod, copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -49,9 +48,9 @@ const FUSE_EDITS = [
     "const [beforeMount, beforeUnmount, configure, unconfigure, isConfigured] = ['beforeMount', 'beforeUnmount', 'configure', 'unconfigure', 'isConfigured']"
     + ".map((name) => (...args) => require('fuse-shared-library')[name](...args))"],
 ];
-/** `await import('pkg')` of an external package becomes a lazy `require('pkg')`. */
-const lazyRequire = {
-  name: 'lazy-require',
+/** The BUNDLED packages resolved into the bundle (not left external), fuse-native edited. */
+const bundledPackages = {
+  name: 'bundled-packages',
   setup(b) {
     b.onResolve({ filter: BUNDLED }, (a) => ({ path: createRequire(a.importer).resolve(a.path) }));
     b.onLoad({ filter: /fuse-native[/\\]index\.js$/ }, async (a) => {
@@ -62,6 +61,12 @@ const lazyRequire = {
       }
       return { contents: code, loader: 'js' };
     });
+  },
+};
+/** `await import('pkg')` of an external package becomes a lazy `require('pkg')`. */
+const lazyRequire = {
+  name: 'lazy-require',
+  setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'lazy-require' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, resolveDir: root }));
   },
@@ -82,7 +87,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
-  plugins: [lazyRequire],
+  plugins: [bundledPackages, lazyRequire],
 });
 await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 await copyFile(join(root, 'scripts', 'run-bundle.cjs'), join(outdir, 'run-bundle.js'));
