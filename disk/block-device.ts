@@ -81,49 +81,41 @@ export abstract class BaseDevice implements BlockDevice {
   }
 
   checkRange(offset: bigint, length: bigint, op: string): void {
-    if (offset < 0n || length < 0n || offset + length > this.size) {
-      throw new DiskError(this.name, `${op} of ${length} bytes at ${offset} is outside the device of ${this.size} bytes`, offset);
-    }
+    const bad = this.rangeError(offset, length, op);
+    if (bad) throw bad;
+  }
+
+  /** The error for a range outside the device, or undefined: the public calls reject with it. */
+  private rangeError(offset: bigint, length: bigint, op: string): DiskError | undefined {
+    if (offset >= 0n && length >= 0n && offset + length <= this.size) return undefined;
+    return new DiskError(this.name, `${op} of ${length} bytes at ${offset} is outside the device of ${this.size} bytes`, offset);
+  }
+
+  private readOnlyError(offset: bigint): DiskError | undefined {
+    return this.canWrite() ? undefined : new DiskError(this.name, 'device is read-only', offset, 'EROFS');
   }
 
   read(offset: bigint, length: number): Promise<Buffer> {
-    try {
-      this.checkRange(offset, BigInt(length), 'read');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (length === 0) return Promise.resolve(Buffer.alloc(0));
-    return this._read(offset, length);
+    const bad = this.rangeError(offset, BigInt(length), 'read');
+    if (bad) return Promise.reject(bad);
+    return length === 0 ? Promise.resolve(Buffer.alloc(0)) : this._read(offset, length);
   }
 
   readInto(offset: bigint, buf: Buffer): Promise<void> {
-    try {
-      this.checkRange(offset, BigInt(buf.length), 'read');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (buf.length === 0) return Promise.resolve();
-    return this._readInto(offset, buf);
+    const bad = this.rangeError(offset, BigInt(buf.length), 'read');
+    if (bad) return Promise.reject(bad);
+    return buf.length === 0 ? Promise.resolve() : this._readInto(offset, buf);
   }
 
   write(offset: bigint, data: Uint8Array): Promise<void> {
-    if (!this.canWrite()) return Promise.reject(new DiskError(this.name, 'device is read-only', offset, 'EROFS'));
-    try {
-      this.checkRange(offset, BigInt(data.length), 'write');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (data.length === 0) return Promise.resolve();
-    return this._write(offset, data);
+    const bad = this.readOnlyError(offset) ?? this.rangeError(offset, BigInt(data.length), 'write');
+    if (bad) return Promise.reject(bad);
+    return data.length === 0 ? Promise.resolve() : this._write(offset, data);
   }
 
   trim(offset: bigint, length: bigint): Promise<void> {
-    if (!this.canWrite()) return Promise.reject(new DiskError(this.name, 'device is read-only', offset, 'EROFS'));
-    try {
-      this.checkRange(offset, length, 'trim');
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const bad = this.readOnlyError(offset) ?? this.rangeError(offset, length, 'trim');
+    if (bad) return Promise.reject(bad);
     return this.canTrim() ? this._trim(offset, length) : Promise.resolve();
   }
 
@@ -137,11 +129,8 @@ export abstract class BaseDevice implements BlockDevice {
 
   /** Default: the whole range is allocated data. Formats that know better override. */
   extents(offset: bigint, length: bigint): Promise<Extent[]> {
-    try {
-      this.checkRange(offset, length, 'extents');
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const bad = this.rangeError(offset, length, 'extents');
+    if (bad) return Promise.reject(bad);
     return Promise.resolve([{ offset, length, hole: false, zero: false }]);
   }
 }

@@ -1,6 +1,6 @@
 /** A plain file (or block device node) as a BlockDevice, with positional I/O. */
 import * as fs from 'node:fs';
-import { constants, readSync, type BigIntStats } from 'node:fs';
+import type { BigIntStats } from 'node:fs';
 import { promisify } from 'node:util';
 import { BaseDevice } from './block-device.js';
 import { toSafeNumber } from './bigint.js';
@@ -65,7 +65,7 @@ export class RawFile extends BaseDevice {
     if (before && !before.isFile() && !before.isBlockDevice()) throw notAnImage(path, kindOf(before), before.isDirectory() ? 'EISDIR' : 'EINVAL');
     let fd: number;
     try {
-      fd = await open(path, (writable ? constants.O_RDWR : constants.O_RDONLY) | constants.O_NONBLOCK);
+      fd = await open(path, (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | fs.constants.O_NONBLOCK);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'EISDIR') throw notAnImage(path, 'a directory', 'EISDIR');
@@ -100,7 +100,7 @@ export class RawFile extends BaseDevice {
     let done = 0;
     while (done < length) {
       const bytesRead = length <= SYNC_READ_MAX
-        ? readSync(this.fd, buf, done, length - done, pos + done)
+        ? fs.readSync(this.fd, buf, done, length - done, pos + done)
         : (await read(this.fd, buf, done, length - done, pos + done)).bytesRead;
       if (bytesRead === 0) {
         throw new DiskError(this.name, `file ended early: read ${done} of ${length} bytes`, offset);

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Guest } from '../guest/guest.js';
 import { fuseMount } from './fuse.js';
 import { Handles } from './handles.js';
-import { mountAt, MountWatch } from './mountinfo.js';
+import { MountWatch } from './mountinfo.js';
 import { Namespace } from './namespace.js';
 import { buildOps } from './ops.js';
 
@@ -42,9 +42,7 @@ export async function serve(guest: Guest, mountpoint: string, opts: DaemonOption
     ns, handles, writable: !opts.readonly, ...owner, trace: opts.trace,
     onError: opts.verbose && ((op, path, e) => opts.verbose!(`${op} ${path}: ${(e as Error).message}`)),
   });
-  await fuseMount(mnt, ops, { readonly: opts.readonly, cacheTimeout: opts.cacheTimeout, fsname: `guestmount:${process.pid}`, extra: opts.fuseOptions });
-  const ours = await mountAt(mnt);
-  if (!ours) throw new Error(`${mnt}: mounted, but not in /proc/self/mountinfo`);
+  const { mount: ours } = await fuseMount(mnt, ops, { readonly: opts.readonly, cacheTimeout: opts.cacheTimeout, fsname: `guestmount:${process.pid}`, extra: opts.fuseOptions });
 
   let gone!: () => void;
   const unmounted = new Promise<void>((r) => (gone = r));

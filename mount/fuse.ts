@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs';
 import { promisify } from 'node:util';
 import type Fuse from 'fuse-native';
 import type { FuseOps } from 'fuse-native';
-import { mountAt } from './mountinfo.js';
+import { mountAt, type MountInfo } from './mountinfo.js';
 
 /** libfuse 2 takes requests up to 128 KiB; ask for that much in both directions. */
 export const MAX_IO = 128 * 1024;
@@ -39,8 +39,11 @@ export function libfuseOptions(s: FuseSettings): string[] {
   return [...o, ...s.extra];
 }
 
-/** Mount `ops` at `mountpoint`; resolves once the kernel has sent INIT (the mount is usable). */
-export async function fuseMount(mountpoint: string, ops: FuseOps, settings: FuseSettings): Promise<Fuse> {
+/**
+ * Mount `ops` at `mountpoint`; resolves once the kernel has sent INIT (the mount is usable),
+ * with the mount as mountinfo lists it.
+ */
+export async function fuseMount(mountpoint: string, ops: FuseOps, settings: FuseSettings): Promise<{ fuse: Fuse; mount: MountInfo }> {
   const { default: FuseClass } = await import('fuse-native') as { default: typeof Fuse };
   // Slow (remote) reads must never turn into ETIMEDOUT.
   const fuse = new FuseClass(mountpoint, ops, { timeout: false });
@@ -48,12 +51,13 @@ export async function fuseMount(mountpoint: string, ops: FuseOps, settings: Fuse
   if (opts.length >= 1024) throw new Error(`FUSE options too long (${opts.length} characters, fuse-native takes under 1024)`);
   fuse._fuseOptions = () => opts;
   await new Promise<void>((resolve, reject) => fuse.mount((err) => (err ? reject(new Error(`${mountpoint}: cannot mount: ${err.message}`)) : resolve())));
-  await widenReadahead(mountpoint);
-  return fuse;
+  const mount = await mountAt(mountpoint);
+  if (!mount) throw new Error(`${mountpoint}: mounted, but not in /proc/self/mountinfo`);
+  await widenReadahead(mount);
+  return { fuse, mount };
 }
 
 /** Raise the mount's read-ahead window where we may (root); elsewhere it stays the kernel's. */
-async function widenReadahead(mountpoint: string): Promise<void> {
-  const m = await mountAt(mountpoint);
-  if (m?.fstype.startsWith('fuse')) await promisify(writeFile)(`/sys/class/bdi/${m.device}/read_ahead_kb`, String(READAHEAD_KB)).catch(() => undefined);
+async function widenReadahead(m: MountInfo): Promise<void> {
+  if (m.fstype.startsWith('fuse')) await promisify(writeFile)(`/sys/class/bdi/${m.device}/read_ahead_kb`, String(READAHEAD_KB)).catch(() => undefined);
 }

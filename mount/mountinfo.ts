@@ -15,6 +15,10 @@ export interface MountInfo {
 const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
 const MOUNTINFO = '/proc/self/mountinfo';
+const readFileAsync = promisify(readFile);
+const openAsync = promisify(open);
+const readAsync = promisify(read);
+const closeAsync = promisify(close);
 
 function parseLine(line: string): MountInfo {
   const [left = '', right = ''] = line.split(' - ');
@@ -24,7 +28,7 @@ function parseLine(line: string): MountInfo {
 }
 
 export async function mounts(): Promise<MountInfo[]> {
-  const text = await promisify(readFile)(MOUNTINFO, 'utf8');
+  const text = await readFileAsync(MOUNTINFO, 'utf8');
   return text.split('\n').filter((line) => line).map(parseLine);
 }
 
@@ -43,12 +47,12 @@ export class MountWatch {
   }
 
   static async open(mount: MountInfo): Promise<MountWatch> {
-    return new MountWatch(await promisify(open)(MOUNTINFO, 'r'), mount);
+    return new MountWatch(await openAsync(MOUNTINFO, 'r'), mount);
   }
 
   async present(): Promise<boolean> {
     let n: number;
-    while ((n = (await promisify(read)(this.fd, this.buf, 1, this.buf.length - 1, 0)).bytesRead) === this.buf.length - 1) {
+    while ((n = (await readAsync(this.fd, this.buf, 1, this.buf.length - 1, 0)).bytesRead) === this.buf.length - 1) {
       this.buf = Buffer.alloc(this.buf.length * 2);
     }
     // A newline before the first line, so every line starts after one.
@@ -61,7 +65,7 @@ export class MountWatch {
   }
 
   close(): Promise<void> {
-    return promisify(close)(this.fd);
+    return closeAsync(this.fd);
   }
 }
 
