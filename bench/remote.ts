@@ -1,26 +1,28 @@
 /**
- * Reading a 1 GiB image over loopback HTTP: guestkit's remote layer (sequential 1 MiB reads,
- * as a copy does; once with `read`, once into reused buffers with `readInto`) against curl
- * fetching the file in one stream and fetching the same 2 MiB ranges our HTTP device asks
- * for, qemu's curl driver (`qemu-img convert` from a qcow2 overlay with a `json:` backing)
- * and nbdkit's curl plugin where installed; then again through a proxy in a process of its
- * own that holds every chunk 10 ms each way (a 20 ms round trip, `delay-proxy.ts`).
- * Run: node dist/bench/remote.js   (RUNS=N pairs per comparison, best of each kept)
+ * Reading a 1 GiB image over loopback HTTP: guestkit's remote layer (sequential 1 MiB reads
+ * into one reused buffer, as a copy, virt-cat and the FUSE daemon read; once more into a
+ * fresh buffer per read) against curl fetching the file in one stream and fetching the same
+ * 2 MiB ranges our HTTP device asks for, qemu's curl driver (`qemu-img convert` from a qcow2
+ * overlay with a `json:` backing) and nbdkit's curl plugin where installed; over HTTPS
+ * against curl (a throwaway certificate from openssl, where installed); then again through a
+ * proxy in a process of its own that holds every chunk 10 ms each way (a 20 ms round trip,
+ * `delay-proxy.ts`).
+ * Run: node dist/bench/remote.js   (RUNS=N pairs per comparison, best of each kept; default 3)
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRemote } from '../remote/open.js';
+import { openRemote, type RemoteOptions } from '../remote/open.js';
 import { createRemoteOverlay } from '../remote/overlay.js';
 import { fixture } from '../test/fixtures/cache.js';
-import { startNginx } from '../test/remote/nginx.js';
+import { type NginxTls, startNginx } from '../test/remote/nginx.js';
 import { startDelayProxy } from './delay-proxy.js';
 import { bestPairs, measure, measureCommand, printComparison, readAll, runCommand, type Measurement } from './measure.js';
 
 const GiB = 1 << 30;
 const MiB = 1 << 20;
-const RUNS = Number(process.env['RUNS'] ?? 2);
+const RUNS = Number(process.env['RUNS'] ?? 3);
 
 const dir = await fixture('remote-bench-1g', 'v1 1 GiB, each MiB a distinct pattern', async (out) => {
   await runCommand('mkdir', ['-p', out]);
@@ -34,10 +36,11 @@ const dir = await fixture('remote-bench-1g', 'v1 1 GiB, each MiB a distinct patt
 });
 const work = await mkdtemp(join(tmpdir(), 'guestkit-bench-remote-'));
 
-const ours = (url: string, label = 'guestkit remote (1 MiB sequential)', into = false) => async (): Promise<Measurement> => {
-  const dev = await openRemote(url);
+/** Our remote stack reading the whole file in 1 MiB sequential reads, into one buffer or (`fresh`) a new one each. */
+const ours = (url: string, label = 'guestkit remote (1 MiB readInto)', fresh = false, opts: RemoteOptions = {}) => async (): Promise<Measurement> => {
+  const dev = await openRemote(url, opts);
   try {
-    return await measure(label, GiB, () => readAll(dev, MiB, 1, into));
+    return await measure(label, GiB, () => readAll(dev, MiB, 1, !fresh));
   } finally {
     await dev.close();
   }
@@ -77,16 +80,28 @@ function nbdkitCurl(url: string): () => Promise<Measurement> {
   };
 }
 
+/** A self-signed certificate for 127.0.0.1 (openssl), or undefined where openssl is missing. */
+async function certificate(): Promise<NginxTls | undefined> {
+  const tls = { cert: join(work, 'cert.pem'), key: join(work, 'key.pem') };
+  try {
+    await runCommand('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', tls.key, '-out', tls.cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    return tls;
+  } catch {
+    console.log('openssl not found: the https comparison is left out');
+    return undefined;
+  }
+}
+
 const ng = await startNginx(dir);
 try {
   const url = `${ng.origin}/disk.raw`;
   const curl = () => measureCommand('curl (one stream)', GiB, 'curl', ['-s', '-o', '/dev/null', url]);
   const [a, b] = await bestPairs(RUNS, ours(url), curl);
   printComparison('1 GiB over loopback HTTP (nginx): guestkit vs curl', a, b);
-  const [a2, b2] = await bestPairs(RUNS, ours(url, 'guestkit remote (1 MiB readInto)', true), curl);
-  printComparison('1 GiB over loopback HTTP (nginx): guestkit into reused buffers vs curl', a2, b2);
-  const [a3, b3] = await bestPairs(RUNS, ours(url), await curlRanges(url));
-  printComparison('1 GiB over loopback HTTP (nginx): guestkit vs curl fetching the same ranges', a3, b3);
+  const [a2, b2] = await bestPairs(RUNS, ours(url), await curlRanges(url));
+  printComparison('1 GiB over loopback HTTP (nginx): guestkit vs curl fetching the same ranges', a2, b2);
+  const [a3, b3] = await bestPairs(RUNS, ours(url, 'guestkit remote (1 MiB read, fresh buffers)', true), curl);
+  printComparison('1 GiB over loopback HTTP (nginx): guestkit into a fresh buffer per read vs curl', a3, b3);
   const [c, d] = await bestPairs(RUNS, ours(url), await qemuOverlay(url));
   printComparison("1 GiB over loopback HTTP (nginx): guestkit vs qemu's curl driver", c, d);
   if (existsSync('/usr/lib/x86_64-linux-gnu/nbdkit/plugins/nbdkit-curl-plugin.so')) {
@@ -95,6 +110,19 @@ try {
   }
 } finally {
   await ng.stop();
+}
+
+const tls = await certificate();
+if (tls) {
+  const ngs = await startNginx(dir, undefined, tls);
+  try {
+    const url = `${ngs.origin}/disk.raw`;
+    const curl = () => measureCommand('curl (one stream, https)', GiB, 'curl', ['-s', '--cacert', tls.cert, '-o', '/dev/null', url]);
+    const [a, b] = await bestPairs(RUNS, ours(url, 'guestkit remote (1 MiB readInto, https)', false, { caFile: tls.cert }), curl);
+    printComparison('1 GiB over loopback HTTPS (nginx): guestkit vs curl', a, b);
+  } finally {
+    await ngs.stop();
+  }
 }
 
 const ng2 = await startNginx(dir);

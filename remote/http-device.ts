@@ -60,7 +60,7 @@ export class HttpDevice extends BaseDevice {
     private readonly limit: Limit,
     private readonly session: Session,
     private readonly opts: HttpOptions,
-    /** Socket reads into the connections' read rings (plain http only). */
+    /** Socket reads into the connections' read rings. */
     readonly rings: RingCounts,
   ) {
     super();
@@ -80,7 +80,7 @@ export class HttpDevice extends BaseDevice {
     const pool = new Pool(url.origin, {
       connections,
       keepAliveTimeout: 30_000,
-      connect: url.protocol === 'http:' ? ringConnector(buildConnector, {}, rings) : tls,
+      connect: ringConnector(buildConnector, tls, rings),
     });
     const dev = new HttpDevice(url, pool, pLimit(connections), new Session(new CookieJar(), opts), opts, rings);
     try {

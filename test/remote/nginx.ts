@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,7 +33,7 @@ export interface AuthLog {
 }
 
 export interface Nginx {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT (https: with TLS) */
   origin: string;
   /** `origin/folder/<name>?dcPath=DC0&dsName=ds1` */
   folderUrl(name: string, user?: string): string;
@@ -71,8 +71,14 @@ async function authServer(opts: AuthOptions, log: AuthLog): Promise<Server> {
   return server;
 }
 
-/** Start nginx serving `root` under /folder/ (and, without auth, also at /). */
-export async function startNginx(root: string, auth?: AuthOptions): Promise<Nginx> {
+/** A certificate and its key (PEM files) for nginx to serve https with. */
+export interface NginxTls {
+  cert: string;
+  key: string;
+}
+
+/** Start nginx serving `root` under /folder/ (and, without auth, also at /); https with `tls`. */
+export async function startNginx(root: string, auth?: AuthOptions, tls?: NginxTls): Promise<Nginx> {
   const dir = await mkdtemp(join(tmpdir(), 'guestkit-nginx-'));
   await mkdir(join(dir, 'tmp'));
   const log: AuthLog = { basic: 0, refused: 0, byCookie: 0, headers: [] };
@@ -90,7 +96,7 @@ http {
   uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp;
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:${port};
+    listen 127.0.0.1:${port}${tls ? ` ssl; ssl_certificate ${tls.cert}; ssl_certificate_key ${tls.key}` : ''};
     location /folder/ { alias ${root}/; ${authConf} }
     location / { root ${root}; }
     location = /_auth {
@@ -117,10 +123,10 @@ http {
     await stop();
     throw e;
   }
-  const origin = `http://127.0.0.1:${port}`;
+  const scheme = tls ? 'https' : 'http';
   return {
-    origin,
-    folderUrl: (name, user) => `http://${user ? `${user}@` : ''}127.0.0.1:${port}/folder/${name}?dcPath=DC0&dsName=ds1`,
+    origin: `${scheme}://127.0.0.1:${port}`,
+    folderUrl: (name, user) => `${scheme}://${user ? `${user}@` : ''}127.0.0.1:${port}/folder/${name}?dcPath=DC0&dsName=ds1`,
     auth: log,
     stop,
   };
@@ -139,13 +145,21 @@ export async function freePort(): Promise<number> {
 async function waitListening(port: number, child: ChildProcess, dir: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
-    try {
-      await fetch(`http://127.0.0.1:${port}/`, { method: 'HEAD' });
-      return;
-    } catch {
-      await sleep(50);
-    }
+    if (await accepts(port)) return;
+    await sleep(50);
   }
   const err = await readFile(join(dir, 'error.log'), 'utf8').catch(() => '');
   throw new Error(`nginx did not start on port ${port}: ${err}`);
+}
+
+/** Whether a TCP connection to the port is accepted (http or https alike). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
 }
