@@ -1,6 +1,7 @@
 /**
- * The remote stack reuses memory at two levels: each plain-http connection reads into a ring
- * (remote/read-ring.ts) and the readahead windows come from a pool (disk/filters/buffer-pool.ts).
+ * The remote stack reuses memory at two levels: each connection reads into a ring
+ * (remote/read-ring.ts; vcsim.test.ts checks it over TLS) and the readahead windows come from
+ * a pool (disk/filters/buffer-pool.ts).
  * Neither may ever change bytes a caller was given: every buffer handed out is kept to the end
  * and compared with the file then, after the rings have wrapped and the windows been reused
  * many times over.

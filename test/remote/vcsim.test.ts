@@ -1,14 +1,19 @@
 /**
  * VMware's vCenter simulator (govmomi vcsim, built from Debian's packages by test/remote/vcsim/): the vpx:// lookup through its
- * SOAP API, and datastore reads with the session cookie over TLS verified against its CA.
+ * SOAP API, and datastore reads with the session cookie over TLS verified against its CA, through
+ * the read rings (remote/read-ring.ts) even when the reader pauses.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
+import { prng } from '../../disk/filters/prng.js';
 import { openRemote } from '../../remote/open.js';
+import { ringConnector } from '../../remote/read-ring.js';
 import { folderUrl, parseVpxUrl, resolveVpxGuest, soapParser, vpxDisks } from '../../remote/vpx.js';
 import { run } from '../fixtures/run.js';
 import { tool, toolStatus } from '../e2e/tools.js';
@@ -60,18 +65,56 @@ test('vpx:// finds the guest through SOAP; its flat disk reads with the session 
     const local = await readFile(imgs.raw);
     assert.equal(dev.size, BigInt(local.length));
     for (const at of [0, 1 << 20, 20 << 20, local.length - 65536]) assert.deepEqual(await dev.read(BigInt(at), 65536), local.subarray(at, at + 65536));
-    // The whole disk, as a copy reads it: the TLS connections' decrypted bytes go through the read rings.
-    const buf = Buffer.alloc(1 << 20);
-    for (let at = 0; at < local.length; at += buf.length) {
-      const part = buf.subarray(0, Math.min(buf.length, local.length - at));
-      await dev.readInto(BigInt(at), part);
-      assert.ok(part.equals(local.subarray(at, at + part.length)), `bytes at ${at}`);
-    }
+    // The whole disk as a copy reads it, with small reads elsewhere meanwhile, as inspection
+    // makes: the TLS connections' decrypted bytes go through the read rings.
+    const copy = async () => {
+      const buf = Buffer.alloc(1 << 20);
+      for (let at = 0; at < local.length; at += buf.length) {
+        const part = buf.subarray(0, Math.min(buf.length, local.length - at));
+        await dev.readInto(BigInt(at), part);
+        assert.ok(part.equals(local.subarray(at, at + part.length)), `bytes at ${at}`);
+      }
+    };
+    const rng = prng(11);
+    const random = async () => {
+      for (let i = 0; i < 60; i++) {
+        const at = Math.floor(rng() * (local.length - 70_000));
+        const n = 1 + Math.floor(rng() * 70_000);
+        assert.ok((await dev.read(BigInt(at), n)).equals(local.subarray(at, at + n)), `${n} bytes at ${at}`);
+      }
+    };
+    await Promise.all([copy(), random()]);
     assert.ok(dev.http.rings.laps >= 8, `${dev.http.rings.laps} laps`);
     assert.equal(dev.http.stats.renewals, 0);
   } finally {
     await dev.close();
   }
+});
+
+test('over TLS too, a read ring never overwrites bytes a paused reader has not taken yet', async () => {
+  const { buildConnector } = await import('undici');
+  const [host, port] = env['VCSIM_HOSTPORT']!.split(':') as [string, string];
+  const counts = { laps: 0, freshSlabs: 0 };
+  const ca = [await readFile(env['VCSIM_CA_FILE']!)];
+  const socket = await new Promise<Socket>((resolve, reject) =>
+    ringConnector(buildConnector, { ca }, counts)({ hostname: host, port, protocol: 'https:' }, (err, s) => (err ? reject(err) : resolve(s as Socket))),
+  );
+  const auth = Buffer.from('user:any-password').toString('base64');
+  socket.write(`GET /folder/DC0_H0_VM0/disk1-flat.vmdk?dcPath=DC0&dsName=LocalDS_0 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Basic ${auth}\r\nConnection: close\r\n\r\n`);
+  // Nobody reads for a while: the socket queues what it holds and stops reading.
+  await sleep(300);
+  const got: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of socket) {
+    got.push(Buffer.from(chunk as Buffer));
+    // Slow down now and then, so the queue fills again.
+    if (++n % 50 === 0) await sleep(20);
+  }
+  const stream = Buffer.concat(got);
+  const body = stream.indexOf('\r\n\r\n') + 4;
+  assert.match(stream.subarray(0, body).toString('latin1'), /^HTTP\/1\.1 200 /);
+  assert.ok(stream.subarray(body).equals(await readFile(imgs.raw)), 'the body is the disk');
+  assert.ok(counts.laps >= 8, `${counts.laps} laps`);
 });
 
 test('the tools read the datastore URL (basic auth, then the cookie); without the CA the certificate is refused', async () => {
