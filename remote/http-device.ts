@@ -75,6 +75,7 @@ export class HttpDevice extends BaseDevice {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new DiskError(redact(url), `not an http(s) URL`);
     const [{ Pool, buildConnector }, { CookieJar }, { default: pLimit }] = await Promise.all([import('undici'), import('tough-cookie'), import('p-limit')]);
     const connections = opts.connections ?? 4;
+    // TLS options: an http: connection ignores them.
     const tls = { rejectUnauthorized: opts.verify ?? true, ...(opts.ca ? { ca: opts.ca } : {}) };
     const rings: RingCounts = { laps: 0, freshSlabs: 0 };
     const pool = new Pool(url.origin, {

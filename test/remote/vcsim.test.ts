@@ -8,16 +8,14 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { prng } from '../../disk/filters/prng.js';
 import { openRemote } from '../../remote/open.js';
-import { ringConnector } from '../../remote/read-ring.js';
 import { folderUrl, parseVpxUrl, resolveVpxGuest, soapParser, vpxDisks } from '../../remote/vpx.js';
 import { run } from '../fixtures/run.js';
 import { tool, toolStatus } from '../e2e/tools.js';
 import { guestImages, type GuestImages } from './images.js';
+import { readPaused } from './paused-reader.js';
 import { freePort } from './nginx.js';
 
 /** The simulator's build-and-start scripts, kept beside this test's source (dist/ holds only compiled code). */
@@ -92,28 +90,13 @@ test('vpx:// finds the guest through SOAP; its flat disk reads with the session 
 });
 
 test('over TLS too, a read ring never overwrites bytes a paused reader has not taken yet', async () => {
-  const { buildConnector } = await import('undici');
-  const [host, port] = env['VCSIM_HOSTPORT']!.split(':') as [string, string];
-  const counts = { laps: 0, freshSlabs: 0 };
-  const ca = [await readFile(env['VCSIM_CA_FILE']!)];
-  const socket = await new Promise<Socket>((resolve, reject) =>
-    ringConnector(buildConnector, { ca }, counts)({ hostname: host, port, protocol: 'https:' }, (err, s) => (err ? reject(err) : resolve(s as Socket))),
-  );
+  const [hostname, port] = env['VCSIM_HOSTPORT']!.split(':') as [string, string];
   const auth = Buffer.from('user:any-password').toString('base64');
-  socket.write(`GET /folder/DC0_H0_VM0/disk1-flat.vmdk?dcPath=DC0&dsName=LocalDS_0 HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Basic ${auth}\r\nConnection: close\r\n\r\n`);
-  // Nobody reads for a while: the socket queues what it holds and stops reading.
-  await sleep(300);
-  const got: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of socket) {
-    got.push(Buffer.from(chunk as Buffer));
-    // Slow down now and then, so the queue fills again.
-    if (++n % 50 === 0) await sleep(20);
-  }
-  const stream = Buffer.concat(got);
-  const body = stream.indexOf('\r\n\r\n') + 4;
-  assert.match(stream.subarray(0, body).toString('latin1'), /^HTTP\/1\.1 200 /);
-  assert.ok(stream.subarray(body).equals(await readFile(imgs.raw)), 'the body is the disk');
+  const get = `GET /folder/DC0_H0_VM0/disk1-flat.vmdk?dcPath=DC0&dsName=LocalDS_0 HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Basic ${auth}\r\nConnection: close\r\n\r\n`;
+  const { bytes, counts } = await readPaused({ ca: [await readFile(env['VCSIM_CA_FILE']!)] }, { hostname, port, protocol: 'https:' }, get);
+  const body = bytes.indexOf('\r\n\r\n') + 4;
+  assert.match(bytes.subarray(0, body).toString('latin1'), /^HTTP\/1\.1 200 /);
+  assert.ok(bytes.subarray(body).equals(await readFile(imgs.raw)), 'the body is the disk');
   assert.ok(counts.laps >= 8, `${counts.laps} laps`);
 });
 
