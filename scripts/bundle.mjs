@@ -9,7 +9,7 @@
  * start than the same code as one CommonJS file. Modules behind `await import()` (format
  * and filesystem drivers, filters) are in the file but run only when first imported.
  * npm packages stay external and load lazily through `require`, except those in BUNDLED
- * below. No `import()` is left in a bundle, since the code-cache loader runs bundles as
+ * below and the remote ones in PACKAGE_BUNDLES, bundled on their own. No `import()` is left in a bundle, since the code-cache loader runs bundles as
  * scripts, which cannot import. NAME.js starts the bundle through run-bundle.js
  * (scripts/run-bundle.cjs) with its code cache, made later by scripts/train-code-cache.mjs.
  */
@@ -63,12 +63,29 @@ const bundledPackages = {
     });
   },
 };
-/** `await import('pkg')` of an external package becomes a lazy `require('pkg')`. */
+/**
+ * Packages a remote disk needs, each bundled into dist/bin/NAME.bundle.js with a code cache of
+ * its own (trained on a disk served over HTTP): loading undici from node_modules was a third
+ * of a remote command's start (~35 ms), and in every command's bundle it slowed the start of
+ * local ones (~5 ms: a three times bigger code cache to read).
+ */
+const PACKAGE_BUNDLES = ['undici', 'tough-cookie'];
+/**
+ * `await import('pkg')` of an external package becomes a lazy `require('pkg')`; of one in
+ * PACKAGE_BUNDLES, its bundle run through run-bundle.js with its code cache.
+ */
 const lazyRequire = {
   name: 'lazy-require',
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, namespace: 'lazy-require' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({ contents: `module.exports = require(${JSON.stringify(a.path)});`, resolveDir: root }));
+    // Installed beside the bundles (dist/bin), found there at run time.
+    b.onResolve({ filter: /^\.\/run-bundle\.js$/, namespace: 'lazy-require' }, (a) => ({ path: a.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-require' }, (a) => ({
+      contents: PACKAGE_BUNDLES.includes(a.path)
+        ? `module.exports = require('./run-bundle.js')(require('node:path').join(__dirname, ${JSON.stringify(`${a.path}.bundle.js`)}));`
+        : `module.exports = require(${JSON.stringify(a.path)});`,
+      resolveDir: root,
+    }));
   },
 };
 await rm(outdir, { recursive: true, force: true }); // no stale files
@@ -89,14 +106,26 @@ await build({
   logLevel: 'warning',
   plugins: [bundledPackages, lazyRequire],
 });
+await build({
+  entryPoints: Object.fromEntries(PACKAGE_BUNDLES.map((p) => [`${p}.bundle`, createRequire(join(root, 'package.json')).resolve(p)])),
+  outdir,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
 await writeFile(join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 await copyFile(join(root, 'scripts', 'run-bundle.cjs'), join(outdir, 'run-bundle.js'));
-for (const c of [...commands, ...workers]) {
+for (const c of [...commands, ...workers, ...PACKAGE_BUNDLES]) {
   const bundle = join(outdir, `${c}.bundle.js`);
   // The loader wraps the bundle as a function body, where a #! line is a syntax error.
   const code = (await readFile(bundle, 'utf8')).replace(/^#!.*\n/, '');
   if (/\bimport\(/.test(code)) throw new Error(`${bundle}: an import() is left, which a script cannot run`);
   await writeFile(bundle, code);
+  if (PACKAGE_BUNDLES.includes(c)) continue;
   const shebang = commands.includes(c) ? '#!/usr/bin/env node\n' : '';
   await writeFile(join(outdir, `${c}.js`), `${shebang}'use strict';\nrequire('./run-bundle.js')(\`\${__dirname}/${c}.bundle.js\`);\n`);
 }

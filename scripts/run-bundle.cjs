@@ -6,7 +6,8 @@
  * it calls, was a third of a command's own start-up; with the cache V8 deserialises the code
  * instead. A cache that does not fit this Node (another V8 version or flags) is rejected by V8
  * and the bundle compiles as it would without one. Installed as dist/bin/run-bundle.js; each
- * dist/bin/NAME.js is two lines that call it.
+ * dist/bin/NAME.js is two lines that call it, and a command loads the npm packages bundled on
+ * their own (undici.bundle.js…) through it too, getting their exports back.
  */
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
@@ -36,4 +37,5 @@ module.exports = function runBundle(file) {
   const mod = new Module(file, module);
   mod.filename = file;
   script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, dirname(file));
+  return mod.exports;
 };
