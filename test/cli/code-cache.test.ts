@@ -23,5 +23,6 @@ test('code cache: every command bundle, and each package bundled on its own, has
   assert.ok(inspector.length > 200_000, `virt-inspector.cache is ${inspector.length} bytes`);
   // undici is bundled on its own, its cache trained on a disk read over HTTP.
   const undici = await readFile(join(bin, 'undici.cache'));
-  assert.ok(undici.length > 200_000, `undici.cache is ${undici.length} bytes`);
+  // Loading it alone makes ~360 KB; reading over HTTP compiles its request path too (~500 KB).
+  assert.ok(undici.length > 420_000, `undici.cache is ${undici.length} bytes`);
 });
