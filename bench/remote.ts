@@ -7,7 +7,7 @@
  * against curl (a throwaway certificate from openssl, where installed); then again through a
  * proxy in a process of its own that holds every chunk 10 ms each way (a 20 ms round trip,
  * `delay-proxy.ts`).
- * Run: node dist/bench/remote.js   (RUNS=N pairs per comparison, best of each kept; default 3)
+ * Run: node dist/bench/remote.js   (RUNS=N pairs per loopback comparison, best of each kept; default 5)
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -22,7 +22,7 @@ import { bestPairs, measure, measureCommand, printComparison, readAll, runComman
 
 const GiB = 1 << 30;
 const MiB = 1 << 20;
-const RUNS = Number(process.env['RUNS'] ?? 3);
+const RUNS = Number(process.env['RUNS'] ?? 5);
 
 const dir = await fixture('remote-bench-1g', 'v1 1 GiB, each MiB a distinct pattern', async (out) => {
   await runCommand('mkdir', ['-p', out]);
