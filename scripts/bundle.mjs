@@ -9,9 +9,10 @@
  * start than the same code as one CommonJS file. Modules behind `await import()` (format
  * and filesystem drivers, filters) are in the file but run only when first imported.
  * npm packages stay external and load lazily through `require`, except those in BUNDLED
- * below and the remote ones in PACKAGE_BUNDLES, bundled on their own. No `import()` is left in a bundle, since the code-cache loader runs bundles as
- * scripts, which cannot import. NAME.js starts the bundle through run-bundle.js
- * (scripts/run-bundle.cjs) with its code cache, made later by scripts/train-code-cache.mjs.
+ * below and the remote ones in PACKAGE_BUNDLES, which are bundles of their own. No `import()`
+ * is left in a bundle, since the code-cache loader runs bundles as scripts, which cannot
+ * import. NAME.js starts the bundle through run-bundle.js (scripts/run-bundle.cjs) with its
+ * code cache, made later by scripts/train-code-cache.mjs.
  */
 import { chmod, copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';

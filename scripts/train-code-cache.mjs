@@ -39,15 +39,17 @@ for (const cmd of ['guestunmount', 'virt-v2v', 'demo']) node(cmd, ['--help']);
 await trainRemote();
 
 /**
- * The tools on a demo disk over HTTP, served with ranges from this process (so the runs are
- * asynchronous here): undici, tough-cookie and the remote layer are in the bundles too.
+ * The tools on a demo disk over HTTP, served with ranges by this process (so these runs are
+ * asynchronous): the caches then hold the remote layer, and undici's and tough-cookie's own
+ * bundles get theirs.
  */
 async function trainRemote() {
   const fh = await open(linux);
   const { size } = await fh.stat();
   const server = createServer(async (req, res) => {
     const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-    if (req.method === 'HEAD' || !m) return void res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' }).end();
+    if (req.method === 'HEAD') return void res.writeHead(200, { 'content-length': size, 'accept-ranges': 'bytes' }).end();
+    if (!m) return void res.writeHead(416).end();
     const start = Number(m[1]);
     const buf = Buffer.alloc(Math.min(Number(m[2]), size - 1) - start + 1);
     await fh.read(buf, 0, buf.length, start);
