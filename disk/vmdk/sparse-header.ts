@@ -75,7 +75,7 @@ export function parseSparseHeader(buf: Buffer, image: string, at: bigint | numbe
   if (grain < 1n || grain > BigInt(MAX_GRAIN_SECTORS) || (grain & (grain - 1n)) !== 0n) {
     fail(`grain size of ${grain} sectors is not a power of two from 1 to ${MAX_GRAIN_SECTORS}`);
   }
-  if (gtes < 1 || gtes > MAX_GTES_PER_GT) fail(`numGTEsPerGT ${gtes} is out of range (1 to ${MAX_GTES_PER_GT})`);
+  if (gtes < 1 || gtes > MAX_GTES_PER_GT) fail(`numGTEsPerGT ${gtes} is not from 1 to ${MAX_GTES_PER_GT}`);
   if (capacity > MAX_CAPACITY_SECTORS) fail(`capacity of ${capacity} sectors is larger than ${MAX_CAPACITY_SECTORS}`);
   const grainSectors = Number(grain);
   const gtSpan = BigInt(grainSectors) * BigInt(gtes);

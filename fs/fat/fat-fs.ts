@@ -160,12 +160,16 @@ export class FatFilesystem extends UnsupportedWrites implements Filesystem {
     return n;
   }
 
-  /** The path of a node for messages, as far up as the table holds its directories. */
+  /**
+   * The path of a node for messages, as far up as the table holds its directories. Control
+   * characters in a damaged image's names are escaped (JSON's way, as fs/names.ts quotes
+   * names): a message stays one line.
+   */
   protected pathOf(n: Node): string {
     const parts: string[] = [];
     let cur: Node | undefined = n;
     for (let depth = 0; cur && cur.ino !== ROOT && depth < MAX_DEPTH; cur = this.nodes.peek(cur.parent), depth++) parts.unshift(cur.name);
-    return `${cur?.ino === ROOT ? '' : '…'}/${parts.join('/')}`;
+    return JSON.stringify(`${cur?.ino === ROOT ? '' : '…'}/${parts.join('/')}`).slice(1, -1);
   }
 
   protected describe(n: Node): string {

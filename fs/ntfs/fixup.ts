@@ -12,7 +12,7 @@ export function applyFixups(rec: Buffer, device: string, what: string, at: bigin
   const usaCount = rec.readUInt16LE(6);
   const strides = rec.length / STRIDE;
   if (usaCount !== strides + 1) throw corrupt(device, what, `update sequence array has ${usaCount} entries, expected ${strides + 1}`, at);
-  if (usaOfs < 8 || (usaOfs & 1) !== 0 || usaOfs + usaCount * 2 > STRIDE - 2) throw corrupt(device, what, `update sequence array offset ${usaOfs} is out of range`, at);
+  if (usaOfs < 8 || (usaOfs & 1) !== 0 || usaOfs + usaCount * 2 > STRIDE - 2) throw corrupt(device, what, `update sequence array at offset ${usaOfs} (${usaCount} entries) does not fit in the record`, at);
   const usn = rec.readUInt16LE(usaOfs);
   for (let i = 0; i < strides; i++) {
     const end = (i + 1) * STRIDE - 2;

@@ -96,7 +96,7 @@ export class NtfsWritable extends NtfsFilesystem {
   override async write(ino: number, offset: number, data: Uint8Array): Promise<number> {
     const f = await this.writableFile(ino, 'write');
     if (!f.has(AT.DATA)) throw new FsError('EIO', `${this.dev.name}: MFT record ${ino} has no $DATA`);
-    if (!Number.isSafeInteger(offset + data.length) || offset < 0) throw new FsError('EFBIG', `${this.dev.name}: write at ${offset} is out of range`);
+    if (!Number.isSafeInteger(offset + data.length) || offset < 0) throw new FsError('EFBIG', `${this.dev.name}: write at ${offset} lies beyond the largest file size`);
     if (data.length === 0) return 0;
     try {
       await this.writer!.write(f, AT.DATA, '', offset, data);

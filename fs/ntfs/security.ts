@@ -39,7 +39,7 @@ export class SecureStore {
     const d = e.raw.subarray(dataOfs);
     const ofs = Number(d.readBigUInt64LE(8));
     const len = d.readUInt32LE(16);
-    if (len < SDS_HEADER || len > MAX_DESCRIPTOR || ofs + len > this.sds.size) throw corrupt(device, what, `descriptor of ${len} bytes at $SDS offset ${ofs} is out of range`);
+    if (len < SDS_HEADER || len > MAX_DESCRIPTOR || ofs + len > this.sds.size) throw corrupt(device, what, `descriptor of ${len} bytes at $SDS offset ${ofs} has a bad length or lies past the end of $SDS`);
     const b = await this.sds.read(ofs, len);
     if (b.readUInt32LE(4) !== id) throw corrupt(device, what, `$SDS at offset ${ofs} holds security id ${b.readUInt32LE(4)}`);
     return b.subarray(SDS_HEADER);

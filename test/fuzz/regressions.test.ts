@@ -14,6 +14,11 @@ const FOUND: [string, number, number, string][] = [
   ['libvirtxml', 7, 6050, 'insert "\\n" at 603'],
   // A newline in a tar header's size field reached the error message.
   ['ustar', 7, 46907, 'fill 62 at 7221; pointer u32be 10 (unit 1024) at 10372; byte 13 at 1505; copy 512 bytes from 335520 to 336829'],
+  // NTFS's "update sequence array offset … is out of range" read as a JavaScript engine's RangeError.
+  ['mbr', 7348, 1270, 'flip bit 0 at 85018527; byte 233 at 26646934; flip bit 5 at 105908528; u16be 65534 at 17844228'],
+  ['gpt', 7348, 17866, 'fill 30 at 84951671; byte 193 at 1067013'],
+  // A newline in a FAT directory's name reached the error message naming its path.
+  ['fat', 7348, 10006, 'fill 47 at 409785; copy 4096 bytes from 1066496 to 953; copy 1024 bytes from 1078853 to 1049784; pointer u64be 0 (unit 512) at 1057280'],
 ];
 
 for (const [target, seed, at, what] of FOUND) {

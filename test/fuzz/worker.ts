@@ -105,5 +105,9 @@ for (let i = from; i < end; i += stride) {
   if (dev.writes > 0) outcome = 'write';
   peak = Math.max(peak, used());
   post({ type: 'done', i, input: input.name, outcome, detail, ops, peakMb: Math.max(0, peak - baseline) / 2 ** 20 });
+  // A case over in-memory images never waits on I/O, so without this the event loop would not
+  // turn between cases: the sampler above would never run, and what Node frees on a later tick
+  // (a failed inflateSync's output buffer, for one) would pile up into false memory findings.
+  await new Promise((r) => setImmediate(r));
 }
 process.exit(0);

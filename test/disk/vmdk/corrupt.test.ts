@@ -139,7 +139,7 @@ test('vmdk corrupt: huge header values are refused before anything is allocated'
   const original = await readFile(path);
   const header = (p: string) => `${p}: VMDK sparse header: `;
   await patch(path, 44, u32(0xffffffff));
-  await fails(path, `${header(path)}numGTEsPerGT 4294967295 is out of range (1 to 4096) (at byte 0)`);
+  await fails(path, `${header(path)}numGTEsPerGT 4294967295 is not from 1 to 4096 (at byte 0)`);
   await writeFile(path, original);
   await patch(path, 12, u64(1n << 62n));
   await fails(path, `${header(path)}capacity of 4611686018427387904 sectors is larger than 8796093022208 (at byte 0)`);
