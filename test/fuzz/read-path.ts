@@ -40,8 +40,12 @@ export function isOurs(e: unknown): e is Error {
   return e instanceof DiskError || e instanceof FsError || e instanceof GuestError || e instanceof HiveError;
 }
 
-/** A JavaScript engine error reported as text (inspection turns errors into warnings). */
-const ENGINE_MESSAGE = /Cannot read propert|is not a function|is not iterable|Maximum call stack|Invalid array length|Invalid typed array length|is out of range|Cannot convert|Array buffer allocation failed|is not defined|undefined|NaN/;
+/**
+ * A JavaScript engine error reported as text (inspection turns errors into warnings). Node's
+ * range error is matched whole (`The value of "offset" is out of range.`, as a Buffer read past
+ * its end throws): our own messages may say a value is out of range.
+ */
+const ENGINE_MESSAGE = /Cannot read propert|is not a function|is not iterable|Maximum call stack|Invalid array length|Invalid typed array length|The value of "[^"]*" is out of range|Cannot convert|Array buffer allocation failed|is not defined|undefined|NaN/;
 
 export function engineMessage(m: string): boolean {
   return ENGINE_MESSAGE.test(m);
